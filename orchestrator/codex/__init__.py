@@ -1,0 +1,3 @@
+"""`codex exec`: argv, JSONL event models, the supervised process, retries."""
+
+from __future__ import annotations

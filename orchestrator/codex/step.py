@@ -1,0 +1,82 @@
+"""One codex exec step: the request that goes in and the result that comes out."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from orchestrator.config import Sandbox
+
+
+class Outcome(StrEnum):
+    """How a step ended."""
+
+    OK = "ok"  # turn.completed and exit 0
+    TRANSIENT = "transient"  # 429/5xx, network, stream cut, crash without a turn result
+    PERMANENT = "permanent"  # auth/config errors, unknown flags, invalid schema
+    TIMEOUT = "timeout"  # our wall-clock limit
+    STALLED = "stalled"  # no event for stall_timeout seconds
+    CANCELLED = "cancelled"  # we were cancelled (signal, budget)
+
+
+class StepRequest(BaseModel):
+    """Everything needed to start one `codex exec` invocation."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    prompt: str
+    cwd: Path
+    sandbox: Sandbox = "workspace-write"
+    resume_thread: str | None = Field(None, description="continue this thread (exec resume)")
+    output_schema: Path | None = Field(None, description="JSON schema file for the final answer")
+    transcript: Path = Field(description="file receiving the raw stdout/stderr stream")
+    last_message: Path | None = Field(None, description="-o file; deleted before the run")
+    env: dict[str, str] = Field(default_factory=dict, description="extra environment variables")
+    label: str = Field("step", description="for logs: e.g. 'implement m2 a1'")
+
+
+class Usage(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    input_tokens: int = 0
+    cached_input_tokens: int = 0
+    output_tokens: int = 0
+    reasoning_output_tokens: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.input_tokens + self.output_tokens
+
+
+class CommandRun(BaseModel):
+    command: str
+    exit_code: int | None
+    status: str
+
+
+class FileChange(BaseModel):
+    path: str
+    kind: str
+
+
+class StepResult(BaseModel):
+    """The typed outcome of one step, whatever the child did."""
+
+    outcome: Outcome
+    exit_code: int | None = Field(description="codex's exit code; None if killed or never started")
+    thread_id: str | None = None
+    final_message: str | None = Field(None, description="last agent_message of a completed turn")
+    answer: dict[str, Any] | None = Field(None, description="final message parsed as JSON")
+    answer_error: str | None = Field(None, description="why the answer did not parse/validate")
+    usage: Usage = Field(default_factory=Usage, description="cumulative for the thread")
+    commands: list[CommandRun] = Field(default_factory=list)
+    files_changed: list[FileChange] = Field(default_factory=list)
+    error: str | None = Field(None, description="turn.failed message, stderr tail, or reason")
+    started_at: float = Field(description="unix time")
+    duration_s: float
+    pid: int | None = None
+    transcript: Path
+    retries: int = Field(0, description="transient retries this step needed")

@@ -1,0 +1,108 @@
+"""Settings: one pydantic model, layered defaults < config file < ORCH_* env < flags.
+
+This module defines the fields (the contract every other module reads).
+The layered loader with value origins lives in :mod:`orchestrator.settings_loader`.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Sandbox = Literal["read-only", "workspace-write", "danger-full-access"]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class CodexSettings(_Strict):
+    """How `codex exec` is started."""
+
+    binary: str | None = Field(
+        None,
+        description="codex executable; default: the project-local pinned install, else PATH",
+    )
+    model: str | None = Field(None, description="model passed with -m (default: codex config)")
+    profile: str | None = Field(None, description="codex profile passed with -p")
+    sandbox: Sandbox = Field("workspace-write", description="sandbox for implement/repair steps")
+    config_overrides: list[str] = Field(
+        default_factory=list, description="extra `-c key=value` overrides passed to codex"
+    )
+    extra_args: list[str] = Field(default_factory=list, description="extra codex exec arguments")
+    step_timeout: float = Field(1800.0, gt=0, description="wall-clock limit of one step, seconds")
+    stall_timeout: float = Field(
+        300.0, gt=0, description="no JSONL event for this long ends a step"
+    )
+    kill_grace: float = Field(5.0, ge=0, description="seconds between SIGINT and SIGKILL")
+    retries: int = Field(4, ge=0, description="retries of a transient step failure")
+    retry_max_time: float = Field(900.0, gt=0, description="total seconds spent retrying one step")
+    retry_initial_wait: float = Field(2.0, ge=0, description="first backoff wait, seconds")
+    retry_max_wait: float = Field(120.0, ge=0, description="longest backoff wait, seconds")
+    max_line_bytes: int = Field(
+        1_048_576, gt=1024, description="a JSONL line longer than this is truncated in memory"
+    )
+
+
+class LoopSettings(_Strict):
+    """The Review -> Repair -> Validate loop of one milestone."""
+
+    max_attempts: int = Field(3, ge=0, description="repairs allowed per milestone")
+    review_gate: bool = Field(True, description="run a read-only review after checks pass")
+    on_give_up: Literal["keep", "reset"] = Field(
+        "keep", description="what happens to a failed milestone's uncommitted changes"
+    )
+
+
+class CheckSettings(_Strict):
+    """Validation commands the orchestrator runs itself."""
+
+    timeout: float = Field(600.0, gt=0, description="per-check timeout, seconds")
+    output_tail_bytes: int = Field(4000, gt=0, description="bytes of check output kept")
+    commands: list[str] = Field(
+        default_factory=list, description="extra plan-level checks applied to every milestone"
+    )
+    shell: str = Field("bash", description="shell that runs each check line")
+
+
+class RunSettings(_Strict):
+    """One run of a plan."""
+
+    allow_dirty: bool = Field(False, description="run even if the work tree has changes")
+    branch: str | None = Field(None, description="create and run on this branch")
+    max_wall: float | None = Field(None, gt=0, description="wall-clock budget of a run, seconds")
+    deadline: str | None = Field(
+        None, pattern=r"^\d{2}:\d{2}$", description="HH:MM local time; no milestone starts after"
+    )
+    deadline_grace: float = Field(900.0, ge=0, description="seconds a running milestone may go on")
+    max_tokens: int | None = Field(None, gt=0, description="token budget of a run")
+
+
+class HookSettings(_Strict):
+    """Commands run on events, each given a JSON payload file path."""
+
+    milestone_passed: list[str] = Field(default_factory=list, description="after a commit")
+    needs_human: list[str] = Field(default_factory=list, description="run stopped for a human")
+    gave_up: list[str] = Field(default_factory=list, description="max attempts or stalled")
+    run_finished: list[str] = Field(default_factory=list, description="at the end of every run")
+    timeout: float = Field(30.0, gt=0, description="seconds a hook may run")
+
+
+class LogSettings(_Strict):
+    """What people and machines see."""
+
+    format: Literal["auto", "console", "json"] = Field("auto", description="console log format")
+    quiet: bool = Field(False, description="print nothing on success (cron)")
+    live: bool = Field(True, description="live status area on a TTY")
+
+
+class Settings(_Strict):
+    """Every setting of the orchestrator."""
+
+    codex: CodexSettings = Field(default_factory=CodexSettings)
+    loop: LoopSettings = Field(default_factory=LoopSettings)
+    checks: CheckSettings = Field(default_factory=CheckSettings)
+    run: RunSettings = Field(default_factory=RunSettings)
+    hooks: HookSettings = Field(default_factory=HookSettings)
+    log: LogSettings = Field(default_factory=LogSettings)

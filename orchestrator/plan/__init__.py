@@ -1,0 +1,3 @@
+"""The ExecPlan document: parse, edit, lint."""
+
+from __future__ import annotations

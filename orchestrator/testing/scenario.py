@@ -1,0 +1,94 @@
+"""The scenario format: how a scripted model behaves.
+
+One format drives both the scripted Responses server (played through the real
+codex binary) and the fake ``codex`` executable (which imitates codex itself).
+
+A *turn* is one ``codex exec`` invocation's conversation turn: it starts with a
+user prompt and goes on through tool rounds until the model answers without a
+tool call. At the start of each turn the first rule whose ``match`` fits (and
+whose ``times`` is not used up) is chosen; its ``reply`` plays the whole turn:
+
+1. each entry of ``commands`` is one tool round (``exec_command``), in order;
+2. ``patch`` (if set) is one ``apply_patch`` round;
+3. then the final answer: ``answer`` serialised as JSON if set, else ``message``.
+
+A ``fault`` replaces the reply (or, with ``fault.after_commands``, comes after the
+tool rounds). Rules are tried in order, so put specific rules before general
+ones. A request that matches no rule is answered with an error naming the
+request, so a broken test explains itself.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Match(_Model):
+    """Which turns a rule applies to. Every given condition must hold."""
+
+    prompt_contains: str | None = Field(None, description="substring of the turn's user prompt")
+    prompt_regex: str | None = Field(None, description="regex searched in the turn's user prompt")
+    schema_property: str | None = Field(
+        None, description="the request's output schema has this top-level property"
+    )
+    has_schema: bool | None = Field(None, description="an output schema is (not) present")
+    resumed: bool | None = Field(None, description="the turn continues an earlier thread")
+
+
+class Fault(_Model):
+    """A misbehaviour in place of (or after) a reply."""
+
+    kind: Literal[
+        "http",  # answer with HTTP `status` (429, 500, 401, ...)
+        "cut",  # send part of the stream, then close it before response.completed
+        "hang",  # accept the request and send nothing more
+        "delay",  # wait `seconds`, then play the reply normally
+        # fake-codex only (process-level misbehaviour of codex itself):
+        "crash",  # exit `exit_code` (default 1) with no turn result
+        "ignore_sigterm",  # ignore SIGTERM/SIGINT and hang
+        "flood",  # print `bytes` of command output, then play the reply
+        "malformed",  # print a malformed JSONL line and an over-long line, then play the reply
+    ]
+    status: int = Field(500, description="HTTP status for kind=http")
+    retry_after: float | None = Field(None, description="Retry-After header, seconds")
+    message: str = Field("scripted failure", description="error message in the body")
+    seconds: float = Field(0.0, description="delay for kind=delay")
+    bytes: int = Field(0, description="output size for kind=flood")
+    exit_code: int = Field(1, description="exit code for kind=crash")
+    after_commands: bool = Field(False, description="run the reply's commands first")
+
+
+class Reply(_Model):
+    """What the model does in one turn."""
+
+    commands: list[str] = Field(default_factory=list, description="shell commands, one per round")
+    patch: str | None = Field(None, description="apply_patch text ('*** Begin Patch' ...)")
+    message: str = Field("done", description="final assistant message")
+    answer: dict[str, Any] | None = Field(None, description="final structured answer (JSON)")
+    fault: Fault | None = None
+
+
+class Rule(_Model):
+    name: str = Field(description="shown in logs and in the recorded requests")
+    match: Match = Field(default_factory=Match)
+    times: int | None = Field(None, ge=1, description="fire at most this many times")
+    reply: Reply = Field(default_factory=Reply)
+
+
+class Scenario(_Model):
+    """A scripted model's whole behaviour."""
+
+    model: str = Field("gpt-5.5", description="model slug the codex config names")
+    rules: list[Rule]
+
+    @classmethod
+    def load(cls, path: Path) -> Scenario:
+        """Load a scenario from a JSON file."""
+        return cls.model_validate_json(path.read_text(encoding="utf-8"))

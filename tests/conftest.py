@@ -1,0 +1,76 @@
+"""Shared fixtures. The suite guards itself: no test may change os.environ or
+leave git configuration from the user's machine in play."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from orchestrator.paths import LOCAL_CODEX
+
+GIT_IDENTITY = {
+    "GIT_AUTHOR_NAME": "Test Author",
+    "GIT_AUTHOR_EMAIL": "author@example.invalid",
+    "GIT_COMMITTER_NAME": "Test Author",
+    "GIT_COMMITTER_EMAIL": "author@example.invalid",
+}
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _isolated_git_environment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Keep the user's git config, templates and GIT_* variables out of every test."""
+    saved = dict(os.environ)
+    home = tmp_path_factory.mktemp("home")
+    for key in list(os.environ):
+        if key.startswith("GIT_"):
+            del os.environ[key]
+    os.environ.update(GIT_IDENTITY)
+    os.environ["GIT_CONFIG_GLOBAL"] = str(home / "gitconfig")
+    os.environ["GIT_CONFIG_NOSYSTEM"] = "1"
+    os.environ["HOME"] = str(home)
+    (home / "gitconfig").write_text("[init]\n\tdefaultBranch = main\n", encoding="utf-8")
+    yield
+    os.environ.clear()
+    os.environ.update(saved)
+
+
+@pytest.fixture(autouse=True)
+def _environment_unchanged() -> Iterator[None]:
+    """Fail a test that changes os.environ (use monkeypatch or pass env explicitly)."""
+    before = {k: v for k, v in os.environ.items() if k != "PYTEST_CURRENT_TEST"}
+    yield
+    after = {k: v for k, v in os.environ.items() if k != "PYTEST_CURRENT_TEST"}
+    if before != after:
+        changed = sorted(set(before.items()) ^ set(after.items()))
+        pytest.fail(f"test changed os.environ: {changed}")
+
+
+def git(cwd: Path, *args: str) -> str:
+    """Run git in ``cwd`` and return its stdout (raises on failure)."""
+    return subprocess.run(
+        ["git", *args], cwd=cwd, check=True, capture_output=True, text=True
+    ).stdout
+
+
+@pytest.fixture
+def git_repo(tmp_path: Path) -> Path:
+    """A fresh git repository with one commit, identity pinned."""
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    git(repo, "init", "-q", "-b", "main")
+    (repo / "README.md").write_text("# sample\n", encoding="utf-8")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "initial")
+    return repo
+
+
+@pytest.fixture(scope="session")
+def codex_bin() -> Path:
+    """The real pinned codex binary (installed by `make test`)."""
+    if not LOCAL_CODEX.exists():
+        pytest.fail(f"the pinned codex is not installed at {LOCAL_CODEX}; run `make install`")
+    return LOCAL_CODEX
