@@ -6,11 +6,15 @@ The layered loader with value origins lives in :mod:`orchestrator.settings_loade
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
+
+from orchestrator.durations import parse_duration
 
 Sandbox = Literal["read-only", "workspace-write", "danger-full-access"]
+Duration = Annotated[float, BeforeValidator(parse_duration)]
+"""Seconds; also accepts strings such as ``90``, ``90s``, ``15m``, ``6h``, ``1h30m``."""
 
 
 class _Strict(BaseModel):
@@ -31,15 +35,19 @@ class CodexSettings(_Strict):
         default_factory=list, description="extra `-c key=value` overrides passed to codex"
     )
     extra_args: list[str] = Field(default_factory=list, description="extra codex exec arguments")
-    step_timeout: float = Field(1800.0, gt=0, description="wall-clock limit of one step, seconds")
-    stall_timeout: float = Field(
+    step_timeout: Duration = Field(
+        1800.0, gt=0, description="wall-clock limit of one step, seconds"
+    )
+    stall_timeout: Duration = Field(
         300.0, gt=0, description="no JSONL event for this long ends a step"
     )
-    kill_grace: float = Field(5.0, ge=0, description="seconds between SIGINT and SIGKILL")
+    kill_grace: Duration = Field(5.0, ge=0, description="seconds between SIGINT and SIGKILL")
     retries: int = Field(4, ge=0, description="retries of a transient step failure")
-    retry_max_time: float = Field(900.0, gt=0, description="total seconds spent retrying one step")
-    retry_initial_wait: float = Field(2.0, ge=0, description="first backoff wait, seconds")
-    retry_max_wait: float = Field(120.0, ge=0, description="longest backoff wait, seconds")
+    retry_max_time: Duration = Field(
+        900.0, gt=0, description="total seconds spent retrying one step"
+    )
+    retry_initial_wait: Duration = Field(2.0, ge=0, description="first backoff wait, seconds")
+    retry_max_wait: Duration = Field(120.0, ge=0, description="longest backoff wait, seconds")
     max_line_bytes: int = Field(
         1_048_576, gt=1024, description="a JSONL line longer than this is truncated in memory"
     )
@@ -58,7 +66,7 @@ class LoopSettings(_Strict):
 class CheckSettings(_Strict):
     """Validation commands the orchestrator runs itself."""
 
-    timeout: float = Field(600.0, gt=0, description="per-check timeout, seconds")
+    timeout: Duration = Field(600.0, gt=0, description="per-check timeout, seconds")
     output_tail_bytes: int = Field(4000, gt=0, description="bytes of check output kept")
     commands: list[str] = Field(
         default_factory=list, description="extra plan-level checks applied to every milestone"
@@ -71,12 +79,23 @@ class RunSettings(_Strict):
 
     allow_dirty: bool = Field(False, description="run even if the work tree has changes")
     branch: str | None = Field(None, description="create and run on this branch")
-    max_wall: float | None = Field(None, gt=0, description="wall-clock budget of a run, seconds")
+    max_wall: Duration | None = Field(None, gt=0, description="wall-clock budget of a run, seconds")
     deadline: str | None = Field(
         None, pattern=r"^\d{2}:\d{2}$", description="HH:MM local time; no milestone starts after"
     )
-    deadline_grace: float = Field(900.0, ge=0, description="seconds a running milestone may go on")
+    deadline_grace: Duration = Field(
+        900.0, ge=0, description="seconds a running milestone may go on"
+    )
     max_tokens: int | None = Field(None, gt=0, description="token budget of a run")
+
+    @field_validator("deadline")
+    @classmethod
+    def _valid_clock_time(cls, value: str | None) -> str | None:
+        if value is not None:
+            hours, minutes = (int(part) for part in value.split(":"))
+            if hours > 23 or minutes > 59:
+                raise ValueError(f"invalid time {value!r}; expected HH:MM between 00:00 and 23:59")
+        return value
 
 
 class HookSettings(_Strict):
@@ -86,7 +105,7 @@ class HookSettings(_Strict):
     needs_human: list[str] = Field(default_factory=list, description="run stopped for a human")
     gave_up: list[str] = Field(default_factory=list, description="max attempts or stalled")
     run_finished: list[str] = Field(default_factory=list, description="at the end of every run")
-    timeout: float = Field(30.0, gt=0, description="seconds a hook may run")
+    timeout: Duration = Field(30.0, gt=0, description="seconds a hook may run")
 
 
 class LogSettings(_Strict):

@@ -1,34 +1,102 @@
-"""Secret redaction for everything we write: logs, transcripts, reports, state, commits."""
+"""Secret redaction for everything we write: logs, transcripts, reports, state, commits.
+
+Two kinds of secrets are masked: the values of environment variables whose
+names look secret (``OPENAI_API_KEY``, ``GITHUB_TOKEN``, ``DB_PASSWORD``...),
+and text shaped like a credential whatever its origin (bearer headers, ``sk-``
+keys, GitHub/Slack/AWS/Google tokens, JWTs, private key blocks,
+``password=...`` assignments). Build a :class:`Redactor` once and call it on
+every string; :func:`redact` is the one-shot form.
+"""
 
 from __future__ import annotations
 
 import os
 import re
 from collections.abc import Mapping
+from typing import Any
 
 MASK = "[REDACTED]"
+MIN_SECRET_LEN = 8
 
-_SECRET_NAME = re.compile(r"(KEY|TOKEN|SECRET|PASSWORD|PASSWD|CREDENTIAL|AUTH)", re.IGNORECASE)
+_SECRET_NAME = re.compile(
+    r"(KEY|TOKEN|SECRET|PASSWORD|PASSWD|PASSPHRASE|CREDENTIAL|AUTH(?!OR)|COOKIE|SESSION|PRIVATE)",
+    re.IGNORECASE,
+)
+_NOT_SECRET_NAMES = frozenset({"SSH_AUTH_SOCK", "KEYTIMEOUT", "GPG_KEY_ID"})
+
+# Patterns whose first group (if any) is kept and the rest masked.
 _PATTERNS = [
-    re.compile(r"(?i)(bearer\s+)[A-Za-z0-9._~+/=-]{8,}"),
+    re.compile(r"(?i)(\bbearer\s+)[A-Za-z0-9._~+/=-]{8,}"),
+    re.compile(r"(?i)(\bauthorization\s*[:=]\s*(?:basic|token)\s+)[A-Za-z0-9._~+/=-]{8,}"),
     re.compile(r"\bsk-[A-Za-z0-9_-]{16,}"),
     re.compile(r"\bgh[pousr]_[A-Za-z0-9]{20,}"),
+    re.compile(r"\bgithub_pat_[A-Za-z0-9_]{20,}"),
+    re.compile(r"\bglpat-[A-Za-z0-9_-]{20,}"),
     re.compile(r"\bxox[abprs]-[A-Za-z0-9-]{10,}"),
-    re.compile(r"\bAKIA[0-9A-Z]{16}\b"),
+    re.compile(r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b"),
+    re.compile(r"\bAIza[0-9A-Za-z_-]{35}\b"),
+    re.compile(r"\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}"),
+    re.compile(
+        r"-----BEGIN [A-Z ]*PRIVATE KEY-----.*?(?:-----END [A-Z ]*PRIVATE KEY-----|\Z)",
+        re.DOTALL,
+    ),
+    re.compile(
+        r"(?i)(\b[\w-]*(?:api[_-]?key|secret|token|password|passwd)[\"']?\s*[:=]\s*[\"']?)"
+        r"[^\s\"',;]{8,}"
+    ),
 ]
 
 
+def _is_secret_name(name: str) -> bool:
+    return name.upper() not in _NOT_SECRET_NAMES and bool(_SECRET_NAME.search(name))
+
+
 def secret_values(env: Mapping[str, str] | None = None) -> list[str]:
-    """Values of environment variables whose names look like secrets (8+ chars)."""
+    """Values of environment variables whose names look like secrets (8+ chars), longest first."""
     source = os.environ if env is None else env
-    values = {v for k, v in source.items() if _SECRET_NAME.search(k) and len(v) >= 8}
+    values = {v for k, v in source.items() if _is_secret_name(k) and len(v) >= MIN_SECRET_LEN}
     return sorted(values, key=len, reverse=True)
+
+
+def _keep_prefix(match: re.Match[str]) -> str:
+    prefix = match.group(1) if match.re.groups else None
+    return (prefix or "") + MASK
+
+
+class Redactor:
+    """Masks a fixed set of secret values plus credential-shaped text. Cheap to call."""
+
+    def __init__(self, values: list[str] | None = None) -> None:
+        self.values = sorted(
+            {v for v in values or [] if len(v) >= MIN_SECRET_LEN}, key=len, reverse=True
+        )
+        self._values_re = (
+            re.compile("|".join(re.escape(v) for v in self.values)) if self.values else None
+        )
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Redactor:
+        """A redactor for the secret-looking variables of ``env`` (default: os.environ)."""
+        return cls(secret_values(env))
+
+    def __call__(self, text: str) -> str:
+        if self._values_re is not None:
+            text = self._values_re.sub(MASK, text)
+        for pattern in _PATTERNS:
+            text = pattern.sub(_keep_prefix, text)
+        return text
+
+    def data(self, value: Any) -> Any:
+        """``value`` with every string inside dicts, lists and tuples redacted."""
+        if isinstance(value, str):
+            return self(value)
+        if isinstance(value, dict):
+            return {k: self.data(v) for k, v in value.items()}
+        if isinstance(value, list | tuple):
+            return type(value)(self.data(v) for v in value)
+        return value
 
 
 def redact(text: str, env: Mapping[str, str] | None = None) -> str:
     """``text`` with secret environment values and common key shapes masked."""
-    for value in secret_values(env):
-        text = text.replace(value, MASK)
-    for pattern in _PATTERNS:
-        text = pattern.sub(lambda m: (m.group(1) if m.groups() else "") + MASK, text)
-    return text
+    return Redactor.from_env(env)(text)

@@ -1,27 +1,224 @@
 """Layered settings: defaults < config file < ORCH_* environment < command-line flags.
 
 Each effective value remembers where it came from, and an invalid value is
-reported with its source (file and key, variable, or flag).
+reported with its source (file, key and line; variable; or flag) and what was
+expected. Environment variables are ``ORCH_<SECTION>__<KEY>`` (double
+underscore between levels, e.g. ``ORCH_LOOP__MAX_ATTEMPTS=5``); list values are
+JSON. ``ORCH_*`` names without a double underscore (``ORCH_EVENT`` and the other
+variables hooks receive) are not settings and are ignored.
 """
 
 from __future__ import annotations
 
+import json
+import tomllib
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from orchestrator.config import Settings
 from orchestrator.errors import ConfigError
 
+ENV_PREFIX = "ORCH_"
+DEFAULT_CONFIG = Path(".agent") / "orchestrator.toml"
+DEFAULT_SOURCE = "default"
 
-def _set_dotted(target: dict[str, Any], dotted: str, value: Any) -> None:
+
+@dataclass
+class LoadedSettings:
+    """The effective settings and, per dotted key, where the value came from."""
+
+    settings: Settings
+    origins: dict[str, str] = field(default_factory=dict)
+    config_file: Path | None = None
+
+    def origin(self, dotted: str) -> str:
+        """Where ``dotted`` (``loop.max_attempts``) came from; ``default`` if nowhere."""
+        return self.origins.get(dotted, DEFAULT_SOURCE)
+
+
+def _set_dotted(target: dict[str, Any], path: tuple[str, ...], value: Any) -> None:
     node = target
-    *parents, leaf = dotted.split(".")
-    for key in parents:
-        node = node.setdefault(key, {})
-    node[leaf] = value
+    for key in path[:-1]:
+        child = node.setdefault(key, {})
+        if not isinstance(child, dict):
+            child = node[key] = {}
+        node = child
+    node[path[-1]] = value
+
+
+def _toml_lines(text: str) -> dict[str, int]:
+    """Best-effort map of dotted key -> 1-based line in a TOML text (tables and dotted keys)."""
+    lines: dict[str, int] = {}
+    table: tuple[str, ...] = ()
+    for number, raw in enumerate(text.splitlines(), start=1):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        if line.startswith("[") and not line.startswith("[["):
+            table = tuple(p.strip().strip("\"'") for p in line.strip("[]").split("."))
+            lines.setdefault(".".join(table), number)
+        elif "=" in line:
+            key = tuple(p.strip().strip("\"'") for p in line.split("=", 1)[0].split("."))
+            lines.setdefault(".".join(table + key), number)
+    return lines
+
+
+def _flatten(data: Mapping[str, Any], prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    paths: list[tuple[str, ...]] = []
+    for key, value in data.items():
+        if isinstance(value, Mapping) and value:
+            paths.extend(_flatten(value, (*prefix, key)))
+        else:
+            paths.append((*prefix, key))
+    return paths
+
+
+def _read_file(path: Path, data: dict[str, Any], origins: dict[str, str]) -> None:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"cannot read config file {path}: {exc.strerror or exc}") from None
+    try:
+        parsed = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"config file {path} is not valid TOML: {exc}") from None
+    lines = _toml_lines(text)
+    for dotted_path in _flatten(parsed):
+        dotted = ".".join(dotted_path)
+        value: Any = parsed
+        for key in dotted_path:
+            value = value[key]
+        _set_dotted(data, dotted_path, value)
+        line = lines.get(dotted)
+        origins[dotted] = f"{path} key {dotted}" + (f" (line {line})" if line else "")
+
+
+def _field_is_list(path: tuple[str, ...]) -> bool:
+    model: type[BaseModel] = Settings
+    for key in path[:-1]:
+        info = model.model_fields.get(key)
+        sub = info.annotation if info else None
+        if not (isinstance(sub, type) and issubclass(sub, BaseModel)):
+            return False
+        model = sub
+    info = model.model_fields.get(path[-1])
+    return info is not None and "list[" in str(info.annotation)
+
+
+def _field_is_optional(path: tuple[str, ...]) -> bool:
+    model: type[BaseModel] = Settings
+    for key in path[:-1]:
+        info = model.model_fields.get(key)
+        sub = info.annotation if info else None
+        if not (isinstance(sub, type) and issubclass(sub, BaseModel)):
+            return False
+        model = sub
+    info = model.model_fields.get(path[-1])
+    return info is not None and not info.is_required() and info.default is None
+
+
+def _read_env(env: Mapping[str, str], data: dict[str, Any], origins: dict[str, str]) -> None:
+    for name in sorted(env):
+        if not name.startswith(ENV_PREFIX) or "__" not in name:
+            continue
+        raw = env[name]
+        path = tuple(part.lower() for part in name[len(ENV_PREFIX) :].split("__"))
+        if not all(path):
+            raise ConfigError(
+                f"environment variable {name}: malformed name; expected "
+                "ORCH_<SECTION>__<KEY>, e.g. ORCH_LOOP__MAX_ATTEMPTS"
+            )
+        value: Any = raw
+        if _field_is_list(path):
+            try:
+                value = json.loads(raw)
+            except json.JSONDecodeError:
+                raise ConfigError(
+                    f"environment variable {name}: expected a JSON list, "
+                    f'e.g. {name}=\'["a", "b"]\', got {raw!r}'
+                ) from None
+        elif raw == "" and _field_is_optional(path):
+            value = None
+        _set_dotted(data, path, value)
+        origins[".".join(path)] = f"environment variable {name}"
+
+
+def _flag_names() -> dict[str, str]:
+    """dest (dotted key) -> the option string, read from the CLI parser (error path only)."""
+    from orchestrator import cli
+
+    names: dict[str, str] = {}
+    parsers = [cli._build_parser()]
+    while parsers:
+        parser = parsers.pop()
+        for action in parser._actions:
+            if action.option_strings and "." in action.dest:
+                names.setdefault(action.dest, max(action.option_strings, key=len))
+            choices = getattr(action, "choices", None)
+            if isinstance(choices, dict):
+                parsers.extend(choices.values())
+    return names
+
+
+def _read_flags(flags: Mapping[str, Any], data: dict[str, Any], origins: dict[str, str]) -> None:
+    names: dict[str, str] | None = None
+    for dotted, value in flags.items():
+        if value is None:
+            continue
+        _set_dotted(data, tuple(dotted.split(".")), value)
+        if names is None:
+            names = _flag_names()
+        flag = names.get(dotted, "--" + dotted.rsplit(".", 1)[-1].replace("_", "-"))
+        origins[dotted] = f"command-line flag {flag}"
+
+
+def _describe(exc: ValidationError, origins: Mapping[str, str]) -> str:
+    problems: list[str] = []
+    for error in exc.errors():
+        loc = [str(part) for part in error["loc"] if not str(part).startswith("function-")]
+        dotted = ".".join(loc)
+        source = origins.get(dotted)
+        if source is None:
+            parents = [".".join(loc[:i]) for i in range(len(loc) - 1, 0, -1)]
+            source = next((origins[p] for p in parents if p in origins), DEFAULT_SOURCE)
+        if error["type"] == "extra_forbidden":
+            problems.append(f"unknown setting {dotted!r} from {source}")
+            continue
+        message = str(error["msg"]).removeprefix("Value error, ")
+        problems.append(
+            f"invalid setting {dotted} = {error.get('input')!r} from {source}: {message}"
+        )
+    return "; ".join(problems)
+
+
+def resolve_settings(
+    *,
+    repo: Path,
+    config_file: Path | None = None,
+    env: Mapping[str, str] | None = None,
+    flags: Mapping[str, Any] | None = None,
+) -> LoadedSettings:
+    """The effective settings with the origin of every value set anywhere but the defaults."""
+    data: dict[str, Any] = {}
+    origins: dict[str, str] = {}
+    path = config_file
+    if path is None and (repo / DEFAULT_CONFIG).is_file():
+        path = repo / DEFAULT_CONFIG
+    if path is not None:
+        if not path.is_file():
+            raise ConfigError(f"config file {path} does not exist")
+        _read_file(path, data, origins)
+    _read_env(env or {}, data, origins)
+    _read_flags(flags or {}, data, origins)
+    try:
+        settings = Settings.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(_describe(exc, origins)) from None
+    return LoadedSettings(settings=settings, origins=origins, config_file=path)
 
 
 def load_settings(
@@ -32,11 +229,60 @@ def load_settings(
     flags: Mapping[str, Any] | None = None,
 ) -> Settings:
     """The effective settings. ``flags`` maps dotted keys (``loop.max_attempts``) to values."""
-    data: dict[str, Any] = {}
-    for key, value in (flags or {}).items():
-        if value is not None:
-            _set_dotted(data, key, value)
-    try:
-        return Settings.model_validate(data)
-    except ValidationError as exc:
-        raise ConfigError(f"invalid setting from the command line: {exc}") from None
+    return resolve_settings(repo=repo, config_file=config_file, env=env, flags=flags).settings
+
+
+def effective_values(loaded: LoadedSettings) -> dict[str, dict[str, Any]]:
+    """Every dotted key -> ``{"value": ..., "source": ...}``, in model order."""
+    dumped = loaded.settings.model_dump(mode="json")
+    return {
+        ".".join(path): {
+            "value": _lookup(dumped, path),
+            "source": loaded.origin(".".join(path)),
+        }
+        for path in _flatten_all(dumped)
+    }
+
+
+def _flatten_all(data: Mapping[str, Any], prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    paths: list[tuple[str, ...]] = []
+    for key, value in data.items():
+        if isinstance(value, Mapping):
+            paths.extend(_flatten_all(value, (*prefix, key)))
+        else:
+            paths.append((*prefix, key))
+    return paths
+
+
+def _lookup(data: Mapping[str, Any], path: tuple[str, ...]) -> Any:
+    node: Any = data
+    for key in path:
+        node = node[key]
+    return node
+
+
+def show_config(
+    *,
+    repo: Path,
+    config_file: Path | None,
+    env: Mapping[str, str] | None,
+    flags: Mapping[str, Any] | None,
+    as_json: bool,
+) -> int:
+    """Print the effective settings and where each came from; 0, or ConfigError (exit 2)."""
+    from orchestrator import console
+    from orchestrator.redact import Redactor
+
+    loaded = resolve_settings(repo=repo, config_file=config_file, env=env, flags=flags)
+    redactor = Redactor.from_env(env)
+    values = effective_values(loaded)
+    if as_json:
+        console.out(redactor(json.dumps(values, indent=2)))
+        return 0
+    width = max(len(key) for key in values)
+    source_file = loaded.config_file or "none"
+    console.out(f"# config file: {source_file}")
+    for key, entry in values.items():
+        rendered = json.dumps(entry["value"])
+        console.out(redactor(f"{key:<{width}} = {rendered}  # {entry['source']}"))
+    return 0
