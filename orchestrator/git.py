@@ -1,0 +1,264 @@
+"""The target repository: checkpoints, diffs, commits and milestone history.
+
+The only module that imports GitPython. Every operation leaves ``.agent/runs``
+(the run artefacts) alone: it is excluded from diffs, commits and resets.
+Git history is the truth for resume: a milestone whose commit (found by its
+``ExecPlan:``/``Milestone:`` trailers on the first-parent history of HEAD)
+exists is done.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import git as gitpython
+from pydantic import BaseModel, ConfigDict, Field
+
+from orchestrator.errors import GitError
+
+RUNS_DIR = ".agent/runs"
+_EXCLUDE_LINE = "/.agent/runs/"
+_NO_RUNS = f":(exclude){RUNS_DIR}"
+
+
+class CommitInfo(BaseModel):
+    """A milestone commit as found in history."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    sha: str
+    subject: str
+    milestone: str = Field(description="value of the Milestone: trailer")
+    trailers: dict[str, str] = Field(description="trailer key -> value (last one wins)")
+
+
+def _parse_trailers(text: str) -> dict[str, str]:
+    trailers: dict[str, str] = {}
+    for line in text.splitlines():
+        key, sep, value = line.partition(":")
+        if sep and key and " " not in key.strip():
+            trailers[key.strip()] = value.strip()
+    return trailers
+
+
+class Repo:
+    """A git work tree the orchestrator works in."""
+
+    def __init__(self, repo: gitpython.Repo, root: Path) -> None:
+        self._repo = repo
+        self.root = root
+
+    @classmethod
+    def open(cls, path: Path) -> Repo:
+        """Open the repository at ``path`` (or one of its parents); it must have a commit."""
+        try:
+            repo = gitpython.Repo(path, search_parent_directories=True)
+        except (gitpython.InvalidGitRepositoryError, gitpython.NoSuchPathError):
+            raise GitError(
+                f"{path} is not inside a git repository; run `git init` and make a first "
+                "commit, or pass the repository with -C DIR"
+            ) from None
+        if repo.working_tree_dir is None:
+            raise GitError(f"{path} is a bare git repository; a work tree is needed")
+        self = cls(repo, Path(repo.working_tree_dir).resolve())
+        try:
+            self._git("rev-parse", "--verify", "-q", "HEAD^{commit}")
+        except GitError:
+            raise GitError(
+                f"the git repository at {self.root} has no commits yet; make a first commit "
+                "(the orchestrator needs a checkpoint to start from)"
+            ) from None
+        return self
+
+    # -- plumbing ---------------------------------------------------------------
+
+    def _git(self, *args: str, env: Mapping[str, str] | None = None, **kwargs: Any) -> str:
+        try:
+            out: str = self._repo.git.execute(
+                ["git", *args],
+                env=dict(env) if env else None,
+                **kwargs,
+            )
+        except gitpython.GitCommandError as exc:
+            stderr = str(exc.stderr).strip().removeprefix("stderr: ").strip("'\" \n")
+            raise GitError(f"`git {' '.join(args[:3])}` failed in {self.root}: {stderr}") from None
+        return out
+
+    @contextmanager
+    def _work_tree_index(self) -> Iterator[dict[str, str]]:
+        """A throwaway index holding the whole work tree (untracked files too)."""
+        git_dir = Path(self._git("rev-parse", "--absolute-git-dir"))
+        with tempfile.TemporaryDirectory(prefix="orch-index-") as tmp:
+            index = Path(tmp) / "index"
+            real = git_dir / "index"
+            if real.exists():
+                shutil.copyfile(real, index)  # keeps the stat cache: no rehash of clean files
+            env = {"GIT_INDEX_FILE": str(index)}
+            self.exclude_runs_dir()
+            self._git("add", "-A", env=env)
+            yield env
+
+    # -- queries ----------------------------------------------------------------
+
+    def head(self) -> str:
+        """The sha of HEAD."""
+        return self._git("rev-parse", "HEAD")
+
+    def commit_count(self) -> int:
+        """Commits reachable from HEAD."""
+        return int(self._git("rev-list", "--count", "HEAD"))
+
+    def current_branch(self) -> str | None:
+        """The checked-out branch, or None when HEAD is detached."""
+        try:
+            return self._git("symbolic-ref", "--short", "-q", "HEAD") or None
+        except GitError:
+            return None
+
+    def dirty_paths(self, ignore: Sequence[str] = (RUNS_DIR,)) -> list[str]:
+        """Changed, staged and untracked paths (not ignored ones), sorted."""
+        out = self._git(
+            "status", "--porcelain=v1", "-z", "--untracked-files=all", strip_newline_in_stdout=False
+        )
+        paths: list[str] = []
+        entries = iter(out.split("\0"))
+        for entry in entries:
+            if len(entry) < 4:
+                continue
+            code, path = entry[:2], entry[3:]
+            if code[0] in "RC":
+                next(entries, None)  # the rename's source path follows
+            if not any(path == p or path.startswith(p.rstrip("/") + "/") for p in ignore):
+                paths.append(path)
+        return sorted(paths)
+
+    def is_dirty(self, ignore: Sequence[str] = (RUNS_DIR,)) -> bool:
+        """True if the work tree or index differs from HEAD (untracked files count)."""
+        return bool(self.dirty_paths(ignore))
+
+    def is_ancestor(self, sha: str) -> bool:
+        """True if ``sha`` is a commit that HEAD contains."""
+        try:
+            self._git("merge-base", "--is-ancestor", sha, "HEAD")
+        except GitError:
+            return False
+        return True
+
+    def diff_since(self, checkpoint: str) -> str:
+        """Unified diff of the work tree (untracked files included) against ``checkpoint``."""
+        with self._work_tree_index() as env:
+            return self._git(
+                "diff", "--cached", "--no-color", "--no-ext-diff", "--no-textconv",
+                "--no-renames", "--full-index", checkpoint, "--", ".", _NO_RUNS,
+                env=env, strip_newline_in_stdout=False,
+            )  # fmt: skip
+
+    def changed_paths_since(self, checkpoint: str) -> list[str]:
+        """Paths whose work-tree content differs from ``checkpoint``, sorted."""
+        with self._work_tree_index() as env:
+            out = self._git(
+                "diff", "--cached", "--name-only", "-z", "--no-renames", checkpoint,
+                "--", ".", _NO_RUNS, env=env, strip_newline_in_stdout=False,
+            )  # fmt: skip
+        return sorted(p for p in out.split("\0") if p)
+
+    def milestone_commits(self, plan_path: str, since: str | None = None) -> dict[str, CommitInfo]:
+        """Milestone id -> its commit, for commits whose ``ExecPlan:`` trailer is ``plan_path``.
+
+        Walks the first-parent history of HEAD (from ``since``, exclusive, if given) in one
+        ``git log`` call. When a milestone was committed twice, the newest commit wins.
+        """
+        plan = Path(os.path.normpath(plan_path)).as_posix()
+        revs = [f"{since}..HEAD"] if since else ["HEAD"]
+        out = self._git(
+            "log", "--first-parent", "-F", f"--grep=ExecPlan: {plan}",
+            "--format=%H%x00%s%x00%(trailers:only,unfold)%x00", *revs, "--",
+            strip_newline_in_stdout=False,
+        )  # fmt: skip
+        found: dict[str, CommitInfo] = {}
+        fields = out.split("\0")
+        for i in range(0, len(fields) - 2, 3):
+            sha, subject, trailer_text = fields[i].strip(), fields[i + 1], fields[i + 2]
+            trailers = _parse_trailers(trailer_text)
+            milestone = trailers.get("Milestone")
+            if trailers.get("ExecPlan") != plan or not milestone or milestone in found:
+                continue
+            found[milestone] = CommitInfo(
+                sha=sha, subject=subject, milestone=milestone, trailers=trailers
+            )
+        return found
+
+    # -- changes ----------------------------------------------------------------
+
+    def create_branch(self, name: str) -> None:
+        """Create branch ``name`` at HEAD and switch to it; error if it exists."""
+        try:
+            self._git("rev-parse", "--verify", "-q", f"refs/heads/{name}")
+        except GitError:
+            self._git("checkout", "-q", "-b", name)
+            return
+        raise GitError(
+            f"branch {name!r} already exists in {self.root}; choose another --branch name "
+            "or switch to it yourself and run without --branch"
+        )
+
+    def exclude_runs_dir(self) -> None:
+        """Keep ``.agent/runs/`` out of git through ``.git/info/exclude`` (idempotent)."""
+        exclude = Path(self._git("rev-parse", "--git-path", "info/exclude"))
+        if not exclude.is_absolute():
+            exclude = self.root / exclude
+        text = exclude.read_text(encoding="utf-8") if exclude.exists() else ""
+        if _EXCLUDE_LINE in text.splitlines():
+            return
+        exclude.parent.mkdir(parents=True, exist_ok=True)
+        sep = "" if not text or text.endswith("\n") else "\n"
+        exclude.write_text(f"{text}{sep}{_EXCLUDE_LINE}\n", encoding="utf-8")
+
+    def commit_all(self, message: str, trailers: Mapping[str, str]) -> str:
+        """Stage everything except ``.agent/runs`` and commit; returns the new sha.
+
+        The commit is made even if nothing but the plan (or nothing at all) changed.
+        Hooks are skipped: the orchestrator ran the validation itself.
+        """
+        body = message.rstrip("\n")
+        if trailers:
+            body += "\n\n" + "\n".join(f"{k}: {v}" for k, v in trailers.items())
+        self.exclude_runs_dir()  # so that `add -A` leaves the run artefacts out
+        self._git("add", "-A")
+        with tempfile.NamedTemporaryFile("w", encoding="utf-8", suffix=".msg") as f:
+            f.write(body + "\n")
+            f.flush()
+            try:
+                self._git(
+                    "commit", "-q", "--no-verify", "--allow-empty", "--cleanup=whitespace",
+                    "-F", f.name,
+                )  # fmt: skip
+            except GitError as exc:
+                if "identity" in exc.message or "user.email" in exc.message:
+                    raise GitError(
+                        f"git has no author identity in {self.root}; set it with "
+                        "`git config user.name NAME` and `git config user.email EMAIL`"
+                    ) from None
+                raise
+        return self.head()
+
+    def reset_to(self, checkpoint: str) -> None:
+        """Hard reset to ``checkpoint`` and remove untracked files (not ignored ones)."""
+        self._git("reset", "-q", "--hard", checkpoint)
+        self._git("clean", "-f", "-d", "-q", "-e", _EXCLUDE_LINE)
+
+    def restore_path(self, path: str, checkpoint: str) -> None:
+        """Give ``path`` its content at ``checkpoint`` (delete it if it did not exist)."""
+        try:
+            self._git("cat-file", "-e", f"{checkpoint}:{path}")
+        except GitError:
+            self._git("rm", "-q", "--cached", "--ignore-unmatch", "--", path)
+            (self.root / path).unlink(missing_ok=True)
+            return
+        self._git("checkout", "-q", checkpoint, "--", path)

@@ -1,0 +1,254 @@
+"""Durable run state: ``.agent/runs/<id>/state.json``, written atomically.
+
+The state is saved at every transition (temp file in the same directory,
+fsync, ``os.replace``, directory fsync), so a SIGKILL at any moment leaves
+either the previous or the next state, never a torn file. A state file that
+cannot be read stops the command with a message naming the file, the problem
+and the fix; it is never reset silently.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import socket
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from orchestrator.errors import StateError
+
+STATE_VERSION = 1
+STATE_FILE = "state.json"
+RUNS_DIR = Path(".agent") / "runs"
+
+StepKind = Literal["implement", "review", "repair", "validate"]
+MilestoneStatus = Literal["pending", "running", "passed", "needs_human", "gave_up", "interrupted"]
+RunStatus = Literal[
+    "running", "passed", "needs_human", "gave_up", "interrupted", "budget", "failed"
+]
+FINISHED: frozenset[str] = frozenset({"passed"})
+
+
+class _State(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class StepRecord(_State):
+    """One codex step (or validation pass) of a milestone."""
+
+    kind: StepKind
+    attempt: int = Field(0, description="0 = implement, k = k-th repair")
+    thread_id: str | None = Field(None, description="codex thread of the step")
+    outcome: str | None = Field(None, description="step outcome (codex Outcome or check summary)")
+    transcript: str | None = Field(None, description="transcript path, relative to the run dir")
+    started_at: float | None = Field(None, description="unix time")
+    ended_at: float | None = Field(None, description="unix time")
+    tokens: int = Field(0, description="tokens this step used (delta, not cumulative)")
+    summary: str | None = Field(None, description="the step's short summary or verdict")
+
+
+class CheckRecord(_State):
+    """The result of one validation command (``checks.CheckResult`` is this shape)."""
+
+    check_id: str
+    command: str
+    exit_code: int | None = Field(description="None if killed or never started")
+    passed: bool
+    ended: str = Field(description="exited | timeout | stalled | cancelled | not_found | signalled")
+    duration_s: float
+    output_tail: str = Field("", description="bounded, redacted end of the output")
+
+
+class MilestoneState(_State):
+    """Where one milestone stands."""
+
+    id: str
+    title: str = ""
+    status: MilestoneStatus = "pending"
+    attempts: int = Field(0, description="repairs used")
+    checkpoint: str | None = Field(None, description="HEAD when the milestone started")
+    commit: str | None = Field(None, description="sha of the milestone's commit once passed")
+    thread_id: str | None = Field(None, description="the implementing codex thread")
+    fingerprints: list[str] = Field(default_factory=list, description="delta per iteration")
+    steps: list[StepRecord] = Field(default_factory=list)
+    phase: str | None = Field(None, description="last completed transition, e.g. 'validated'")
+    findings: list[dict[str, Any]] = Field(
+        default_factory=list, description="open review findings (severity, path, message)"
+    )
+    last_checks: list[CheckRecord] = Field(default_factory=list)
+    started_at: float | None = None
+    ended_at: float | None = None
+    tokens: int = 0
+    stop_reason: str | None = Field(None, description="why it stopped, if it did not pass")
+
+
+class RunState(_State):
+    """One run of one plan in one repository."""
+
+    version: int = STATE_VERSION
+    run_id: str
+    plan_path: str = Field(description="plan path relative to the repository, POSIX")
+    plan_hash: str = Field("", description="sha256 of the plan as the orchestrator last wrote it")
+    pinned_checks: dict[str, list[str]] = Field(
+        default_factory=dict, description="milestone id (or 'plan') -> check commands"
+    )
+    settings: dict[str, Any] = Field(default_factory=dict, description="settings snapshot")
+    status: RunStatus = "running"
+    stop_reason: str | None = None
+    created_at: float = Field(default_factory=time.time, description="unix time")
+    updated_at: float = Field(default_factory=time.time, description="unix time")
+    ended_at: float | None = None
+    pid: int = Field(default_factory=os.getpid)
+    host: str = Field(default_factory=socket.gethostname)
+    base_commit: str | None = Field(None, description="HEAD when the run started")
+    branch: str | None = None
+    milestones: list[MilestoneState] = Field(default_factory=list)
+    current_milestone: str | None = None
+    tokens_total: int = 0
+    last_event: str | None = None
+
+    @property
+    def finished(self) -> bool:
+        return self.status in FINISHED
+
+    def milestone(self, milestone_id: str) -> MilestoneState:
+        for m in self.milestones:
+            if m.id == milestone_id:
+                return m
+        raise KeyError(milestone_id)
+
+
+def new_run_id() -> str:
+    """A sortable id: UTC time plus 4 random hex digits, e.g. ``20261121-235959-ab12``."""
+    return time.strftime("%Y%m%d-%H%M%S", time.gmtime()) + "-" + secrets.token_hex(2)
+
+
+def run_dir(repo: Path, run_id: str) -> Path:
+    return repo / RUNS_DIR / run_id
+
+
+def state_path(repo: Path, run_id: str) -> Path:
+    return run_dir(repo, run_id) / STATE_FILE
+
+
+def atomic_write(
+    path: Path, data: bytes, *, before_replace: Callable[[], None] | None = None
+) -> None:
+    """Write ``data`` to ``path`` so that a crash leaves the old or the new content.
+
+    ``before_replace`` runs between the durable temp write and the rename (tests kill
+    the process there).
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view) :]
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    if before_replace is not None:
+        before_replace()
+    os.replace(tmp, path)
+    dir_fd = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)
+
+
+def save_state(path: Path, state: RunState) -> None:
+    """Stamp ``updated_at`` and write ``state`` atomically to ``path``."""
+    state.updated_at = time.time()
+    atomic_write(path, state.model_dump_json(indent=2).encode("utf-8") + b"\n")
+
+
+def _fix(path: Path) -> str:
+    return (
+        f"The file is left as it is for inspection. To continue, rebuild it from git history "
+        f"and the plan with `orchestrator resume --rebuild --run {path.parent.name}`, or move "
+        f"{path.parent} away to forget that run."
+    )
+
+
+def load_state(path: Path) -> RunState:
+    """Read a state file; raises StateError naming the file, the problem and the fix."""
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise StateError(f"run state {path} does not exist") from None
+    except OSError as exc:
+        raise StateError(
+            f"run state {path} cannot be read ({exc.strerror}). {_fix(path)}"
+        ) from None
+    try:
+        data = json.loads(raw)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise StateError(f"run state {path} is not valid JSON ({exc}). {_fix(path)}") from None
+    if not isinstance(data, dict):
+        raise StateError(f"run state {path} is not a JSON object. {_fix(path)}")
+    version = data.get("version")
+    if version != STATE_VERSION:
+        raise StateError(
+            f"run state {path} has version {version!r}; this orchestrator reads version "
+            f"{STATE_VERSION}. Use the orchestrator version that wrote it, or: {_fix(path)}"
+        )
+    try:
+        return RunState.model_validate(data)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc']) or '(top)'}: {e['msg']}" for e in exc.errors()
+        )
+        raise StateError(f"run state {path} is invalid: {problems}. {_fix(path)}") from None
+
+
+def scan_runs(repo: Path) -> tuple[list[RunState], list[StateError]]:
+    """Every run of ``repo``, newest first, and the errors of the unreadable ones."""
+    root = repo / RUNS_DIR
+    if not root.is_dir():
+        return [], []
+    runs: list[RunState] = []
+    errors: list[StateError] = []
+    for d in sorted(root.iterdir(), key=lambda p: p.name, reverse=True):
+        f = d / STATE_FILE
+        if not f.is_file():
+            continue
+        try:
+            runs.append(load_state(f))
+        except StateError as exc:
+            errors.append(exc)
+    return runs, errors
+
+
+def list_runs(repo: Path) -> list[RunState]:
+    """Readable runs of ``repo``, newest first; unreadable ones are logged and skipped."""
+    runs, errors = scan_runs(repo)
+    if errors:
+        import structlog
+
+        log = structlog.get_logger()
+        for exc in errors:
+            log.warning("state_unreadable", error=exc.message)
+    return runs
+
+
+def _same_plan(a: str, b: str) -> bool:
+    return os.path.normpath(a) == os.path.normpath(b)
+
+
+def find_unfinished(repo: Path, plan_path: str) -> RunState | None:
+    """The newest run of ``plan_path`` if it did not pass (running, stopped or interrupted).
+
+    An older unfinished run is superseded by a newer one and is not returned.
+    """
+    for run in list_runs(repo):
+        if _same_plan(run.plan_path, plan_path):
+            return None if run.finished else run
+    return None
