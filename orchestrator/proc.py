@@ -1,0 +1,295 @@
+"""The one place that opens child processes: a request in, an outcome out.
+
+Every child runs in its own session (so its process group can be signalled
+without touching us), with stdin closed or fed from bytes, stdout read line by
+line with a per-line cap, stderr kept in a bounded ring buffer, and both
+appended (redacted) to an optional transcript file. Memory stays bounded
+whatever the child prints.
+
+A run ends when the child exits, or when our wall-clock (``timeout``) or
+inactivity (``stall_timeout``: no stdout bytes for that long) limit passes, or
+when the caller cancels us. In every case the whole process tree is stopped
+in steps (see :mod:`orchestrator.proc_tree`) before we return or re-raise, so
+no orphan survives: descendants are recorded while the child runs because a
+command started in its own session leaves the child's process group.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import IO, Literal
+
+import anyio
+import structlog
+from anyio.abc import ByteReceiveStream, Process
+from pydantic import BaseModel, ConfigDict, Field
+
+from orchestrator.proc_tree import ProcessTree
+from orchestrator.redact import redact, secret_values
+
+log = structlog.get_logger()
+
+Ended = Literal["exited", "timeout", "stalled", "cancelled", "not_found", "signalled"]
+_CHUNK = 65536
+
+
+class ProcessRequest(BaseModel):
+    """What to run and under which limits."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    argv: list[str]
+    cwd: Path
+    env: dict[str, str] | None = Field(
+        None, description="the FULL environment; None inherits os.environ"
+    )
+    stdin: bytes | None = Field(None, description="bytes fed to stdin, then closed; None=/dev/null")
+    timeout: float | None = Field(None, description="wall-clock limit, seconds")
+    stall_timeout: float | None = Field(None, description="no stdout for this long ends the run")
+    kill_grace: float = Field(5.0, ge=0, description="seconds between stop signals")
+    interrupt_first: bool = Field(False, description="SIGINT before SIGKILL (codex wants this)")
+    transcript: Path | None = Field(None, description="raw stdout+stderr appended, redacted")
+    tail_bytes: int = Field(8192, gt=0, description="bytes of stdout/stderr kept in the outcome")
+    max_line_bytes: int = Field(1_048_576, gt=0, description="longer stdout lines are truncated")
+
+
+class ProcessOutcome(BaseModel):
+    """How a child run ended."""
+
+    argv: list[str]
+    pid: int | None
+    exit_code: int | None = Field(description="None when killed by a signal or never started")
+    ended: Ended
+    started_at: float = Field(description="unix time")
+    duration_s: float
+    stdout_tail: str = Field(description="last tail_bytes of stdout, redacted")
+    stderr_tail: str = Field(description="last tail_bytes of stderr, redacted")
+    signal: int | None = Field(None, description="signal that ended the child, if any")
+
+
+class _Tail:
+    """The last ``size`` bytes of a stream."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.data = bytearray()
+
+    def add(self, chunk: bytes) -> None:
+        self.data += chunk
+        if len(self.data) > self.size * 2:
+            del self.data[: len(self.data) - self.size]
+
+    def text(self, secrets: dict[str, str]) -> str:
+        return redact(bytes(self.data[-self.size :]).decode("utf-8", "replace"), secrets)
+
+
+class _Run:
+    """Mutable state of one supervised child."""
+
+    def __init__(self, request: ProcessRequest, on_line: Callable[[str], None] | None) -> None:
+        self.request = request
+        self.on_line = on_line
+        self.last_activity = time.monotonic()
+        self.out_tail = _Tail(request.tail_bytes)
+        self.err_tail = _Tail(request.tail_bytes)
+        source = request.env if request.env is not None else os.environ
+        self.secrets = {f"SECRET_{i}": v for i, v in enumerate(secret_values(source))}
+        self.transcript: IO[str] | None = None
+        self.exited = anyio.Event()
+        self.stdout_done = anyio.Event()
+
+    def write(self, text: str) -> None:
+        if self.transcript is not None:
+            self.transcript.write(redact(text, self.secrets))
+
+    async def pump_stdout(self, stream: ByteReceiveStream) -> None:
+        """Split stdout into lines; a line longer than the cap is truncated in memory
+        and streamed to the transcript piece by piece."""
+        cap = self.request.max_line_bytes
+        line = bytearray()
+        overflow = False
+        try:
+            async for chunk in stream:
+                self.last_activity = time.monotonic()
+                self.out_tail.add(chunk)
+                start = 0
+                while True:
+                    nl = chunk.find(b"\n", start)
+                    piece = chunk[start:] if nl < 0 else chunk[start:nl]
+                    if overflow:
+                        self._write_bytes(piece)
+                    elif len(line) + len(piece) > cap:
+                        self._write_bytes(bytes(line) + piece)
+                        line += piece[: cap - len(line)]
+                        overflow = True
+                    else:
+                        line += piece
+                    if nl < 0:
+                        break
+                    if not overflow:
+                        self._write_bytes(bytes(line))
+                    self.write("\n")
+                    self._emit(line, overflow)
+                    line = bytearray()
+                    overflow = False
+                    start = nl + 1
+            if line:
+                if not overflow:
+                    self._write_bytes(bytes(line))
+                self.write("\n")
+                self._emit(line, overflow)
+        finally:
+            self.stdout_done.set()
+
+    def _write_bytes(self, data: bytes) -> None:
+        if self.transcript is not None and data:
+            self.write(data.decode("utf-8", "replace"))
+
+    def _emit(self, line: bytearray, overflow: bool) -> None:
+        if overflow:
+            log.warning("process_line_truncated", pid_argv0=self.request.argv[0], kept=len(line))
+        if self.on_line is not None:
+            self.on_line(line.decode("utf-8", "replace"))
+
+    async def pump_stderr(self, stream: ByteReceiveStream) -> None:
+        pending = b""
+        async for chunk in stream:
+            self.err_tail.add(chunk)
+            data = pending + chunk
+            head, sep, pending = data.rpartition(b"\n")
+            if sep:
+                for part in head.split(b"\n"):
+                    self.write("[stderr] " + part.decode("utf-8", "replace") + "\n")
+            if len(pending) > _CHUNK:
+                self.write("[stderr] " + pending.decode("utf-8", "replace") + "\n")
+                pending = b""
+        if pending:
+            self.write("[stderr] " + pending.decode("utf-8", "replace") + "\n")
+
+    async def wait_exit(self, process: Process) -> None:
+        await process.wait()
+        self.exited.set()
+
+    async def watch(self) -> Ended:
+        """Wait for the child to exit or for a limit to pass."""
+        request = self.request
+        begin = time.monotonic()
+        while True:
+            now = time.monotonic()
+            deadlines = []
+            if request.timeout is not None:
+                deadlines.append(begin + request.timeout)
+            if request.stall_timeout is not None:
+                deadlines.append(self.last_activity + request.stall_timeout)
+            wait = min(deadlines) - now if deadlines else None
+            with anyio.move_on_after(wait):
+                await self.exited.wait()
+                return "exited"
+            now = time.monotonic()
+            if request.timeout is not None and now >= begin + request.timeout:
+                return "timeout"
+            if (
+                request.stall_timeout is not None
+                and now >= self.last_activity + request.stall_timeout
+            ):
+                return "stalled"
+
+
+async def _feed(process: Process, data: bytes) -> None:
+    assert process.stdin is not None
+    try:
+        await process.stdin.send(data)
+    except (anyio.BrokenResourceError, anyio.ClosedResourceError, OSError):
+        pass
+    finally:
+        await process.stdin.aclose()
+
+
+async def run_process(
+    request: ProcessRequest, on_line: Callable[[str], None] | None = None
+) -> ProcessOutcome:
+    """Run one child under limits; kill its whole tree before returning or re-raising."""
+    started_at = time.time()
+    begin = time.monotonic()
+    run = _Run(request, on_line)
+    try:
+        process = await anyio.open_process(
+            request.argv,
+            stdin=subprocess.PIPE if request.stdin is not None else subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            cwd=request.cwd,
+            env=request.env,
+            start_new_session=True,
+        )
+    except (FileNotFoundError, PermissionError, NotADirectoryError) as exc:
+        log.info("process_not_found", argv0=request.argv[0] if request.argv else "", error=str(exc))
+        return ProcessOutcome(
+            argv=request.argv,
+            pid=None,
+            exit_code=None,
+            ended="not_found",
+            started_at=started_at,
+            duration_s=time.monotonic() - begin,
+            stdout_tail="",
+            stderr_tail=redact(str(exc), run.secrets),
+            signal=None,
+        )
+    tree = ProcessTree(process.pid)
+    ended: Ended = "cancelled"
+    if request.transcript is not None:
+        request.transcript.parent.mkdir(parents=True, exist_ok=True)
+        run.transcript = request.transcript.open("a", encoding="utf-8", errors="replace")
+    try:
+        async with anyio.create_task_group() as tg:
+            assert process.stdout is not None
+            assert process.stderr is not None
+            tg.start_soon(run.pump_stdout, process.stdout)
+            tg.start_soon(run.pump_stderr, process.stderr)
+            tg.start_soon(run.wait_exit, process)
+            tg.start_soon(tree.track)
+            if request.stdin is not None:
+                tg.start_soon(_feed, process, request.stdin)
+            ended = await run.watch()
+            with anyio.CancelScope(shield=True):
+                await tree.stop(process, request.kill_grace, request.interrupt_first)
+                with anyio.move_on_after(2.0):
+                    await run.stdout_done.wait()
+            tg.cancel_scope.cancel()
+    finally:
+        with anyio.CancelScope(shield=True):
+            await tree.stop(process, request.kill_grace, request.interrupt_first)
+            if run.transcript is not None:
+                run.transcript.close()
+            for stream in (process.stdout, process.stderr, process.stdin):
+                if stream is not None:
+                    await stream.aclose()
+    rc = process.returncode
+    signal_no = -rc if rc is not None and rc < 0 else None
+    if ended == "exited" and signal_no is not None:
+        ended = "signalled"
+    outcome = ProcessOutcome(
+        argv=request.argv,
+        pid=process.pid,
+        exit_code=rc if rc is not None and rc >= 0 else None,
+        ended=ended,
+        started_at=started_at,
+        duration_s=time.monotonic() - begin,
+        stdout_tail=run.out_tail.text(run.secrets),
+        stderr_tail=run.err_tail.text(run.secrets),
+        signal=signal_no,
+    )
+    log.info(
+        "process_finished",
+        argv=[redact(a, run.secrets) for a in request.argv[:8]],
+        pid=outcome.pid,
+        ended=outcome.ended,
+        exit_code=outcome.exit_code,
+        signal=outcome.signal,
+        duration_s=round(outcome.duration_s, 3),
+    )
+    return outcome
