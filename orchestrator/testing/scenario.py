@@ -82,11 +82,23 @@ class Rule(_Model):
     reply: Reply = Field(default_factory=Reply)
 
 
+class TokenUsage(_Model):
+    """Token counts the scripted server reports for every response it completes."""
+
+    input_tokens: int = Field(100, ge=0, description="input tokens per response")
+    cached_input_tokens: int = Field(0, ge=0, description="of which cached")
+    output_tokens: int = Field(10, ge=0, description="output tokens per response")
+    reasoning_output_tokens: int = Field(0, ge=0, description="of which reasoning")
+
+
 class Scenario(_Model):
     """A scripted model's whole behaviour."""
 
     model: str = Field("gpt-5.5", description="model slug the codex config names")
     rules: list[Rule]
+    usage: TokenUsage = Field(
+        default_factory=TokenUsage, description="usage reported by each completed response"
+    )
 
     @classmethod
     def load(cls, path: Path) -> Scenario:
