@@ -1,0 +1,152 @@
+"""``orchestrator status``: the runs of a repository, read without taking the lock.
+
+Reads only the state files, the lock file's holder info and the tail of each
+run's ``events.jsonl``; starts no git process and imports neither GitPython,
+rich nor anyio, so it answers in a fraction of a second, also while a run
+is going on.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+from orchestrator import console
+from orchestrator.errors import ExitCode
+from orchestrator.lock import LockHolder, read_holder
+from orchestrator.state import MilestoneState, RunState, run_dir, scan_runs
+
+_TAIL_BYTES = 8192
+
+
+def _last_event(path: Path) -> dict[str, Any] | None:
+    """The last complete JSON line of an events log, or None."""
+    try:
+        with path.open("rb") as f:
+            size = f.seek(0, os.SEEK_END)
+            f.seek(max(0, size - _TAIL_BYTES))
+            lines = f.read().splitlines()
+    except OSError:
+        return None
+    for line in reversed(lines):
+        try:
+            record = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(record, dict):
+            return record
+    return None
+
+
+def _live(run: RunState, holder: LockHolder | None) -> bool:
+    return (
+        holder is not None
+        and holder.pid == run.pid
+        and holder.host == run.host
+        and holder.run_id in (None, run.run_id)
+    )
+
+
+def _shown_status(run: RunState, holder: LockHolder | None) -> str:
+    if run.status == "running" and not _live(run, holder):
+        return "stopped (process gone; `orchestrator resume` continues it)"
+    return run.status
+
+
+def _elapsed(run: RunState, live: bool) -> float:
+    end = time.time() if live else (run.ended_at or run.updated_at)
+    return max(0.0, end - run.created_at)
+
+
+def _fmt_duration(seconds: float) -> str:
+    s = int(seconds)
+    h, rem = divmod(s, 3600)
+    m, s = divmod(rem, 60)
+    return f"{h}h{m:02d}m{s:02d}s" if h else (f"{m}m{s:02d}s" if m else f"{s}s")
+
+
+def _current_step(m: MilestoneState) -> str:
+    if not m.steps:
+        return m.phase or ""
+    step = m.steps[-1]
+    state = "running" if step.ended_at is None else (step.outcome or "done")
+    return f"{step.kind} attempt {step.attempt} ({state})"
+
+
+def _run_json(repo: Path, run: RunState, holder: LockHolder | None) -> dict[str, Any]:
+    live = _live(run, holder)
+    data = run.model_dump(mode="json")
+    data["live"] = live
+    data["shown_status"] = _shown_status(run, holder)
+    data["elapsed_s"] = round(_elapsed(run, live), 3)
+    data["run_dir"] = str(run_dir(repo, run.run_id))
+    data["last_log_event"] = _last_event(run_dir(repo, run.run_id) / "events.jsonl")
+    return data
+
+
+def _print_run(repo: Path, run: RunState, holder: LockHolder | None) -> None:
+    live = _live(run, holder)
+    started = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(run.created_at))
+    console.out(f"run {run.run_id}  plan {run.plan_path}")
+    console.out(f"  status:   {_shown_status(run, holder)}" + (f" (pid {run.pid})" if live else ""))
+    if run.stop_reason:
+        console.out(f"  reason:   {run.stop_reason}")
+    console.out(f"  started:  {started}, elapsed {_fmt_duration(_elapsed(run, live))}")
+    console.out(f"  tokens:   {run.tokens_total:,}")
+    event = _last_event(run_dir(repo, run.run_id) / "events.jsonl")
+    if event is not None:
+        console.out(f"  last log: {event.get('event', '?')} {event.get('timestamp', '')}".rstrip())
+    elif run.last_event:
+        console.out(f"  last:     {run.last_event}")
+    width = max((len(m.id) for m in run.milestones), default=1)
+    for m in run.milestones:
+        mark = "*" if m.id == run.current_milestone and live else " "
+        line = f" {mark} {m.id:<{width}}  {m.status:<11}  attempts {m.attempts}"
+        if m.commit:
+            line += f"  commit {m.commit[:10]}"
+        elif m.status == "running" or m.id == run.current_milestone:
+            line += f"  {_current_step(m)}"
+        if m.stop_reason and m.status != "passed":
+            line += f"  ({m.stop_reason})"
+        console.out(f"{line}  {m.title}".rstrip())
+
+
+def show_status(repo: Path, plan_path: Path | None, as_json: bool) -> int:
+    """Print the runs of ``repo`` (of ``plan_path`` only, if given), newest first."""
+    runs, errors = scan_runs(repo)
+    if plan_path is not None:
+        wanted = _relative(repo, plan_path)
+        runs = [r for r in runs if os.path.normpath(r.plan_path) == wanted]
+    holder = read_holder(repo)
+    if as_json:
+        payload = {
+            "repo": str(repo),
+            "lock": holder.model_dump(mode="json") if holder else None,
+            "runs": [_run_json(repo, r, holder) for r in runs],
+            "errors": [e.message for e in errors],
+        }
+        console.out(json.dumps(payload, indent=2))
+        return int(ExitCode.OK)
+    if holder is not None:
+        console.out(f"lock held by {holder.describe()}")
+    if not runs:
+        scope = f" of {plan_path}" if plan_path is not None else ""
+        console.out(f"no runs{scope} in {repo}")
+    for i, run in enumerate(runs):
+        if i:
+            console.out()
+        _print_run(repo, run, holder)
+    for exc in errors:
+        console.err(f"orchestrator: {exc.message}")
+    return int(ExitCode.OK)
+
+
+def _relative(repo: Path, plan_path: Path) -> str:
+    path = plan_path if plan_path.is_absolute() else (Path.cwd() / plan_path)
+    try:
+        return os.path.normpath(path.resolve().relative_to(repo.resolve()))
+    except ValueError:
+        return os.path.normpath(plan_path)
