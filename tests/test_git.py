@@ -1,0 +1,176 @@
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from orchestrator.errors import GitError
+from orchestrator.git import Repo
+from tests.conftest import git
+
+TRAILERS = {"ExecPlan": "docs/plan.md", "Milestone": "1", "Attempts": "2", "Codex-Thread": "t-1"}
+
+
+def _runs_file(repo: Path) -> Path:
+    f = repo / ".agent" / "runs" / "r1" / "state.json"
+    f.parent.mkdir(parents=True)
+    f.write_text("{}", encoding="utf-8")
+    return f
+
+
+def test_open_rejects_non_repo_and_empty_repo(tmp_path: Path) -> None:
+    with pytest.raises(GitError, match="not inside a git repository"):
+        Repo.open(tmp_path)
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    git(empty, "init", "-q")
+    with pytest.raises(GitError, match="no commits yet"):
+        Repo.open(empty)
+
+
+def test_open_from_subdirectory_finds_root(git_repo: Path) -> None:
+    sub = git_repo / "a" / "b"
+    sub.mkdir(parents=True)
+    repo = Repo.open(sub)
+    assert repo.root == git_repo.resolve()
+    assert repo.head() == git(git_repo, "rev-parse", "HEAD").strip()
+    assert repo.current_branch() == "main"
+    assert repo.commit_count() == 1
+
+
+def test_dirty_ignores_runs_dir_but_counts_untracked(git_repo: Path) -> None:
+    repo = Repo.open(git_repo)
+    _runs_file(git_repo)
+    assert not repo.is_dirty()
+    (git_repo / "new.txt").write_text("x", encoding="utf-8")
+    (git_repo / "README.md").write_text("changed\n", encoding="utf-8")
+    assert repo.is_dirty()
+    assert repo.dirty_paths() == ["README.md", "new.txt"]
+
+
+def test_exclude_runs_dir_is_idempotent(git_repo: Path) -> None:
+    repo = Repo.open(git_repo)
+    repo.exclude_runs_dir()
+    repo.exclude_runs_dir()
+    lines = (git_repo / ".git" / "info" / "exclude").read_text(encoding="utf-8").splitlines()
+    assert lines.count("/.agent/runs/") == 1
+    _runs_file(git_repo)
+    assert git(git_repo, "status", "--porcelain") == ""
+
+
+def test_diff_and_changed_paths_include_untracked_and_leave_index_alone(git_repo: Path) -> None:
+    repo = Repo.open(git_repo)
+    checkpoint = repo.head()
+    _runs_file(git_repo)
+    (git_repo / "README.md").write_text("# sample\nmore\n", encoding="utf-8")
+    (git_repo / "src").mkdir()
+    (git_repo / "src" / "new.py").write_text("print(1)\n", encoding="utf-8")
+    diff = repo.diff_since(checkpoint)
+    assert "+more" in diff
+    assert "+++ b/src/new.py" in diff
+    assert ".agent" not in diff
+    assert diff == repo.diff_since(checkpoint)  # deterministic
+    assert repo.changed_paths_since(checkpoint) == ["README.md", "src/new.py"]
+    # the real index is untouched: the new file is still untracked
+    assert "?? src/" in git(git_repo, "status", "--porcelain")
+
+
+def test_commit_all_with_trailers_and_milestone_commits(git_repo: Path) -> None:
+    repo = Repo.open(git_repo)
+    _runs_file(git_repo)
+    (git_repo / "code.py").write_text("x = 1\n", encoding="utf-8")
+    sha = repo.commit_all("docs/plan.md: milestone 1 Setup\n\n# summary line kept", TRAILERS)
+    assert sha == repo.head()
+    body = git(git_repo, "log", "-1", "--format=%B")
+    assert "# summary line kept" in body
+    assert body.rstrip().endswith(
+        "ExecPlan: docs/plan.md\nMilestone: 1\nAttempts: 2\nCodex-Thread: t-1"
+    )
+    files = git(git_repo, "show", "--name-only", "--format=", "HEAD").split()
+    assert files == ["code.py"]  # the run artefacts stay out
+    # only the plan changed (or nothing): still one commit per milestone
+    sha2 = repo.commit_all("docs/plan.md: milestone 2", {**TRAILERS, "Milestone": "2"})
+    other = repo.commit_all("other plan", {**TRAILERS, "ExecPlan": "docs/other.md"})
+    found = repo.milestone_commits("./docs/plan.md")
+    assert {k: v.sha for k, v in found.items()} == {"1": sha, "2": sha2}
+    assert found["1"].trailers["Codex-Thread"] == "t-1"
+    assert found["1"].subject == "docs/plan.md: milestone 1 Setup"
+    assert list(repo.milestone_commits("docs/plan.md", since=sha)) == ["2"]
+    assert list(repo.milestone_commits("docs/other.md")) == ["1"]
+    assert repo.milestone_commits("docs/other.md")["1"].sha == other
+
+
+def test_milestone_commits_follow_first_parent_only(git_repo: Path) -> None:
+    repo = Repo.open(git_repo)
+    git(git_repo, "checkout", "-q", "-b", "side")
+    repo.commit_all("side", TRAILERS)
+    git(git_repo, "checkout", "-q", "main")
+    (git_repo / "m.txt").write_text("m", encoding="utf-8")
+    repo.commit_all("main work", {"Other": "x"})
+    git(git_repo, "merge", "-q", "--no-ff", "-m", "merge side", "side")
+    assert repo.milestone_commits("docs/plan.md") == {}
+
+
+def test_commit_without_identity_says_how_to_fix(
+    git_repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for key in ("GIT_AUTHOR_NAME", "GIT_AUTHOR_EMAIL", "GIT_COMMITTER_NAME", "GIT_COMMITTER_EMAIL"):
+        monkeypatch.delenv(key)
+    monkeypatch.setenv("EMAIL", "")
+    git(git_repo, "config", "user.useConfigOnly", "true")
+    with pytest.raises(GitError, match="git config user.email"):
+        Repo.open(git_repo).commit_all("m", TRAILERS)
+
+
+def test_create_branch(git_repo: Path) -> None:
+    repo = Repo.open(git_repo)
+    repo.create_branch("orch/run")
+    assert repo.current_branch() == "orch/run"
+    with pytest.raises(GitError, match="already exists"):
+        repo.create_branch("main")
+
+
+def test_reset_to_removes_changes_but_keeps_runs_and_ignored(git_repo: Path) -> None:
+    repo = Repo.open(git_repo)
+    state = _runs_file(git_repo)
+    (git_repo / ".gitignore").write_text("build/\n", encoding="utf-8")
+    checkpoint = repo.commit_all("ignore build", {})
+    (git_repo / "build").mkdir()
+    (git_repo / "build" / "out.o").write_text("o", encoding="utf-8")
+    (git_repo / "README.md").write_text("changed\n", encoding="utf-8")
+    (git_repo / "junk" / "deep").mkdir(parents=True)
+    (git_repo / "junk" / "deep" / "f").write_text("j", encoding="utf-8")
+    repo.reset_to(checkpoint)
+    assert repo.head() == checkpoint
+    assert (git_repo / "README.md").read_text(encoding="utf-8") == "# sample\n"
+    assert not (git_repo / "junk").exists()
+    assert not repo.is_dirty()
+    assert state.exists()
+    assert (git_repo / "build" / "out.o").exists()
+
+
+def test_restore_path(git_repo: Path) -> None:
+    repo = Repo.open(git_repo)
+    checkpoint = repo.head()
+    (git_repo / "README.md").write_text("agent edit\n", encoding="utf-8")
+    (git_repo / "added.md").write_text("new\n", encoding="utf-8")
+    git(git_repo, "add", "added.md")
+    repo.restore_path("README.md", checkpoint)
+    repo.restore_path("added.md", checkpoint)
+    assert (git_repo / "README.md").read_text(encoding="utf-8") == "# sample\n"
+    assert not (git_repo / "added.md").exists()
+    assert not repo.is_dirty()
+
+
+def test_is_ancestor(git_repo: Path) -> None:
+    repo = Repo.open(git_repo)
+    first = repo.head()
+    repo.commit_all("second", {})
+    assert repo.is_ancestor(first)
+    assert not repo.is_ancestor("0" * 40)
+    detached = subprocess.run(
+        ["git", "checkout", "-q", "--detach"], cwd=git_repo, check=True, capture_output=True
+    )
+    assert detached.returncode == 0
+    assert repo.current_branch() is None
