@@ -1,0 +1,179 @@
+"""What a person sees of a run: the live status area (tmux) and the final summary (cron).
+
+The live area renders the :class:`~orchestrator.run_view.RunView` that the log
+processor chain keeps up to date, so the supervisor never calls the display:
+it wraps a run in :func:`live_display` and calls :func:`final_summary` at the
+end. Without a TTY (or with ``log.live = false``, ``--quiet`` or JSON logs)
+the live area is off and progress shows as plain log lines.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from orchestrator import console
+from orchestrator.config import LogSettings
+from orchestrator.durations import format_duration
+from orchestrator.errors import ExitCode
+from orchestrator.run_view import RunView
+
+if TYPE_CHECKING:
+    from rich.console import RenderableType
+
+_MARKS = {
+    "pending": ("·", "dim"),
+    "running": ("▶", "bold cyan"),
+    "passed": ("✓", "green"),
+    "done": ("✓", "green"),
+    "needs-human": ("?", "bold yellow"),
+    "needs_human": ("?", "bold yellow"),
+    "gave-up": ("✗", "red"),
+    "gave_up": ("✗", "red"),
+    "failed": ("✗", "red"),
+}
+
+
+def render_view(view: RunView) -> RenderableType:
+    """The status area for ``view``: plan, milestones, current step, last command/checks."""
+    from rich.console import Group
+    from rich.panel import Panel
+    from rich.table import Table
+    from rich.text import Text
+
+    header = Text.assemble(
+        ("run ", "dim"),
+        (view.run_id or "-", "bold"),
+        ("  plan ", "dim"),
+        (view.plan or "-", "bold"),
+        ("  ", ""),
+        (view.status, "bold"),
+        ("  elapsed ", "dim"),
+        (format_duration(view.run_elapsed()), ""),
+        ("  tokens ", "dim"),
+        (f"{view.tokens_total:,}", ""),
+    )
+    table = Table.grid(padding=(0, 1))
+    table.add_column(width=1)
+    table.add_column(no_wrap=True)
+    table.add_column(ratio=1, overflow="ellipsis", no_wrap=True)
+    table.add_column(no_wrap=True)
+    for m in view.milestones:
+        mark, style = _MARKS.get(m.status, ("•", ""))
+        state = m.status
+        if m.attempts:
+            state += f" ({m.attempts} att.)"
+        if m.commit:
+            state += f" {m.commit[:8]}"
+        table.add_row(Text(mark, style=style), m.id, m.title, Text(state, style=style))
+    lines: list[RenderableType] = [header, table]
+    if view.step is not None:
+        elapsed = view.step_elapsed()
+        step = f"step {view.step}  attempt {view.attempt or 0}  milestone {view.milestone or '-'}"
+        if elapsed is not None:
+            step += f"  {format_duration(elapsed)}"
+        lines.append(Text(step, style="cyan"))
+    if view.last_retry:
+        lines.append(Text(view.last_retry, style="yellow"))
+    if view.last_command is not None:
+        code = "" if view.last_command_exit is None else f"  (exit {view.last_command_exit})"
+        lines.append(Text.assemble(("last command: ", "dim"), (view.last_command + code, "")))
+    if view.last_checks is not None:
+        style = "green" if ", 0 failed" in view.last_checks else "red"
+        lines.append(Text.assemble(("validation: ", "dim"), (view.last_checks, style)))
+    if view.last_review is not None:
+        lines.append(Text.assemble(("review: ", "dim"), (view.last_review, "")))
+    if view.reason:
+        lines.append(Text.assemble(("reason: ", "dim"), (view.reason, "")))
+    return Panel(Group(*lines), title="orchestrator", title_align="left")
+
+
+def live_enabled(settings: LogSettings) -> bool:
+    """Whether the live area would show: a TTY on stderr, live on, not quiet, not JSON logs."""
+    return (
+        settings.live and not settings.quiet and settings.format != "json" and sys.stderr.isatty()
+    )
+
+
+@contextmanager
+def live_display(settings: LogSettings, view: RunView | None = None) -> Iterator[None]:
+    """Show the live status area for the duration of the block (a no-op without a TTY)."""
+    if not live_enabled(settings):
+        yield
+        return
+    from rich.console import Console
+    from rich.live import Live
+
+    from orchestrator import logs
+
+    shown = view if view is not None else logs.run_view()
+    live = Live(
+        get_renderable=lambda: render_view(shown),
+        console=Console(stderr=True),
+        refresh_per_second=2,
+        transient=False,
+        redirect_stdout=True,
+        redirect_stderr=True,
+    )
+    logs.set_live(True)
+    try:
+        with live:
+            yield
+    finally:
+        logs.set_live(False)
+
+
+def summary_lines(
+    *,
+    status: str,
+    exit_code: int,
+    report_path: Path | None = None,
+    question: str | None = None,
+    reason: str | None = None,
+) -> list[str]:
+    """The short end-of-run summary (what cron mails)."""
+    try:
+        meaning = ExitCode(exit_code).name.lower().replace("_", "-")
+    except ValueError:
+        meaning = "unknown"
+    lines = [f"orchestrator: run {status} (exit {exit_code}, {meaning})"]
+    if reason:
+        lines.append(f"  reason: {reason}")
+    if question:
+        lines.append(f"  question: {question}")
+    if report_path is not None:
+        lines.append(f"  report: {report_path}")
+    return lines
+
+
+def final_summary(
+    *,
+    status: str,
+    exit_code: int,
+    settings: LogSettings,
+    report_path: Path | None = None,
+    question: str | None = None,
+    reason: str | None = None,
+) -> None:
+    """Print the run's outcome: nothing when quiet and clean; otherwise a summary.
+
+    A clean run (exit 0) prints on stdout unless quiet; any other outcome
+    prints on stderr, quiet or not, so cron mails exactly then.
+    """
+    if exit_code == 0 and settings.quiet:
+        return
+    from orchestrator.redact import Redactor
+
+    redactor = Redactor.from_env()
+    write = console.out if exit_code == 0 else console.err
+    for line in summary_lines(
+        status=status,
+        exit_code=exit_code,
+        report_path=report_path,
+        question=question,
+        reason=reason,
+    ):
+        write(redactor(line))

@@ -1,0 +1,178 @@
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+from rich.console import Console
+
+from orchestrator.config import LogSettings
+from orchestrator.display import final_summary, live_enabled, render_view, summary_lines
+from orchestrator.logs import configure_logging, reset_run_view, run_view
+from orchestrator.run_view import RunView
+from tests.display_helpers import SEQUENCE, log_sequence
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class _Clock:
+    def __init__(self) -> None:
+        self.now = 1_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def _render(view: RunView, width: int = 100) -> str:
+    rich_console = Console(record=True, force_terminal=True, width=width, color_system=None)
+    rich_console.print(render_view(view))
+    return rich_console.export_text()
+
+
+def _driven_view() -> tuple[RunView, _Clock]:
+    clock = _Clock()
+    view = RunView(clock=clock)
+    for event, fields in SEQUENCE:
+        view.apply({"event": event, "run_id": "run-42", **fields})
+        clock.now += 10
+    return view, clock
+
+
+def test_view_follows_the_event_sequence() -> None:
+    view, _ = _driven_view()
+    assert [(m.id, m.status) for m in view.milestones] == [
+        ("M1", "passed"),
+        ("M2", "running"),
+        ("M3", "pending"),
+    ]
+    assert (view.step, view.attempt, view.tokens_total) == ("repair", 3, 45678)
+    assert view.last_command == "make lint"
+    assert view.last_command_exit == 2
+    assert view.last_checks == "1 passed, 1 failed: unit-tests"
+
+
+def test_render_shows_plan_milestones_step_command_tokens_checks() -> None:
+    view, clock = _driven_view()
+    clock.now += 65
+    text = _render(view)
+    assert "plans/widget.md" in text
+    assert "run-42" in text
+    for line in ("✓ M1 Parse widgets", "▶ M2 Render widgets", "· M3 Ship it"):
+        assert line in " ".join(text.split()), text
+    assert "abcdef12" in text
+    assert "step repair  attempt 3  milestone M2  1m15s" in text
+    assert "last command: make lint  (exit 2)" in text
+    assert "tokens 45,678" in text
+    assert "validation: 1 passed, 1 failed: unit-tests" in text
+
+
+def test_render_fits_a_narrow_pane() -> None:
+    view, _ = _driven_view()
+    text = _render(view, width=60)
+    assert max(len(line) for line in text.splitlines()) <= 60
+
+
+def test_non_progress_records_do_not_change_the_view() -> None:
+    view = RunView()
+    view.apply({"event": "something_else", "milestone": "M9"})
+    view.apply({"event": "milestone_started"})  # missing fields still tolerated
+    assert view.events_seen == 1
+
+
+def test_logging_feeds_the_view(tmp_path: Path) -> None:
+    configure_logging(LogSettings(quiet=True), tmp_path, "run-42")
+    reset_run_view()
+    log_sequence()
+    view = run_view()
+    assert view.run_id == "run-42"
+    assert [m.status for m in view.milestones] == ["passed", "running", "pending"]
+
+
+def test_live_is_off_without_a_tty() -> None:
+    # pytest captures stderr, so it is not a TTY here.
+    assert not live_enabled(LogSettings())
+
+
+def test_summary_quiet_clean_run_prints_nothing(capsys: pytest.CaptureFixture[str]) -> None:
+    final_summary(status="done", exit_code=0, settings=LogSettings(quiet=True))
+    assert capsys.readouterr() == ("", "")
+
+
+def test_summary_quiet_needs_human_goes_to_stderr(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    report = tmp_path / "NEEDS_HUMAN.md"
+    final_summary(
+        status="needs-human",
+        exit_code=3,
+        settings=LogSettings(quiet=True),
+        report_path=report,
+        question="Which database?",
+    )
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err.splitlines() == summary_lines(
+        status="needs-human", exit_code=3, report_path=report, question="Which database?"
+    )
+    assert "exit 3, needs-human" in err
+    assert "Which database?" in err
+
+
+def test_summary_clean_run_not_quiet_goes_to_stdout(capsys: pytest.CaptureFixture[str]) -> None:
+    final_summary(status="done", exit_code=0, settings=LogSettings())
+    out, err = capsys.readouterr()
+    assert "run done (exit 0, ok)" in out
+    assert err == ""
+
+
+_TMUX_SCRIPT = """
+import time
+from orchestrator.config import LogSettings
+from orchestrator.display import live_display
+from orchestrator.logs import configure_logging
+from tests.display_helpers import log_sequence
+
+settings = LogSettings()
+configure_logging(settings, None, "run-42")
+with live_display(settings):
+    log_sequence()
+    time.sleep(1.0)
+print("LIVE-DONE", flush=True)
+time.sleep(60)
+"""
+
+
+def test_live_display_in_a_real_tmux_pane(tmp_path: Path) -> None:
+    tmux = shutil.which("tmux")
+    if tmux is None:
+        pytest.fail("tmux is not installed; install it (apt-get install tmux) to run this test")
+    script = tmp_path / "live.py"
+    script.write_text(_TMUX_SCRIPT, encoding="utf-8")
+    socket = f"orch-test-{uuid.uuid4().hex[:8]}"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TMUX")}
+    env |= {"TERM": "xterm-256color", "PYTHONPATH": str(ROOT)}
+    base = [tmux, "-L", socket, "-f", os.devnull]
+    command = f"cd {ROOT} && {sys.executable} {script}"
+    subprocess.run(
+        [*base, "new-session", "-d", "-x", "120", "-y", "40", command], env=env, check=True
+    )
+    try:
+        screen = ""
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and "LIVE-DONE" not in screen:
+            time.sleep(0.3)
+            screen = subprocess.run(
+                [*base, "capture-pane", "-p"], env=env, capture_output=True, text=True
+            ).stdout
+        assert "LIVE-DONE" in screen, screen
+        assert "Render widgets" in screen
+        assert "last command: make lint" in screen
+        assert "tokens 45,678" in screen
+        assert "step repair  attempt 3" in screen
+    finally:
+        subprocess.run([*base, "kill-server"], env=env, check=False, capture_output=True)

@@ -1,0 +1,81 @@
+from __future__ import annotations
+
+import pytest
+
+from orchestrator.redact import MASK, Redactor, redact, secret_values
+
+
+@pytest.mark.parametrize(
+    ("secret_text", "must_vanish"),
+    [
+        ("Authorization: Bearer eyAbCdEf0123456789", "eyAbCdEf0123456789"),
+        ("authorization: Basic dXNlcjpwYXNzd29yZA==", "dXNlcjpwYXNzd29yZA"),
+        ("sk-proj-abcdefghijklmnopqrstuvwxyz012345", "abcdefghijklmnop"),
+        ("ghp_abcdefghijklmnopqrstuvwxyz0123456789", "abcdefghijklmnop"),
+        ("github_pat_11ABCDEFG0123456789_abcdefghijkl", "11ABCDEFG0123456789"),
+        ("glpat-abcdefghijklmnopqrst", "abcdefghijklmnop"),
+        ("xoxb-1234567890-abcdefghij", "1234567890"),
+        ("AKIAIOSFODNN7EXAMPLE", "IOSFODNN7EXAMPLE"),
+        ("AIzaSyA-abcdefghijklmnopqrstuvwxyz01234", "abcdefghijklmnop"),
+        (
+            "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N",
+            "dozjgNryP4J3jVmNHl0w5N",
+        ),
+        (
+            "-----BEGIN RSA PRIVATE KEY-----\nMIIEowSECRET\n-----END RSA PRIVATE KEY-----",
+            "MIIEowSECRET",
+        ),
+        ('api_key = "q1w2e3r4t5y6u7i8"', "q1w2e3r4t5y6u7i8"),
+        ("DB_PASSWORD=correcthorsebattery", "correcthorsebattery"),
+        ('{"client_secret": "abcdefgh12345678"}', "abcdefgh12345678"),
+    ],
+)
+def test_credential_shapes_are_masked(secret_text: str, must_vanish: str) -> None:
+    out = redact(f"before {secret_text} after", env={})
+    assert MASK in out
+    assert out.startswith("before ")
+    assert out.endswith(" after")
+    assert must_vanish not in out
+
+
+@pytest.mark.parametrize(
+    "harmless",
+    [
+        "max_tokens=500000 tokens_total=1234",
+        "Test Author <author@example.invalid>",
+        "pytest -q tests/test_tokenizer.py",
+        "commit abcdef1234567890abcdef1234567890abcdef12",
+        "the key point is simple",
+    ],
+)
+def test_ordinary_text_is_left_alone(harmless: str) -> None:
+    env = {"GIT_AUTHOR_NAME": "Test Author", "SSH_AUTH_SOCK": "/tmp/ssh-agent.sock"}
+    assert redact(harmless, env=env) == harmless
+
+
+def test_secret_env_values_are_masked_longest_first() -> None:
+    env = {
+        "OPENAI_API_KEY": "abc123abc123abc123",
+        "SHORT_TOKEN": "abc123abc123",
+        "MY_PASSWORD": "tiny",
+        "PATH": "/usr/bin:/bin",
+        "GIT_AUTHOR_NAME": "Test Author",
+    }
+    assert secret_values(env) == ["abc123abc123abc123", "abc123abc123"]
+    out = redact("x abc123abc123abc123 y abc123abc123 z tiny", env=env)
+    assert out == f"x {MASK} y {MASK} z tiny"
+
+
+def test_redactor_walks_nested_data() -> None:
+    redactor = Redactor(["supersecretvalue"])
+    data = {"a": ["supersecretvalue", ("x-supersecretvalue",)], "b": 3, "c": None}
+    assert redactor.data(data) == {"a": [MASK, (f"x-{MASK}",)], "b": 3, "c": None}
+
+
+def test_redactor_ignores_too_short_values() -> None:
+    assert Redactor(["short"])("short text") == "short text"
+
+
+def test_values_with_regex_characters_are_literal() -> None:
+    secret = "a.b*c+d?(e)[f]"
+    assert Redactor([secret])(f"<{secret}> aXb") == f"<{MASK}> aXb"
