@@ -1,0 +1,77 @@
+from __future__ import annotations
+
+from datetime import datetime
+
+from orchestrator.budget import Budget, next_deadline
+from orchestrator.config import RunSettings
+
+
+class Clock:
+    def __init__(self, now: float) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def _local(hour: int, minute: int, day: int = 10) -> float:
+    return datetime(2026, 3, day, hour, minute).timestamp()
+
+
+def test_no_limits_never_stop() -> None:
+    clock = Clock(1000.0)
+    budget = Budget.from_settings(RunSettings(), started_at=1000.0, now=clock)
+    clock.now += 10**7
+    assert budget.stop_reason(10**9) is None
+    assert budget.step_timeout(1800.0) == 1800.0
+
+
+def test_max_wall() -> None:
+    clock = Clock(0.0)
+    budget = Budget.from_settings(
+        RunSettings.model_validate({"max_wall": "2h"}), started_at=0.0, now=clock
+    )
+    clock.now = 7199.0
+    assert budget.stop_reason(0) is None
+    assert budget.step_timeout(1800.0) == 1.0
+    clock.now = 6000.0
+    assert budget.step_timeout(1800.0) == 1200.0
+    clock.now = 7200.0
+    assert budget.stop_reason(0) == "max-wall 2h reached"
+
+
+def test_max_tokens() -> None:
+    budget = Budget.from_settings(RunSettings(max_tokens=500000), started_at=0.0, now=Clock(0.0))
+    assert budget.stop_reason(499_999) is None
+    assert budget.stop_reason(500_000) == "max-tokens 500000 reached"
+
+
+def test_deadline_is_the_next_occurrence() -> None:
+    assert next_deadline("06:30", _local(22, 0)) == _local(6, 30, day=11)
+    assert next_deadline("23:00", _local(22, 0)) == _local(23, 0)
+
+
+def test_deadline_stops_new_milestones_but_grace_lets_a_running_one_finish() -> None:
+    start = _local(22, 0)
+    clock = Clock(start)
+    run = RunSettings.model_validate({"deadline": "06:30", "deadline_grace": "15m"})
+    budget = Budget.from_settings(run, started_at=start, now=clock)
+    clock.now = _local(6, 29, day=11)
+    assert budget.stop_reason(0) is None
+    assert budget.step_timeout(1800.0) == 16 * 60
+    clock.now = _local(6, 31, day=11)
+    assert budget.stop_reason(0) == "deadline 06:30 passed"
+    assert budget.stop_reason(0, in_milestone=True) is None
+    assert budget.step_timeout(1800.0) == 14 * 60
+    clock.now = _local(6, 45, day=11)
+    assert budget.stop_reason(0, in_milestone=True) == "deadline 06:30 (+15m grace) passed"
+
+
+def test_the_tightest_limit_clamps_a_step() -> None:
+    start = _local(5, 0)
+    clock = Clock(start)
+    run = RunSettings.model_validate({"deadline": "06:00", "deadline_grace": 0, "max_wall": "30m"})
+    budget = Budget.from_settings(run, started_at=start, now=clock)
+    assert budget.step_timeout(3600.0) == 1800.0
+    clock.now = start + 1700
+    assert budget.step_timeout(3600.0) == 100.0
