@@ -1,0 +1,237 @@
+"""Surgical edits of a plan's living sections: pure functions from text to text.
+
+Each edit inserts or replaces whole lines and leaves every other byte as it
+was. New lines use the file's newline style; a BOM stays where it is. A
+missing living section is created at its canonical place. ``when`` must be
+an aware datetime; it is written in UTC as ``2026-11-21 14:03Z``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from datetime import UTC, datetime
+
+from orchestrator.plan.blocks import Blocks
+from orchestrator.plan.document import PROGRESS_ITEM, outline, progress_items
+from orchestrator.plan.model import Milestone, Section, SectionKind
+from orchestrator.plan.sections import CANONICAL_HEADING, CANONICAL_ORDER, LIVING
+from orchestrator.plan.text import BOM, line_body, newline_of, split_lines
+
+_LIST_ITEM = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s")
+_HEADING_LIKE = re.compile(r"^( {0,3})(#{1,6}(?:\s|$))")
+_FENCE = re.compile(r"^\s*(```|~~~)")
+_UNIT = (
+    r"(?:milestone|meilenstein|phase|stage|step|part|pr|iteration"
+    r"|里程碑|マイルストーン|阶段|フェーズ)"
+)
+
+
+def stamp(when: datetime) -> str:
+    """``2026-11-21 14:03Z`` for an aware datetime."""
+    if when.tzinfo is None or when.utcoffset() is None:
+        raise ValueError("when must be a timezone-aware datetime")
+    return when.astimezone(UTC).strftime("%Y-%m-%d %H:%MZ")
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _insert(text: str, after: int, new: list[str]) -> str:
+    """Insert line bodies ``new`` after line ``after`` (0 = at the top)."""
+    nl = newline_of(text)
+    lines = split_lines(text)
+    if after > 0 and not lines[after - 1].endswith(("\n", "\r")):
+        lines[after - 1] += nl
+    lines[after:after] = [x + nl for x in new]
+    return "".join(lines)
+
+
+def _find(sections: list[Section], kind: SectionKind) -> Section | None:
+    return next((s for s in sections if s.kind is kind), None)
+
+
+def _ensure(text: str, kind: SectionKind) -> str:
+    """The text with a ``kind`` section, created at its canonical place if missing."""
+    blocks, level, sections = outline(text)
+    if _find(sections, kind) is not None:
+        return text
+    heading = f"{'#' * level} {CANONICAL_HEADING[kind]}"
+    rank = CANONICAL_ORDER.index(kind)
+    later = [s for s in sections if s.kind is not None and CANONICAL_ORDER.index(s.kind) > rank]
+    if later:
+        return _insert(text, later[0].span.start - 1, [heading, ""])
+    last = blocks.last_line
+    if last and line_body(blocks.lines[-1]).strip(BOM + " \t"):
+        return _insert(text, last, ["", heading])
+    return _insert(text, last, [heading])
+
+
+def _content_end(blocks: Blocks, sec: Section) -> int:
+    end = sec.span.end
+    while end > sec.span.start and not line_body(blocks.lines[end - 1]).strip():
+        end -= 1
+    return end
+
+
+def _in_list(blocks: Blocks, line: int, stop: int) -> bool:
+    """Whether ``line`` belongs to a list item (itself or its indented continuation)."""
+    while line > stop:
+        body = line_body(blocks.lines[line - 1])
+        if _LIST_ITEM.match(body):
+            return line not in blocks.code_lines
+        if not body[:1].isspace():
+            return False
+        line -= 1
+    return False
+
+
+def _append_item(text: str, kind: SectionKind, item: list[str]) -> str:
+    text = _ensure(text, kind)
+    blocks, _, sections = outline(text)
+    sec = _find(sections, kind)
+    assert sec is not None
+    end = _content_end(blocks, sec)
+    new = (
+        list(item)
+        if end > sec.span.start and _in_list(blocks, end, sec.span.start)
+        else ["", *item]
+    )
+    if end < blocks.last_line and line_body(blocks.lines[end]).strip():
+        new.append("")
+    return _insert(text, end, new)
+
+
+def add_progress_item(text: str, *, item: str, checked: bool, when: datetime | None) -> str:
+    """Append ``- [x] (when) item`` (or ``- [ ] item``) to Progress."""
+    mark = "x" if checked else " "
+    ts = f"({stamp(when)}) " if when is not None else ""
+    return _append_item(text, SectionKind.PROGRESS, [f"- [{mark}] {ts}{_one_line(item)}"])
+
+
+def _names_milestone(item: str, m: Milestone) -> bool:
+    text = item.casefold()
+    mid = re.escape(m.id.casefold())
+    if re.search(rf"{_UNIT}\s*#?{mid}(?![\w]|\.\d)", text):
+        return True
+    if not m.id.isdigit() and re.search(rf"(?<![\w]){mid}(?![\w]|\.\d)", text):
+        return True
+    return len(m.title) >= 8 and m.title.casefold() in text
+
+
+def record_milestone_progress(
+    text: str, *, milestone: Milestone, summary: str, when: datetime
+) -> str:
+    """Tick the milestone's Progress item(s) with a timestamp, or add one. Idempotent."""
+    ts = stamp(when)
+    summary = _one_line(summary)
+    blocks, _, sections = outline(text)
+    matching = [p for p in progress_items(blocks, sections) if _names_milestone(p.text, milestone)]
+    if not matching:
+        title = _one_line(milestone.title)
+        entry = f"Milestone {milestone.id}: {title}" + (f" — {summary}" if summary else "")
+        return add_progress_item(text, item=entry, checked=True, when=when)
+    pending = [p for p in matching if not (p.checked and p.timestamp)]
+    if not pending:
+        return text
+    lines = split_lines(text)
+    for n, p in enumerate(pending):
+        raw = lines[p.line - 1]
+        body = line_body(raw)
+        m = PROGRESS_ITEM.match(body)
+        assert m is not None
+        extra = f" — {summary}" if n == 0 and summary and summary not in p.text else ""
+        new = f"{m.group('indent')}{m.group('bullet')} [x] ({ts}) {p.text}{extra}"
+        lines[p.line - 1] = new + raw[len(body) :]
+    return "".join(lines)
+
+
+def append_discovery(text: str, *, observation: str, evidence: str, when: datetime) -> str:
+    """Append an observation (and its evidence) to Surprises & Discoveries."""
+    item = [f"- ({stamp(when)}) Observation: {_one_line(observation)}"]
+    if evidence.strip():
+        item.append(f"  Evidence: {_one_line(evidence)}")
+    return _append_item(text, SectionKind.SURPRISES, item)
+
+
+def _cell(text: str) -> str:
+    return _one_line(text).replace("|", "\\|")
+
+
+def _row(header: list[str], values: dict[str, str]) -> str:
+    cells: list[str] = []
+    rest = [values["when"], values["decision"], values["rationale"]]
+    for name in header:
+        low = name.casefold()
+        if any(k in low for k in ("date", "when", "time", "日期", "日付")):
+            cells.append(values["when"])
+        elif any(k in low for k in ("rationale", "reason", "why", "理由", "begründung")):
+            cells.append(values["rationale"])
+        elif any(k in low for k in ("decision", "what", "决策", "決定", "entscheidung")):
+            cells.append(values["decision"])
+        else:
+            cells.append("")
+    if not any(cells):
+        cells = (rest + [""] * len(header))[: max(len(header), 1)]
+    return "| " + " | ".join(cells) + " |"
+
+
+def append_decision(text: str, *, decision: str, rationale: str, when: datetime) -> str:
+    """Append a decision to the Decision Log: a table row if it holds a table, else an item."""
+    text = _ensure(text, SectionKind.DECISIONS)
+    blocks, _, sections = outline(text)
+    sec = _find(sections, SectionKind.DECISIONS)
+    assert sec is not None
+    tables = [t for t in blocks.tables if sec.span.start < t.start <= sec.span.end]
+    if tables:
+        values = {"when": stamp(when), "decision": _cell(decision), "rationale": _cell(rationale)}
+        return _insert(text, tables[-1].end, [_row(tables[-1].header, values)])
+    item = [f"- ({stamp(when)}) Decision: {_one_line(decision)}"]
+    if rationale.strip():
+        item.append(f"  Rationale: {_one_line(rationale)}")
+    return _append_item(text, SectionKind.DECISIONS, item)
+
+
+def _escape_headings(body: str) -> list[str]:
+    out: list[str] = []
+    fenced = False
+    for line in body.strip("\n").splitlines():
+        if _FENCE.match(line):
+            fenced = not fenced
+        out.append(line if fenced else _HEADING_LIKE.sub(r"\1\\\2", line))
+    return out
+
+
+def write_outcomes(text: str, *, body: str, when: datetime) -> str:
+    """Replace the Outcomes & Retrospective section's content with ``body``, stamped."""
+    text = _ensure(text, SectionKind.OUTCOMES)
+    blocks, _, sections = outline(text)
+    sec = _find(sections, SectionKind.OUTCOMES)
+    assert sec is not None
+    nl = newline_of(text)
+    new = ["", f"Updated {stamp(when)}.", "", *_escape_headings(body)]
+    if sec.span.end < blocks.last_line:
+        new.append("")
+    lines = split_lines(text)
+    head = lines[sec.span.start - 1]
+    if not head.endswith(("\n", "\r")):
+        lines[sec.span.start - 1] = head + nl
+    lines[sec.span.start : sec.span.end] = [x + nl for x in new]
+    return "".join(lines)
+
+
+def fixed_sections_digest(text: str) -> str:
+    """sha256 of the plan without its living sections (blank lines and endings ignored)."""
+    blocks, _, sections = outline(text)
+    living: set[int] = set()
+    for s in sections:
+        if s.kind in LIVING:
+            living.update(range(s.span.start, s.span.end + 1))
+    kept = [
+        line_body(raw).lstrip(BOM).rstrip()
+        for n, raw in enumerate(blocks.lines, start=1)
+        if n not in living
+    ]
+    data = "\n".join(x for x in kept if x)
+    return hashlib.sha256(data.encode("utf-8")).hexdigest()

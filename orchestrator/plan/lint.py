@@ -1,0 +1,194 @@
+"""``orchestrator check PLAN``: every problem as ``PATH:LINE: message``, then a summary.
+
+Errors make a plan unrunnable (exit 2): a milestone that nothing can prove
+done (no check of its own and no plan-level check), duplicate milestone ids,
+an empty Purpose. Warnings do not: a missing section (living sections are
+created by the run), no milestone headings (the plan runs as one milestone),
+an empty ``validate`` block.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from enum import StrEnum
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from orchestrator import console
+from orchestrator.errors import ExitCode
+from orchestrator.plan import checks as _checks
+from orchestrator.plan.blocks import scan
+from orchestrator.plan.document import load_plan
+from orchestrator.plan.model import ExecPlan, Milestone, SectionKind
+from orchestrator.plan.sections import CANONICAL_HEADING, LIVING, MANDATORY
+from orchestrator.plan.text import line_body, split_lines
+
+
+class Severity(StrEnum):
+    ERROR = "error"
+    WARNING = "warning"
+
+
+class Problem(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    line: int = Field(description="1-based line the problem is about")
+    severity: Severity
+    message: str
+
+
+class LintReport(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    path: Path
+    plan: ExecPlan
+    problems: list[Problem]
+    summary: str = Field(description="one line: milestones, checks, what was recognised")
+
+    @property
+    def runnable(self) -> bool:
+        return not any(p.severity is Severity.ERROR for p in self.problems)
+
+
+_EXAMPLE = (
+    "Declare its checks in a fenced code block whose info string contains the word "
+    "`validate`, placed inside the milestone (anywhere below its heading, before the next "
+    "milestone), one shell command per line, for example:\n"
+    "    ```sh validate\n"
+    "    python -m pytest -q tests/\n"
+    "    ```\n"
+    "  A `validate` block under `## Validation and Acceptance` applies to every milestone."
+)
+
+
+def _unmarked_commands(text: str, m: Milestone) -> int | None:
+    """First line of an unmarked code block inside the milestone that holds commands."""
+    blocks = scan(text)
+    for fence in blocks.fences:
+        inside = m.span.start < fence.start <= m.span.end
+        if (
+            inside
+            and not _checks.is_validate_block(fence)
+            and any(_checks.looks_like_command(x) for x in fence.content.splitlines())
+        ):
+            return fence.start
+    for start, end in blocks.indented:
+        if m.span.start < start <= m.span.end:
+            lines = [line_body(x) for x in split_lines(text)[start - 1 : end]]
+            if any(_checks.looks_like_command(x) for x in lines):
+                return start
+    return None
+
+
+def _problems(text: str, plan: ExecPlan) -> list[Problem]:
+    out: list[Problem] = []
+    first = plan.sections[0].span.start if plan.sections else 1
+    for kind in MANDATORY:
+        if plan.section(kind) is None:
+            how = (
+                "the run creates it when it first writes there"
+                if kind in LIVING
+                else "add it so the agent has the whole picture"
+            )
+            out.append(
+                Problem(
+                    line=first,
+                    severity=Severity.WARNING,
+                    message=f"missing section `## {CANONICAL_HEADING[kind]}` ({how})",
+                )
+            )
+    purpose = plan.section(SectionKind.PURPOSE)
+    if purpose is not None and purpose.span.end == purpose.span.start:
+        out.append(Problem(line=purpose.span.start, severity=Severity.ERROR, message=_EMPTY))
+    elif purpose is not None:
+        body = split_lines(text)[purpose.span.start : purpose.span.end]
+        if not any(line_body(x).strip() for x in body):
+            out.append(Problem(line=purpose.span.start, severity=Severity.ERROR, message=_EMPTY))
+    if any("none found" in n for n in plan.recognised):
+        out.append(
+            Problem(
+                line=plan.milestones[0].span.start,
+                severity=Severity.WARNING,
+                message=(
+                    "no milestone headings found: the whole plan runs as ONE milestone "
+                    f"({plan.title!r}); to split it, add `### Milestone 1: Title` headings "
+                    "under `## Plan of Work`"
+                ),
+            )
+        )
+    counts = Counter(m.id for m in plan.milestones)
+    seen: set[str] = set()
+    for m in plan.milestones:
+        if counts[m.id] > 1 and m.id in seen:
+            out.append(
+                Problem(
+                    line=m.span.start,
+                    severity=Severity.ERROR,
+                    message=f"duplicate milestone id {m.id!r} ({m.heading!r}); "
+                    "give every milestone its own number or id",
+                )
+            )
+        seen.add(m.id)
+        if not m.checks and not plan.checks:
+            hint = _unmarked_commands(text, m)
+            where = (
+                f" (the code block at line {hint} looks like commands: add `validate` to "
+                "its info string if they prove the milestone)"
+                if hint
+                else ""
+            )
+            out.append(
+                Problem(
+                    line=m.span.start,
+                    severity=Severity.ERROR,
+                    message=f"milestone {m.id} ({m.title!r}) has no validation command and "
+                    f"the plan has no plan-level one, so nothing can prove it done{where}. "
+                    + _EXAMPLE,
+                )
+            )
+    blocks = scan(text)
+    out.extend(
+        Problem(
+            line=fence.start,
+            severity=Severity.WARNING,
+            message="this `validate` block holds no command",
+        )
+        for fence in blocks.fences
+        if _checks.is_validate_block(fence) and not _checks.commands(fence)
+    )
+    return sorted(out, key=lambda p: p.line)
+
+
+_EMPTY = "the Purpose section is empty: say in a few sentences what the user gains from this work"
+
+
+def lint_plan(path: Path) -> LintReport:
+    """Read, parse and lint a plan; raises PlanError when it cannot be read or parsed."""
+    text, plan = load_plan(path)
+    problems = _problems(text, plan)
+    errors = sum(p.severity is Severity.ERROR for p in problems)
+    warnings = len(problems) - errors
+    n_checks = sum(len(m.checks) for m in plan.milestones) + len(plan.checks)
+    ids = ", ".join(m.id for m in plan.milestones)
+    verdict = "runnable" if errors == 0 else "NOT runnable"
+    recognised = "; ".join(n for n in plan.recognised if not n.startswith("sections"))
+    summary = (
+        f"{path}: {verdict}: {len(plan.milestones)} milestones ({ids}), {n_checks} checks "
+        f"({len(plan.checks)} plan-level), {errors} errors, {warnings} warnings; {recognised}"
+    )
+    return LintReport(path=path, plan=plan, problems=problems, summary=summary)
+
+
+def check_command(path: Path, as_json: bool) -> int:
+    """The ``check`` subcommand: print problems and summary (or the plan as JSON)."""
+    report = lint_plan(path)
+    if as_json:
+        console.out(report.plan.model_dump_json(indent=2))
+        for p in report.problems:
+            console.err(f"{path}:{p.line}: {p.severity.value}: {p.message}")
+    else:
+        for p in report.problems:
+            console.out(f"{path}:{p.line}: {p.severity.value}: {p.message}")
+        console.out(report.summary)
+    return int(ExitCode.OK if report.runnable else ExitCode.USAGE)

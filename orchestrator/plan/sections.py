@@ -1,0 +1,180 @@
+"""Which canonical section a heading names, tolerating how real plans write it.
+
+Handles case, ``&`` for "and", numbered prefixes (``## 1. Purpose``),
+bilingual headings (``## Purpose / 目的``), and common synonyms ("Goal",
+"Objective", "Decisions"), in English, Chinese, Japanese, Korean and German.
+"""
+
+from __future__ import annotations
+
+import re
+
+from orchestrator.plan.blocks import Blocks, Heading
+from orchestrator.plan.model import SectionKind
+
+_NUMBER_PREFIX = re.compile(
+    r"^\s*(?:(?:\d+(?:\.\d+)*|[ivxlc]+|[a-z])[.)]|\d+(?:\.\d+)+|§\s*\d+)\s*"
+)
+_PARTS = re.compile(r"\s+/\s+|／|\s*[|｜]\s*|\s*[(（]|[)）]\s*")
+_W = r"(?![a-z])"
+
+_PATTERNS: list[tuple[SectionKind, re.Pattern[str]]] = [
+    (
+        SectionKind.PURPOSE,
+        re.compile(
+            rf"^(?:purpose{_W}|big picture{_W}|goals?{_W}|objectives?{_W}|zweck|ziele?{_W}"
+            r"|目的|目标|目標|목적|개요)"
+        ),
+    ),
+    (SectionKind.PROGRESS, re.compile(rf"^(?:progress{_W}|fortschritt|进度|進捗|进展|진행)")),
+    (
+        SectionKind.SURPRISES,
+        re.compile(
+            rf"^(?:surprises?{_W}|discoveries{_W}|überraschungen|erkenntnisse"
+            r"|意外|发现|発見|驚き|놀라운|발견)"
+        ),
+    ),
+    (
+        SectionKind.DECISIONS,
+        re.compile(rf"^(?:decisions?{_W}|entscheidungen|决策|決定|意思決定|결정)"),
+    ),
+    (
+        SectionKind.OUTCOMES,
+        re.compile(
+            rf"^(?:outcomes?{_W}|retrospective{_W}|results? and retrospective|ergebnisse"
+            r"|成果|结果|結果|振り返り|회고|결과)"
+        ),
+    ),
+    (
+        SectionKind.CONTEXT,
+        re.compile(
+            rf"^(?:context{_W}|orientation{_W}|background{_W}|kontext|hintergrund"
+            r"|背景|上下文|コンテキスト|맥락|배경)"
+        ),
+    ),
+    (
+        SectionKind.PLAN_OF_WORK,
+        re.compile(
+            rf"^(?:plan of work{_W}|work plan{_W}|implementation plan{_W}|arbeitsplan"
+            r"|工作计划|实施计划|作業計画|実装計画|작업 계획)"
+        ),
+    ),
+    (
+        SectionKind.CONCRETE_STEPS,
+        re.compile(
+            rf"^(?:concrete steps{_W}|steps$|konkrete schritte|具体步骤|具体的な手順|手順$|구체적)"
+        ),
+    ),
+    (
+        SectionKind.VALIDATION,
+        re.compile(
+            rf"^(?:validation{_W}|acceptance{_W}|verification{_W}|validierung|abnahme"
+            r"|验证|验收|検証|受け入れ|검증)"
+        ),
+    ),
+    (
+        SectionKind.IDEMPOTENCE,
+        re.compile(
+            rf"^(?:idempoten(?:ce|cy){_W}|recovery{_W}|wiederholbarkeit|幂等|冪等|복구|멱등)"
+        ),
+    ),
+    (
+        SectionKind.ARTIFACTS,
+        re.compile(rf"^(?:artifacts?{_W}|artefacts?{_W}|artefakte|产物|成果物|아티팩트)"),
+    ),
+    (
+        SectionKind.INTERFACES,
+        re.compile(
+            rf"^(?:interfaces?{_W}|dependencies{_W}|schnittstellen|接口|インターフェース|인터페이스)"
+        ),
+    ),
+    (
+        SectionKind.MILESTONES,
+        re.compile(r"^(?:milestones(?: overview| list)?$|meilensteine$|里程碑$|マイルストーン$)"),
+    ),
+]
+
+CANONICAL_ORDER: list[SectionKind] = [
+    SectionKind.PURPOSE,
+    SectionKind.PROGRESS,
+    SectionKind.SURPRISES,
+    SectionKind.DECISIONS,
+    SectionKind.OUTCOMES,
+    SectionKind.CONTEXT,
+    SectionKind.PLAN_OF_WORK,
+    SectionKind.MILESTONES,
+    SectionKind.CONCRETE_STEPS,
+    SectionKind.VALIDATION,
+    SectionKind.IDEMPOTENCE,
+    SectionKind.ARTIFACTS,
+    SectionKind.INTERFACES,
+]
+
+CANONICAL_HEADING: dict[SectionKind, str] = {
+    SectionKind.PURPOSE: "Purpose / Big Picture",
+    SectionKind.PROGRESS: "Progress",
+    SectionKind.SURPRISES: "Surprises & Discoveries",
+    SectionKind.DECISIONS: "Decision Log",
+    SectionKind.OUTCOMES: "Outcomes & Retrospective",
+    SectionKind.CONTEXT: "Context and Orientation",
+    SectionKind.PLAN_OF_WORK: "Plan of Work",
+    SectionKind.MILESTONES: "Milestones",
+    SectionKind.CONCRETE_STEPS: "Concrete Steps",
+    SectionKind.VALIDATION: "Validation and Acceptance",
+    SectionKind.IDEMPOTENCE: "Idempotence and Recovery",
+    SectionKind.ARTIFACTS: "Artifacts and Notes",
+    SectionKind.INTERFACES: "Interfaces and Dependencies",
+}
+
+LIVING: frozenset[SectionKind] = frozenset(
+    {SectionKind.PROGRESS, SectionKind.SURPRISES, SectionKind.DECISIONS, SectionKind.OUTCOMES}
+)
+
+MANDATORY: list[SectionKind] = [
+    SectionKind.PURPOSE,
+    SectionKind.PROGRESS,
+    SectionKind.SURPRISES,
+    SectionKind.DECISIONS,
+    SectionKind.OUTCOMES,
+    SectionKind.CONTEXT,
+    SectionKind.PLAN_OF_WORK,
+    SectionKind.CONCRETE_STEPS,
+    SectionKind.VALIDATION,
+]
+
+
+def _normalise(text: str) -> str:
+    text = text.strip().strip("*_`").strip().casefold()
+    text = text.replace("&", " and ").replace("＆", " and ")
+    text = _NUMBER_PREFIX.sub("", text)
+    return re.sub(r"\s+", " ", text).strip(" :：.-—–")
+
+
+def classify(text: str) -> SectionKind | None:
+    """The canonical section a heading's text names, or None."""
+    for part in _PARTS.split(_normalise(text)):
+        part = _NUMBER_PREFIX.sub("", part.strip(" :：.-—–")).strip()
+        if not part:
+            continue
+        for kind, pattern in _PATTERNS:
+            if pattern.search(part):
+                return kind
+    return None
+
+
+def title_heading(blocks: Blocks) -> Heading | None:
+    """The plan's title: its first level-1 heading, when it opens the document."""
+    for h in blocks.headings:
+        if h.level == 1:
+            return h
+        return None
+    return None
+
+
+def section_level(blocks: Blocks) -> int:
+    """The heading level at which the plan's canonical sections sit (usually 2)."""
+    title = title_heading(blocks)
+    levels = [h.level for h in blocks.headings if h is not title and classify(h.text) is not None]
+    if not levels:
+        return 2
+    return max(sorted(set(levels)), key=levels.count)
