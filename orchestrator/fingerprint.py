@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import re
 
+_DUR = r"\d+(?:\.\d+)?\s?(?:ns|us|µs|ms|sec|secs|seconds?|s|min|minutes?|m|h)(?![A-Za-z])"
 _RULES: list[tuple[re.Pattern[str], str]] = [
     # ISO dates and times: 2026-11-21T23:59:59.123+00:00, 2026-11-21 23:59:59
     (
@@ -25,14 +26,8 @@ _RULES: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"(?:/private)?/(?:tmp|var/folders|var/tmp)/[^\s:'\"()\[\],]*"), "<tmp>"),
     (re.compile(r"\btmp[a-z0-9_]{6,}\b"), "<tmp>"),
     (re.compile(r"\b0x[0-9a-fA-F]{4,}\b"), "<addr>"),
-    # durations: 0.12s, 12 ms, 1.5 seconds, 3m12s, in 0.51s
-    (
-        re.compile(
-            r"\b\d+(?:\.\d+)?\s?(?:ns|us|µs|ms|s|sec|secs|seconds?|m|min|minutes?|h)\b"
-            r"(?:\s?\d+(?:\.\d+)?\s?(?:ms|s|sec|seconds?))?"
-        ),
-        "<dur>",
-    ),
+    # durations: 0.12s, 12 ms, 1.5 seconds, 3m12s, 1h30m, in 0.51s
+    (re.compile(rf"\b{_DUR}(?:\s?{_DUR})*"), "<dur>"),
     (re.compile(r"\b(?:pid|PID|process)[ =:#]+\d+\b"), "<pid>"),
     (re.compile(r"[ \t]+$", re.MULTILINE), ""),
 ]
