@@ -231,9 +231,13 @@ def test_an_unmatched_turn_fails_with_the_servers_explanation(codex: Codex) -> N
 
 def test_a_hang_ends_by_codex_idle_timeout(codex: Codex, tmp_path: Path) -> None:
     server = codex.server
-    home = tmp_path / "idle-home"
-    env = {**codex.env, **prepare_codex_home(home, base_url=server.url)}
-    prepare_codex_home(home, base_url=server.url, stream_max_retries=0, stream_idle_timeout_ms=800)
+    short = prepare_codex_home(
+        tmp_path / "idle-home",
+        base_url=server.url,
+        stream_max_retries=0,
+        stream_idle_timeout_ms=800,
+    )
+    env = {**codex.env, **short}
     proc = subprocess.run(
         codex.argv("--", "hang forever"),
         stdin=subprocess.DEVNULL,
