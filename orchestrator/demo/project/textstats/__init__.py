@@ -1,0 +1,1 @@
+"""textstats: small statistics about plain text."""
