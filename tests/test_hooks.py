@@ -1,0 +1,101 @@
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import anyio
+import pytest
+import structlog
+
+from orchestrator.config import HookSettings, LogSettings
+from orchestrator.hooks import fire_hook
+from orchestrator.logs import close_logging, configure_logging
+
+
+@pytest.fixture(autouse=True)
+def _logs(tmp_path: Path) -> Iterator[Path]:
+    configure_logging(LogSettings(quiet=True), tmp_path / "logs", "run-h")
+    yield tmp_path / "logs"
+    structlog.contextvars.clear_contextvars()
+    close_logging()
+
+
+def _events(tmp_path: Path, name: str) -> list[dict[str, Any]]:
+    lines = (tmp_path / "logs" / "events.jsonl").read_text(encoding="utf-8").splitlines()
+    return [r for r in map(json.loads, lines) if r["event"] == name]
+
+
+def _fire(event: str, payload: dict[str, Any], settings: HookSettings, run_dir: Path) -> None:
+    anyio.run(fire_hook, event, payload, settings, run_dir)
+
+
+def test_payload_file_and_environment(git_repo: Path, tmp_path: Path) -> None:
+    run_dir = tmp_path / "run"
+    seen = tmp_path / "seen.txt"
+    command = (
+        'printf "%s|%s|%s|%s|%s|%s\\n" "$ORCH_EVENT" "$ORCH_PAYLOAD" "$ORCH_RUN_ID" '
+        f'"$ORCH_REPO" "$ORCH_EXIT_CODE" "$PWD" > {seen}'
+    )
+    payload = {"run_id": "run-h", "repo": str(git_repo), "exit_code": 3, "question": "Which?"}
+    _fire("needs_human", payload, HookSettings(needs_human=[command]), run_dir)
+    event, payload_path, run_id, repo, exit_code, cwd = seen.read_text().strip().split("|")
+    assert (event, run_id, repo, exit_code, cwd) == (
+        "needs_human",
+        "run-h",
+        str(git_repo),
+        "3",
+        str(git_repo),
+    )
+    assert Path(payload_path).parent == run_dir / "hooks"
+    assert json.loads(Path(payload_path).read_text()) == {"event": "needs_human", **payload}
+    assert _events(tmp_path, "hook_finished")[0]["exit_code"] == 0
+
+
+def test_failing_hook_is_logged_and_the_next_one_runs(tmp_path: Path) -> None:
+    marker = tmp_path / "second-ran"
+    settings = HookSettings(gave_up=["echo broken >&2; exit 7", f"touch {marker}"])
+    _fire("gave_up", {"run_id": "r"}, settings, tmp_path / "run")
+    assert marker.exists()
+    (failed,) = _events(tmp_path, "hook_failed")
+    assert failed["exit_code"] == 7
+    assert "broken" in failed["stderr_tail"]
+    assert len(_events(tmp_path, "hook_finished")) == 1
+
+
+def test_hanging_hook_is_bounded_by_the_timeout(tmp_path: Path) -> None:
+    settings = HookSettings(run_finished=["sleep 60"], timeout=0.5)
+    began = time.monotonic()
+    _fire("run_finished", {}, settings, tmp_path / "run")
+    assert time.monotonic() - began < 10
+    (failed,) = _events(tmp_path, "hook_failed")
+    assert failed["ended"] == "timeout"
+
+
+def test_missing_command_and_env_without_known_fields(tmp_path: Path) -> None:
+    seen = tmp_path / "env.txt"
+    settings = HookSettings(
+        milestone_passed=["no-such-command-xyz", f'echo "${{ORCH_EXIT_CODE-unset}}" > {seen}']
+    )
+    _fire("milestone_passed", {"milestone": "M1"}, settings, tmp_path / "run")
+    assert seen.read_text().strip() == "unset"
+    assert _events(tmp_path, "hook_failed")[0]["exit_code"] == 127
+
+
+def test_payload_secrets_are_redacted(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DEPLOY_TOKEN", "tok-0123456789abcdef")
+    run_dir = tmp_path / "run"
+    settings = HookSettings(run_finished=["true"])
+    _fire("run_finished", {"note": "used tok-0123456789abcdef"}, settings, run_dir)
+    (payload_file,) = (run_dir / "hooks").glob("*.json")
+    assert "tok-0123456789abcdef" not in payload_file.read_text()
+
+
+def test_no_commands_and_unknown_events_do_nothing(tmp_path: Path) -> None:
+    run_dir = tmp_path / "run"
+    _fire("run_finished", {}, HookSettings(), run_dir)
+    _fire("bogus", {}, HookSettings(run_finished=["true"]), run_dir)
+    assert not (run_dir / "hooks").exists()
+    assert _events(tmp_path, "hook_unknown_event")
