@@ -196,8 +196,9 @@ def load_state(path: Path) -> RunState:
         raise StateError(f"run state {path} is not a JSON object. {_fix(path)}")
     version = data.get("version")
     if version != STATE_VERSION:
+        what = "has no 'version' field" if version is None else f"has version {version!r}"
         raise StateError(
-            f"run state {path} has version {version!r}; this orchestrator reads version "
+            f"run state {path} {what}; this orchestrator reads version "
             f"{STATE_VERSION}. Use the orchestrator version that wrote it, or: {_fix(path)}"
         )
     try:
