@@ -27,7 +27,7 @@ RULES: list[dict[str, Any]] = [
         "name": "limited",
         "times": 1,
         "match": {"prompt_contains": "rate"},
-        "reply": {"fault": {"kind": "http", "status": 429, "retry_after": 2}},
+        "reply": {"fault": {"kind": "http", "status": 429, "retry_after": 1.5}},
     },
     {"name": "rate-ok", "match": {"prompt_contains": "rate"}, "reply": {"message": "after 429"}},
     {
@@ -130,7 +130,7 @@ def test_a_429_rule_used_up_lets_the_retry_fall_through(server: ScriptedModelSer
     body = turn_body("rate me")
     first = post(server.url, body)
     assert first.status == 429
-    assert first.headers["retry-after"] == "2"
+    assert first.headers["retry-after"] == "2"  # whole seconds, rounded up
     assert first.json["error"]["type"] == "rate_limit_exceeded"
     second = post(server.url, body)
     assert second.status == 200

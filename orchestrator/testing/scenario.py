@@ -16,6 +16,12 @@ A ``fault`` replaces the reply (or, with ``fault.after_commands``, comes after t
 tool rounds). Rules are tried in order, so put specific rules before general
 ones. A request that matches no rule is answered with an error naming the
 request, so a broken test explains itself.
+
+``times`` counts turns: a rule is counted on a turn's first request. A fault
+that makes codex repeat that request (429, 5xx, a cut stream) is matched
+again on the repeat, so a ``times: 1`` fault rule lets the retry fall
+through to the next rule. Later tool rounds reuse the rule the turn began
+with.
 """
 
 from __future__ import annotations
@@ -57,7 +63,9 @@ class Fault(_Model):
         "malformed",  # print a malformed JSONL line and an over-long line, then play the reply
     ]
     status: int = Field(500, description="HTTP status for kind=http")
-    retry_after: float | None = Field(None, description="Retry-After header, seconds")
+    retry_after: float | None = Field(
+        None, description="Retry-After header, seconds (rounded up: codex ignores fractions)"
+    )
     message: str = Field("scripted failure", description="error message in the body")
     seconds: float = Field(0.0, description="delay for kind=delay")
     bytes: int = Field(0, description="output size for kind=flood")

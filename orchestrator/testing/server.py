@@ -12,6 +12,7 @@ or ``async with serve(scenario) as server`` inside an event loop.
 from __future__ import annotations
 
 import json
+import math
 import signal
 import tempfile
 import threading
@@ -161,7 +162,8 @@ class ModelServer:
 
 
 def _seconds(value: float) -> str:
-    return str(int(value)) if float(value).is_integer() else f"{value:g}"
+    """Retry-After in whole seconds: codex 0.169 ignores a fractional value."""
+    return str(max(0, math.ceil(value)))
 
 
 @asynccontextmanager
