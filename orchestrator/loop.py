@@ -1,0 +1,360 @@
+"""One milestone's Implement -> Validate -> Review -> Repair loop.
+
+The loop is a small state machine over ``MilestoneState.phase`` (the last
+completed transition). Every transition is saved before the next one starts, so
+a resumed run continues exactly where the killed one stopped:
+
+``None`` -> implement -> ``implemented`` -> validate -> ``validated`` -> review ->
+``approved`` (done) or ``reviewed`` -> stop tests -> repair -> ``repaired`` ->
+validate -> ...
+
+The stop tests read only saved state: the repair budget used since the milestone
+(re)started is ``len(fingerprints) - 1`` and the delta is unchanged when the last
+two fingerprints are equal. The loop never commits; it returns a
+:class:`LoopResult` and the supervisor acts on it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import structlog
+
+from orchestrator.answers import ReviewAnswer, StepAnswer, parse_answer
+from orchestrator.checks import run_checks
+from orchestrator.codex.step import Outcome
+from orchestrator.fingerprint import fingerprint, normalize_output
+from orchestrator.plan.model import Check
+from orchestrator.progress import ProgressEvent
+from orchestrator.prompts import render_prompt
+from orchestrator.state import CheckRecord, StepRecord
+from orchestrator.steps import StepContext, run_codex_step
+
+log = structlog.get_logger()
+
+StopKind = Literal["approved", "needs_human", "gave_up", "budget"]
+DIFF_LIMIT = 30_000
+
+
+@dataclass(frozen=True)
+class LoopResult:
+    """How a milestone's loop ended."""
+
+    kind: StopKind
+    reason: str = ""
+    question: str | None = None
+
+
+def _bullets(lines: list[str]) -> str:
+    return "\n".join(f"  - {line}" for line in lines) or "  - (none)"
+
+
+def _check_lines(checks: list[Check]) -> str:
+    return _bullets([f"{c.id}: `{c.command}`" for c in checks])
+
+
+def _failing(ctx: StepContext) -> list[CheckRecord]:
+    return [c for c in ctx.ms.last_checks if not c.passed]
+
+
+def _check_report(records: list[CheckRecord]) -> str:
+    parts = []
+    for c in records:
+        status = "PASS" if c.passed else f"FAIL (exit {c.exit_code}, {c.ended})"
+        parts.append(f"- {c.check_id} `{c.command}`: {status}")
+        if not c.passed and c.output_tail.strip():
+            parts.append("  output tail:\n" + _indent(c.output_tail.rstrip()))
+    return "\n".join(parts) or "- (no checks)"
+
+
+def _indent(text: str) -> str:
+    return "\n".join(f"    {line}" for line in text.splitlines())
+
+
+def _finding_lines(findings: list[dict[str, object]]) -> list[str]:
+    out = []
+    for f in findings:
+        where = f" {f['path']}:" if f.get("path") else ""
+        out.append(f"[{f.get('severity', 'major')}]{where} {f.get('message', '')}")
+    return out
+
+
+def _last_work_step(ctx: StepContext) -> StepRecord | None:
+    work = [s for s in ctx.ms.steps if s.kind in ("implement", "repair")]
+    return work[-1] if work else None
+
+
+async def _work_step(ctx: StepContext, kind: Literal["implement", "repair"]) -> LoopResult | None:
+    """Run an implement or repair step; saves the next phase; returns a stop or None."""
+    ms = ctx.ms
+    round_no = ms.attempts + 1 if kind == "repair" else 1
+    mode = "fresh" if kind == "implement" or not ms.thread_id else "resume"
+    checks = _check_lines(ctx.checks)
+    if kind == "implement":
+        resume_note = ""
+        if ms.steps:
+            resume_note = (
+                "- An earlier attempt at this milestone was interrupted; its work may already "
+                "be in the tree. Continue from it.\n"
+            )
+        prompt = render_prompt(
+            "implement",
+            milestone=ctx.milestone.id,
+            attempt=str(round_no),
+            mode=mode,
+            title=ctx.milestone.title,
+            plan_path=ctx.plan_rel,
+            checks=checks,
+            resume_note=resume_note,
+            plan=ctx.keeper.text,
+        )
+    else:
+        plan_block = (
+            "" if mode == "resume" else f"\nThe ExecPlan (`{ctx.plan_rel}`):\n\n{ctx.keeper.text}"
+        )
+        prompt = render_prompt(
+            "repair",
+            milestone=ctx.milestone.id,
+            attempt=str(round_no),
+            mode=mode,
+            title=ctx.milestone.title,
+            problems=_problems(ctx),
+            plan_path=ctx.plan_rel,
+            checks=checks,
+            plan_block=plan_block,
+        )
+    step = await run_codex_step(
+        ctx,
+        kind=kind,
+        attempt=ms.attempts + (1 if kind == "repair" else 0),
+        round_no=round_no,
+        prompt=prompt,
+        sandbox=ctx.settings.codex.sandbox,
+        schema="step",
+        resume_thread=ms.thread_id if kind == "repair" else None,
+    )
+    result, record = step.result, step.record
+    if result is None or record is None:
+        return LoopResult("budget", step.budget_reason or "budget exhausted")
+    if result.thread_id and (kind == "implement" or not ms.thread_id):
+        ms.thread_id = result.thread_id
+    answer, error = parse_answer(StepAnswer, result.answer or result.final_message)
+    if result.outcome is Outcome.OK and answer is not None:
+        record.summary = answer.summary
+        record.outcome = f"ok/{answer.status}"
+    elif result.outcome is Outcome.OK:
+        record.outcome = "invalid_answer"
+        record.summary = error
+        log.warning("step_answer_invalid", step=kind, error=error)
+    else:
+        record.summary = result.error
+    if kind == "repair":
+        ms.attempts += 1
+    ms.phase = "implemented" if kind == "implement" else "repaired"
+    ctx.save()
+    if step.guard_violation:
+        return LoopResult("needs_human", step.guard_violation)
+    if result.outcome is Outcome.PERMANENT:
+        return LoopResult(
+            "needs_human",
+            f"codex failed with a permanent error (auth or configuration): {result.error}",
+        )
+    if answer is not None and answer.status == "needs_human":
+        return LoopResult("needs_human", "the agent asked for a human", answer.question)
+    return None
+
+
+def _problems(ctx: StepContext) -> str:
+    parts = []
+    failing = _failing(ctx)
+    if failing:
+        parts.append("Failing validation checks:\n" + _check_report(failing))
+    if ctx.ms.findings:
+        parts.append("Review findings:\n" + _bullets(_finding_lines(ctx.ms.findings)))
+    last = _last_work_step(ctx)
+    if last is not None and last.outcome == "invalid_answer":
+        parts.append(
+            f"Your last final answer was not valid: {last.summary}. Answer with exactly the "
+            "JSON object the output schema describes."
+        )
+    return "\n\n".join(parts) or "The review did not approve the milestone yet."
+
+
+async def _validate(ctx: StepContext) -> None:
+    ms = ctx.ms
+    round_no = ms.attempts + 1
+    log_dir = ctx.run_dir / "checks" / f"m{ctx.milestone.id}-a{round_no}"
+    started = ctx.clock()
+    results = await run_checks(
+        ctx.checks, cwd=ctx.repo_root, settings=ctx.settings.checks, log_dir=log_dir
+    )
+    ms.last_checks = [CheckRecord.model_validate(r.model_dump()) for r in results]
+    failed = [r.check_id for r in results if not r.passed]
+    passed = len(results) - len(failed)
+    summary = f"{passed}/{len(results)} passed" + (
+        f"; failed: {', '.join(failed)}" if failed else ""
+    )
+    ms.steps.append(
+        StepRecord(
+            kind="validate",
+            attempt=ms.attempts,
+            outcome="passed" if not failed else "failed",
+            started_at=started,
+            ended_at=ctx.clock(),
+            summary=summary,
+        )
+    )
+    ms.phase = "validated"
+    ctx.save()
+    log.info(ProgressEvent.CHECKS_FINISHED, attempt=round_no, passed=passed, failed=failed)
+
+
+def _review_prompt(ctx: StepContext, gate: bool) -> str:
+    diff = ctx.repo.diff_since(ctx.ms.checkpoint or "HEAD")
+    if len(diff) > DIFF_LIMIT:
+        diff = diff[:DIFF_LIMIT] + f"\n... ({len(diff) - DIFF_LIMIT} more characters)"
+    if gate:
+        task = (
+            "Every validation check passed. Decide whether the milestone is complete and "
+            "correct as the plan describes it."
+        )
+    else:
+        task = (
+            "Some validation checks failed. Find the causes and list findings that tell the "
+            "implementer exactly what to fix (verdict changes_requested, unless a person must "
+            "decide)."
+        )
+    return render_prompt(
+        "review",
+        milestone=ctx.milestone.id,
+        attempt=str(ctx.ms.attempts + 1),
+        mode="gate" if gate else "failure",
+        title=ctx.milestone.title,
+        plan_path=ctx.plan_rel,
+        task=task,
+        check_results=_check_report(ctx.ms.last_checks),
+        checkpoint=(ctx.ms.checkpoint or "HEAD")[:12],
+        diff=diff or "(no change)",
+        plan=ctx.keeper.text,
+    )
+
+
+async def _review(ctx: StepContext) -> LoopResult | None:
+    """Review the validated tree; saves ``approved`` or ``reviewed`` (with a fingerprint)."""
+    ms = ctx.ms
+    all_passed = not _failing(ctx)
+    answer: ReviewAnswer | None = None
+    note: str | None = None
+    if ctx.review_gate:
+        for _ in range(2):  # one retry when the reviewer's answer is unusable
+            step = await run_codex_step(
+                ctx,
+                kind="review",
+                attempt=ms.attempts,
+                round_no=ms.attempts + 1,
+                prompt=_review_prompt(ctx, gate=all_passed),
+                sandbox="read-only",
+                schema="review",
+                resume_thread=None,
+            )
+            result, record = step.result, step.record
+            if result is None or record is None:
+                return LoopResult("budget", step.budget_reason or "budget exhausted")
+            if step.guard_violation:
+                ctx.save()
+                return LoopResult("needs_human", step.guard_violation)
+            if result.outcome is Outcome.PERMANENT:
+                ctx.save()
+                return LoopResult(
+                    "needs_human",
+                    f"codex failed with a permanent error (auth or configuration): {result.error}",
+                )
+            answer, note = parse_answer(ReviewAnswer, result.answer or result.final_message)
+            if result.outcome is not Outcome.OK:
+                answer, note = None, f"review step ended {result.outcome}: {result.error}"
+            record.outcome = f"ok/{answer.verdict}" if answer else "invalid_answer"
+            record.summary = answer.summary if answer else note
+            ctx.save()
+            if answer is not None:
+                break
+            log.warning("review_answer_invalid", error=note)
+    verdict = (
+        answer.verdict if answer else ("approve" if all_passed and not ctx.review_gate else "")
+    )
+    log.info(
+        ProgressEvent.REVIEW_VERDICT,
+        verdict=verdict or "invalid",
+        findings=len(answer.findings) if answer else 0,
+    )
+    if answer is not None and answer.verdict == "needs_human":
+        ms.findings = [f.model_dump() for f in answer.findings]
+        ctx.save()
+        return LoopResult("needs_human", "the reviewer asked for a human", answer.question)
+    if all_passed and verdict == "approve":
+        ms.findings = []
+        ms.phase = "approved"
+        ctx.save()
+        return None
+    findings = [f.model_dump() for f in answer.findings] if answer else []
+    if answer is None and ctx.review_gate:
+        findings.append(
+            {
+                "severity": "major",
+                "path": None,
+                "message": f"the review gave no usable verdict: {note}",
+            }
+        )
+    if all_passed and answer is not None and not findings:
+        findings.append({"severity": "major", "path": None, "message": answer.summary})
+    ms.findings = findings
+    ms.fingerprints.append(_fingerprint(ctx))
+    ms.phase = "reviewed"
+    ctx.save()
+    return None
+
+
+def _fingerprint(ctx: StepContext) -> str:
+    failing = [f"{c.check_id}\n{normalize_output(c.output_tail)}" for c in _failing(ctx)]
+    return fingerprint(
+        ctx.repo.diff_since(ctx.ms.checkpoint or "HEAD"),
+        "\n".join(failing),
+        "\n".join(sorted(_finding_lines(ctx.ms.findings))),
+    )
+
+
+def _stop_test(ctx: StepContext) -> LoopResult | None:
+    fps = ctx.ms.fingerprints
+    if len(fps) >= 2 and fps[-1] == fps[-2]:
+        return LoopResult("gave_up", "stalled: the remaining delta did not change after a repair")
+    used = len(fps) - 1
+    if used >= ctx.settings.loop.max_attempts:
+        return LoopResult(
+            "gave_up", f"max attempts: {used} repairs used and the milestone still fails"
+        )
+    return None
+
+
+async def run_milestone(ctx: StepContext) -> LoopResult:
+    """Drive one milestone from its saved phase to a stop."""
+    ms = ctx.ms
+    while True:
+        reason = ctx.budget_reason()
+        if reason is not None:
+            return LoopResult("budget", reason)
+        phase = ms.phase
+        stop: LoopResult | None = None
+        if phase in (None, "started"):
+            stop = await _work_step(ctx, "implement")
+        elif phase in ("implemented", "repaired"):
+            await _validate(ctx)
+        elif phase == "validated":
+            stop = await _review(ctx)
+        elif phase == "reviewed":
+            stop = _stop_test(ctx) or await _work_step(ctx, "repair")
+        elif phase in ("approved", "committed"):
+            return LoopResult("approved")
+        else:
+            raise AssertionError(f"unknown milestone phase {phase!r}")
+        if stop is not None:
+            return stop

@@ -1,0 +1,158 @@
+"""What a person reads after a run: ``report.md`` and, when needed, ``NEEDS_HUMAN.md``.
+
+Both are rendered from the run state alone (plus the stop's question), so a
+report can be written after any ending, including an interrupt.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from orchestrator.state import CheckRecord, MilestoneState, RunState, atomic_write
+
+REPORT_FILE = "report.md"
+NEEDS_HUMAN_FILE = "NEEDS_HUMAN.md"
+
+
+def _when(ts: float | None) -> str:
+    if ts is None:
+        return "-"
+    return time.strftime("%Y-%m-%d %H:%M:%SZ", time.gmtime(ts))
+
+
+def _secs(start: float | None, end: float | None) -> str:
+    if start is None or end is None:
+        return "-"
+    return f"{end - start:.1f}s"
+
+
+def _cell(text: str | None, limit: int = 120) -> str:
+    flat = " ".join((text or "").split()).replace("|", "\\|")
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+def _finding(f: dict[str, object]) -> str:
+    where = f" `{f['path']}`:" if f.get("path") else ""
+    return f"- [{f.get('severity', 'major')}]{where} {f.get('message', '')}"
+
+
+def _checks(records: list[CheckRecord]) -> list[str]:
+    lines = ["| check | command | result | exit | time |", "|---|---|---|---|---|"]
+    for c in records:
+        result = "pass" if c.passed else f"FAIL ({c.ended})"
+        lines.append(
+            f"| {c.check_id} | `{_cell(c.command, 60)}` | {result} | {c.exit_code} "
+            f"| {c.duration_s:.1f}s |"
+        )
+    for c in records:
+        if not c.passed and c.output_tail.strip():
+            lines += ["", f"Output of failing check {c.check_id} (tail):", "", "```"]
+            lines += [c.output_tail.rstrip().replace("```", "'''"), "```"]
+    return lines
+
+
+def _milestone(ms: MilestoneState) -> list[str]:
+    rounds = sum(1 for s in ms.steps if s.kind in ("implement", "repair"))
+    lines = [
+        f"## Milestone {ms.id}: {ms.title} ({ms.status})",
+        "",
+        f"- Attempts: {rounds} (implement + {ms.attempts} repairs)",
+        f"- Commit: {ms.commit or '-'}",
+        f"- Tokens: {ms.tokens}",
+        f"- Duration: {_secs(ms.started_at, ms.ended_at)}",
+    ]
+    if ms.thread_id:
+        lines.append(f"- Codex thread: {ms.thread_id}")
+    if ms.stop_reason:
+        lines.append(f"- Stopped: {ms.stop_reason}")
+    if ms.steps:
+        lines += ["", "| # | step | attempt | outcome | tokens | time | summary |"]
+        lines.append("|---|---|---|---|---|---|---|")
+        for i, s in enumerate(ms.steps, 1):
+            lines.append(
+                f"| {i} | {s.kind} | {s.attempt + 1} | {s.outcome or '-'} | {s.tokens} "
+                f"| {_secs(s.started_at, s.ended_at)} | {_cell(s.summary)} |"
+            )
+    if ms.last_checks:
+        lines += ["", "Last validation:", "", *_checks(ms.last_checks)]
+    if ms.findings:
+        lines += ["", "Open findings:", "", *(_finding(f) for f in ms.findings)]
+    return [*lines, ""]
+
+
+def render_report(state: RunState, *, exit_code: int) -> str:
+    """The whole ``report.md`` text."""
+    passed = sum(1 for m in state.milestones if m.status == "passed")
+    lines = [
+        f"# Run {state.run_id}: {state.plan_path}",
+        "",
+        f"- Status: **{state.status}** (exit code {exit_code})",
+    ]
+    if state.stop_reason:
+        lines.append(f"- Reason: {state.stop_reason}")
+    lines += [
+        f"- Milestones passed: {passed} of {len(state.milestones)}",
+        f"- Started: {_when(state.created_at)}; ended: {_when(state.ended_at)}",
+        f"- Total time: {_secs(state.created_at, state.ended_at)}",
+        f"- Tokens: {state.tokens_total}",
+    ]
+    if state.branch:
+        lines.append(f"- Branch: {state.branch}")
+    if state.base_commit:
+        lines.append(f"- Base commit: {state.base_commit}")
+    lines.append("")
+    for ms in state.milestones:
+        lines += _milestone(ms)
+    return "\n".join(lines)
+
+
+def write_report(run_dir: Path, state: RunState, *, exit_code: int) -> Path:
+    """Write ``report.md`` atomically; returns its path."""
+    path = run_dir / REPORT_FILE
+    atomic_write(path, render_report(state, exit_code=exit_code).encode("utf-8"))
+    return path
+
+
+def render_needs_human(
+    state: RunState, ms: MilestoneState, *, question: str | None, plan_arg: str
+) -> str:
+    lines = [
+        f"# Needs a human: milestone {ms.id} ({ms.title})",
+        "",
+        f"Run {state.run_id} of `{state.plan_path}` stopped: "
+        f"{ms.stop_reason or 'a person must decide'}.",
+        "",
+        "## Question",
+        "",
+        question or "(no question was asked; see the reason above and the findings below)",
+        "",
+    ]
+    if ms.findings:
+        lines += ["## Last findings", "", *(_finding(f) for f in ms.findings), ""]
+    failing = [c for c in ms.last_checks if not c.passed]
+    if failing:
+        lines += ["## Failing checks", "", *_checks(failing), ""]
+    lines += [
+        "## How to continue",
+        "",
+        "Make the change or decision the question asks for (edit the code, or the plan",
+        "between runs), then continue the run where it stopped:",
+        "",
+        f"    orchestrator resume {plan_arg}",
+        "",
+        f"or `orchestrator resume --run {state.run_id}`. The work already in the tree is kept;",
+        "the milestone is validated again first. To start over instead:",
+        f"`orchestrator run --fresh {plan_arg}`.",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def write_needs_human(
+    run_dir: Path, state: RunState, ms: MilestoneState, *, question: str | None
+) -> Path:
+    path = run_dir / NEEDS_HUMAN_FILE
+    text = render_needs_human(state, ms, question=question, plan_arg=state.plan_path)
+    atomic_write(path, text.encode("utf-8"))
+    return path

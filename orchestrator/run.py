@@ -1,0 +1,375 @@
+"""One run: the plan's milestones in order, commits, the end of the run, signals.
+
+:class:`Runner` owns the run state once the supervisor has created or loaded it.
+Git history is the truth: a milestone with a commit carrying its trailers is
+done, whatever the state says. A milestone commits first and records after, so a
+kill between the two is healed by the next resume.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import anyio
+import structlog
+
+from orchestrator.answers import StepAnswer, answer_from_file
+from orchestrator.budget import Budget
+from orchestrator.config import Settings
+from orchestrator.errors import ExitCode
+from orchestrator.git import Repo
+from orchestrator.hooks import fire_hook
+from orchestrator.loop import LoopResult, run_milestone
+from orchestrator.plan import (
+    append_decision,
+    append_discovery,
+    read_plan_text,
+    record_milestone_progress,
+    write_outcomes,
+)
+from orchestrator.plan.model import Check, ExecPlan
+from orchestrator.progress import ProgressEvent
+from orchestrator.report import write_needs_human, write_report
+from orchestrator.state import MilestoneState, RunState, save_state, state_path
+from orchestrator.steps import PlanKeeper, StepContext, answer_path
+
+log = structlog.get_logger()
+
+_SIGNAL_EXIT = {
+    signal.SIGINT: ExitCode.INTERRUPTED,
+    signal.SIGTERM: ExitCode.TERMINATED,
+    signal.SIGHUP: ExitCode.TERMINATED,
+}
+
+
+@dataclass
+class RunEnd:
+    status: str
+    exit_code: int
+    reason: str | None = None
+    question: str | None = None
+    report: Path | None = None
+
+
+def pinned_checks(plan: ExecPlan, settings: Settings) -> dict[str, list[str]]:
+    """Checks pinned when a run starts: each milestone's own, and ``plan`` (plan + config)."""
+    pinned = {m.id: [c.command for c in m.checks] for m in plan.milestones}
+    pinned["plan"] = [c.command for c in plan.checks] + list(settings.checks.commands)
+    return pinned
+
+
+def checks_for(state: RunState, milestone_id: str) -> list[Check]:
+    own = [
+        Check(id=f"{milestone_id}.{i}", command=c, line=0, milestone=milestone_id)
+        for i, c in enumerate(state.pinned_checks.get(milestone_id, []), 1)
+    ]
+    shared = [
+        Check(id=f"plan.{i}", command=c, line=0, milestone=None)
+        for i, c in enumerate(state.pinned_checks.get("plan", []), 1)
+    ]
+    return own + shared
+
+
+def review_gate_for(text: str, settings: Settings) -> bool:
+    """The config's review gate, unless the plan says ``review: off`` before its first heading."""
+    for line in text.lstrip("\ufeff").splitlines():
+        stripped = line.strip()
+        if stripped.startswith("#"):
+            break
+        key, sep, value = stripped.partition(":")
+        if sep and key.strip().lower() == "review":
+            return value.strip().lower() not in ("off", "false", "no", "0")
+    return settings.loop.review_gate
+
+
+class Runner:
+    """Runs the milestones of one plan for one run state."""
+
+    def __init__(
+        self,
+        *,
+        repo: Repo,
+        state: RunState,
+        plan: ExecPlan,
+        plan_text: str,
+        plan_path: Path,
+        settings: Settings,
+        started_at: float,
+    ) -> None:
+        self.repo = repo
+        self.state = state
+        self.plan = plan
+        self.keeper = PlanKeeper(plan_path, plan_text)
+        self.settings = settings
+        self.run_dir = state_path(repo.root, state.run_id).parent
+        self.started_at = started_at
+        self.budget = Budget.from_settings(settings.run, started_at)
+        self.review_gate = review_gate_for(plan_text, settings)
+        self.signum: int | None = None
+        self._work = anyio.CancelScope()
+
+    def save(self) -> None:
+        save_state(state_path(self.repo.root, self.state.run_id), self.state)
+
+    def _budget_reason(self, in_milestone: bool = False) -> str | None:
+        return self.budget.stop_reason(self.state.tokens_total, in_milestone=in_milestone)
+
+    def _step_budget_reason(self) -> str | None:
+        return self._budget_reason(in_milestone=True)
+
+    async def _hook(self, event: str, **payload: Any) -> None:
+        base = {"run_id": self.state.run_id, "plan": self.state.plan_path}
+        await fire_hook(event, {**base, **payload}, self.settings.hooks, self.run_dir)
+
+    # -- the run ---------------------------------------------------------------------------
+
+    async def run(self) -> RunEnd:
+        """Run to an end, handling SIGINT/SIGTERM/SIGHUP; never leaves state 'running'."""
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(self._watch_signals)
+            end = await self._run_or_interrupt()
+            end.report = write_report(self.run_dir, self.state, exit_code=end.exit_code)
+            log.info(
+                ProgressEvent.RUN_FINISHED,
+                status=end.status,
+                exit_code=end.exit_code,
+                tokens_total=self.state.tokens_total,
+                duration_s=round(time.time() - self.started_at, 3),
+                reason=end.reason,
+            )
+            await self._hook("run_finished", status=end.status, exit_code=end.exit_code)
+            tg.cancel_scope.cancel()
+        return end
+
+    async def _run_or_interrupt(self) -> RunEnd:
+        with self._work:
+            return await self._milestones()
+        signum = signal.Signals(self.signum or signal.SIGINT)
+        end = self._stopped("interrupted", int(_SIGNAL_EXIT[signum]), f"stopped by {signum.name}")
+        for ms in self.state.milestones:
+            if ms.status == "running":
+                ms.status = "interrupted"
+        self.save()
+        return end
+
+    async def _watch_signals(self) -> None:
+        work = self._work
+        with anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM, signal.SIGHUP) as signals:
+            async for signum in signals:
+                if self.signum is None:
+                    self.signum = signum
+                    log.warning("signal_received", signal=signal.Signals(signum).name)
+                    work.cancel()
+                elif signum == signal.SIGINT:
+                    log.warning("second_interrupt", action="exit now")
+                    os._exit(int(ExitCode.INTERRUPTED))
+
+    def _stopped(self, status: str, exit_code: int, reason: str | None) -> RunEnd:
+        self.state.status = status  # type: ignore[assignment]
+        self.state.stop_reason = reason
+        self.state.ended_at = time.time()
+        self.state.current_milestone = None if status == "passed" else self.state.current_milestone
+        return RunEnd(status=status, exit_code=exit_code, reason=reason)
+
+    def _reconcile(self) -> None:
+        """Mark milestones whose commit is in history as passed."""
+        commits = self.repo.milestone_commits(self.state.plan_path)
+        for ms in self.state.milestones:
+            info = commits.get(ms.id)
+            if info is not None and ms.status != "passed":
+                log.info("milestone_found_in_history", milestone=ms.id, commit=info.sha)
+                ms.status, ms.commit, ms.phase = "passed", info.sha, "committed"
+                ms.ended_at = ms.ended_at or time.time()
+
+    async def _milestones(self) -> RunEnd:
+        state = self.state
+        log.info(
+            ProgressEvent.RUN_STARTED,
+            run_id=state.run_id,
+            plan=state.plan_path,
+            milestones=[
+                {"id": m.id, "title": m.title, "status": m.status} for m in state.milestones
+            ],
+        )
+        self._reconcile()
+        self.save()
+        for ms in state.milestones:
+            if ms.status == "passed":
+                continue
+            reason = self._budget_reason()
+            if reason is not None:
+                return self._budget_stop(ms, reason)
+            end = await self._one(ms)
+            if end is not None:
+                return end
+        await self._outcomes()
+        end = self._stopped("passed", int(ExitCode.OK), None)
+        self.save()
+        return end
+
+    async def _one(self, ms: MilestoneState) -> RunEnd | None:
+        milestone = self.plan.milestone(ms.id)
+        structlog.contextvars.bind_contextvars(milestone=ms.id)
+        if ms.checkpoint is None or ms.phase is None:
+            ms.checkpoint = self.repo.head()
+        ms.started_at = ms.started_at or time.time()
+        ms.status = "running"
+        self.state.current_milestone = ms.id
+        self.save()
+        log.info(ProgressEvent.MILESTONE_STARTED, milestone=ms.id, title=ms.title)
+        ctx = StepContext(
+            repo=self.repo,
+            run_dir=self.run_dir,
+            plan_rel=self.state.plan_path,
+            keeper=self.keeper,
+            milestone=milestone,
+            checks=checks_for(self.state, ms.id),
+            settings=self.settings,
+            review_gate=self.review_gate,
+            state=self.state,
+            ms=ms,
+            save=self.save,
+            budget_reason=self._step_budget_reason,
+            step_timeout=self.budget.step_timeout,
+        )
+        result = await run_milestone(ctx)
+        if result.kind == "approved":
+            await self._commit(ms)
+            return None
+        return await self._stop(ms, result)
+
+    async def _stop(self, ms: MilestoneState, result: LoopResult) -> RunEnd:
+        ms.stop_reason = result.reason + (
+            f" (question: {result.question})" if result.question else ""
+        )
+        ms.ended_at = time.time()
+        if result.kind == "budget":
+            return self._budget_stop(ms, result.reason)
+        if result.kind == "needs_human":
+            ms.status = "needs_human"
+            end = self._stopped("needs_human", int(ExitCode.NEEDS_HUMAN), result.reason)
+            end.question = result.question
+            self.save()
+            path = write_needs_human(self.run_dir, self.state, ms, question=result.question)
+            await self._hook(
+                "needs_human",
+                milestone=ms.id,
+                reason=result.reason,
+                question=result.question,
+                handoff=str(path),
+            )
+        else:
+            ms.status = "gave_up"
+            if self.settings.loop.on_give_up == "reset" and ms.checkpoint:
+                self.repo.reset_to(ms.checkpoint)
+                self.keeper.text = read_plan_text(self.keeper.path)
+                log.info("milestone_reset", milestone=ms.id, checkpoint=ms.checkpoint)
+            end = self._stopped(
+                "gave_up", int(ExitCode.GAVE_UP), f"milestone {ms.id}: {result.reason}"
+            )
+            self.save()
+            await self._hook("gave_up", milestone=ms.id, reason=result.reason)
+        log.info(
+            ProgressEvent.MILESTONE_FINISHED,
+            milestone=ms.id,
+            status=ms.status,
+            attempts=ms.attempts,
+            commit=None,
+        )
+        return end
+
+    def _budget_stop(self, ms: MilestoneState, reason: str) -> RunEnd:
+        if ms.status == "running":
+            ms.status = "interrupted"
+        log.warning("budget_exhausted", reason=reason)
+        end = self._stopped("budget", int(ExitCode.GAVE_UP), f"budget: {reason}")
+        self.save()
+        return end
+
+    # -- passing a milestone -----------------------------------------------------------------
+
+    def _answers(self, ms: MilestoneState) -> list[StepAnswer]:
+        found = []
+        for record in ms.steps:
+            path = answer_path(self.run_dir, record)
+            if record.kind in ("implement", "repair") and path is not None:
+                answer = answer_from_file(StepAnswer, path)
+                if answer is not None:
+                    found.append(answer)
+        return found
+
+    async def _commit(self, ms: MilestoneState) -> None:
+        milestone = self.plan.milestone(ms.id)
+        answers = self._answers(ms)
+        summary = answers[-1].summary if answers else "validation passed"
+        when = datetime.now(UTC)
+        text = record_milestone_progress(
+            self.keeper.text, milestone=milestone, summary=summary, when=when
+        )
+        for a in answers:
+            for d in a.discoveries:
+                if d.observation not in text:
+                    text = append_discovery(
+                        text, observation=d.observation, evidence=d.evidence, when=when
+                    )
+            for c in a.decisions:
+                if c.decision not in text:
+                    text = append_decision(
+                        text, decision=c.decision, rationale=c.rationale, when=when
+                    )
+        self.keeper.write(text)
+        existing = self.repo.milestone_commits(self.state.plan_path).get(ms.id)
+        if existing is not None:
+            sha = existing.sha
+        else:
+            stem = Path(self.state.plan_path).stem
+            sha = self.repo.commit_all(
+                f"{stem}: milestone {ms.id}: {milestone.title}\n\n{summary}\n",
+                {
+                    "ExecPlan": self.state.plan_path,
+                    "Milestone": ms.id,
+                    "Attempts": str(ms.attempts + 1),
+                    "Codex-Thread": ms.thread_id or "none",
+                },
+            )
+        ms.commit, ms.status, ms.phase = sha, "passed", "committed"
+        ms.ended_at = time.time()
+        ms.stop_reason = None
+        self.save()
+        log.info(
+            ProgressEvent.MILESTONE_FINISHED,
+            milestone=ms.id,
+            status="passed",
+            attempts=ms.attempts,
+            commit=sha,
+        )
+        await self._hook("milestone_passed", milestone=ms.id, commit=sha, attempts=ms.attempts + 1)
+
+    async def _outcomes(self) -> None:
+        marker = f"<!-- orchestrator run {self.state.run_id}: outcomes -->"
+        if marker in self.keeper.text:
+            return
+        lines = [
+            f"All {len(self.state.milestones)} milestones passed (run {self.state.run_id}).",
+            "",
+        ]
+        for ms in self.state.milestones:
+            rounds = sum(1 for s in ms.steps if s.kind in ("implement", "repair"))
+            commit = (ms.commit or "-")[:10]
+            lines.append(
+                f"- Milestone {ms.id} ({ms.title}): {max(rounds, 1)} attempt(s), commit {commit}."
+            )
+        lines += ["", f"Tokens used: {self.state.tokens_total}.", "", marker]
+        when = datetime.now(UTC)
+        self.keeper.write(write_outcomes(self.keeper.text, body="\n".join(lines), when=when))
+        if self.repo.is_dirty():
+            stem = Path(self.state.plan_path).stem
+            self.repo.commit_all(
+                f"{stem}: outcomes and retrospective", {"ExecPlan": self.state.plan_path}
+            )

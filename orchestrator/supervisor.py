@@ -1,0 +1,275 @@
+"""Entry points of `orchestrator run` and `orchestrator resume`.
+
+Both open the repository, take the repo lock, create or load the run state and
+hand it to :class:`orchestrator.run.Runner`; they return the process exit code.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import time
+from pathlib import Path
+
+import anyio
+import structlog
+
+from orchestrator.config import Settings
+from orchestrator.display import final_summary, live_display
+from orchestrator.errors import GitError, PlanError, StateError, UsageError
+from orchestrator.git import Repo
+from orchestrator.lock import RepoLock
+from orchestrator.logs import close_logging, configure_logging, reset_run_view
+from orchestrator.plan import load_plan
+from orchestrator.plan.lint import lint_plan
+from orchestrator.plan.model import ExecPlan
+from orchestrator.report import NEEDS_HUMAN_FILE
+from orchestrator.run import Runner, pinned_checks
+from orchestrator.state import (
+    RUNS_DIR,
+    STATE_FILE,
+    MilestoneState,
+    RunState,
+    find_unfinished,
+    list_runs,
+    load_state,
+    new_run_id,
+    run_dir,
+    save_state,
+    state_path,
+)
+
+log = structlog.get_logger()
+
+# Phases after which a stopped milestone is validated again when resumed.
+_WORKED = ("implemented", "validated", "reviewed", "repaired")
+
+
+def _plan_location(root: Path, plan_path: Path) -> tuple[Path, str]:
+    """The plan's absolute path and its POSIX path relative to the repository."""
+    candidates = (
+        [plan_path] if plan_path.is_absolute() else [root / plan_path, Path.cwd() / plan_path]
+    )
+    found = next((p.resolve() for p in candidates if p.exists()), candidates[0].resolve())
+    try:
+        rel = found.relative_to(root.resolve()).as_posix()
+    except ValueError:
+        raise PlanError(
+            f"the plan {plan_path} is outside the repository {root}; plans are committed with "
+            "the code, so put it inside the repository (e.g. under .agent/plans/)"
+        ) from None
+    return found, rel
+
+
+def _load_runnable(path: Path) -> tuple[str, ExecPlan]:
+    report = lint_plan(path)
+    if not report.runnable:
+        problems = "; ".join(
+            f"line {p.line}: {p.message}" for p in report.problems if p.severity == "error"
+        )
+        raise PlanError(
+            f"the plan {path} cannot run: {problems}. Run `orchestrator check {path}` for details."
+        )
+    return load_plan(path)
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _execute(
+    repo: Repo, state: RunState, plan: ExecPlan, text: str, plan_abs: Path, settings: Settings
+) -> int:
+    rdir = run_dir(repo.root, state.run_id)
+    configure_logging(settings.log, rdir, state.run_id)
+    reset_run_view()
+    structlog.contextvars.clear_contextvars()
+    structlog.contextvars.bind_contextvars(run_id=state.run_id)
+    runner = Runner(
+        repo=repo,
+        state=state,
+        plan=plan,
+        plan_text=text,
+        plan_path=plan_abs,
+        settings=settings,
+        started_at=time.time(),
+    )
+    try:
+        with live_display(settings.log):
+            end = anyio.run(runner.run)
+    except BaseException:
+        if state.status == "running":
+            state.status = "failed"
+            state.ended_at = time.time()
+            runner.save()
+        raise
+    finally:
+        structlog.contextvars.clear_contextvars()
+        close_logging()
+    final_summary(
+        status=end.status,
+        exit_code=end.exit_code,
+        settings=settings.log,
+        report_path=end.report,
+        question=end.question,
+        reason=end.reason,
+    )
+    return end.exit_code
+
+
+def start_run(*, repo: Path, plan_path: Path, settings: Settings, fresh: bool) -> int:
+    """`orchestrator run PLAN`: start a new run of the plan; returns the exit code."""
+    git = Repo.open(repo)
+    plan_abs, plan_rel = _plan_location(git.root, plan_path)
+    text, plan = _load_runnable(plan_abs)
+    with RepoLock(git.root, plan=plan_rel) as lock:
+        unfinished = find_unfinished(git.root, plan_rel)
+        if unfinished is not None and not fresh:
+            raise UsageError(
+                f"run {unfinished.run_id} of {plan_rel} did not finish ({unfinished.status}). "
+                f"Continue it with `orchestrator resume {plan_rel}`, or start over with "
+                f"`orchestrator run --fresh {plan_rel}`."
+            )
+        git.exclude_runs_dir()
+        if not settings.run.allow_dirty and git.is_dirty():
+            paths = ", ".join(git.dirty_paths()[:10])
+            raise GitError(
+                f"the work tree of {git.root} has uncommitted changes ({paths}). Commit or "
+                "stash them first, or pass --allow-dirty (they will then be committed with the "
+                "first milestone)."
+            )
+        if settings.run.branch:
+            git.create_branch(settings.run.branch)
+        state = RunState(
+            run_id=new_run_id(),
+            plan_path=plan_rel,
+            plan_hash=_digest(text),
+            pinned_checks=pinned_checks(plan, settings),
+            settings=settings.model_dump(mode="json"),
+            base_commit=git.head(),
+            branch=settings.run.branch or git.current_branch(),
+            milestones=[MilestoneState(id=m.id, title=m.title) for m in plan.milestones],
+        )
+        lock.set_run(state.run_id)
+        save_state(state_path(git.root, state.run_id), state)
+        return _execute(git, state, plan, text, plan_abs, settings)
+
+
+def _find_run(root: Path, plan_rel: str | None, run_id: str | None) -> RunState:
+    if run_id is not None:
+        return load_state(state_path(root, run_id))
+    if plan_rel is not None:
+        found = find_unfinished(root, plan_rel)
+        if found is None:
+            raise UsageError(
+                f"no unfinished run of {plan_rel}; start one with `orchestrator run {plan_rel}`"
+            )
+        return found
+    for run in list_runs(root):
+        if not run.finished:
+            return run
+    raise UsageError("no unfinished run in this repository; start one with `orchestrator run PLAN`")
+
+
+def _newest_corrupt(root: Path) -> str | None:
+    runs = root / RUNS_DIR
+    if not runs.is_dir():
+        return None
+    for d in sorted(runs.iterdir(), key=lambda p: p.name, reverse=True):
+        if (d / STATE_FILE).is_file():
+            try:
+                load_state(d / STATE_FILE)
+            except StateError:
+                return d.name
+    return None
+
+
+def _rebuild(
+    git: Repo, plan_abs: Path, plan_rel: str, run_id: str | None, settings: Settings
+) -> RunState:
+    """A new state for a run whose state file is corrupt: from the plan and git history."""
+    if run_id is None:
+        run_id = _newest_corrupt(git.root) or new_run_id()
+    path = state_path(git.root, run_id)
+    if path.exists():
+        path.rename(path.with_name(f"state.json.corrupt-{int(time.time())}"))
+    text, plan = load_plan(plan_abs)
+    state = RunState(
+        run_id=run_id,
+        plan_path=plan_rel,
+        plan_hash=_digest(text),
+        pinned_checks=pinned_checks(plan, settings),
+        settings=settings.model_dump(mode="json"),
+        base_commit=git.head(),
+        branch=git.current_branch(),
+        status="interrupted",
+        stop_reason="state rebuilt from git history and the plan",
+        milestones=[MilestoneState(id=m.id, title=m.title) for m in plan.milestones],
+    )
+    log.warning("state_rebuilt", run_id=run_id, old=str(path))
+    return state
+
+
+def _prepare_resume(state: RunState, plan: ExecPlan, settings: Settings) -> None:
+    """Ready a stopped run to continue: stopped milestones are validated again."""
+    known = {m.id for m in state.milestones}
+    for m in plan.milestones:
+        if m.id not in known:
+            state.milestones.append(MilestoneState(id=m.id, title=m.title))
+    for ms in state.milestones:
+        if ms.status in ("needs_human", "gave_up"):
+            if ms.phase in _WORKED:
+                ms.phase = "repaired"
+            ms.fingerprints = []  # a fresh repair budget after a human looked at it
+            ms.status = "interrupted"
+            ms.stop_reason = None
+    repinned = pinned_checks(plan, settings)
+    if repinned != state.pinned_checks:
+        log.info("checks_repinned", run_id=state.run_id)
+        state.pinned_checks = repinned
+    state.status = "running"
+    state.stop_reason = None
+    state.ended_at = None
+    state.pid = os.getpid()
+
+
+def resume_run(
+    *,
+    repo: Path,
+    plan_path: Path | None,
+    run_id: str | None,
+    rebuild: bool,
+    settings: Settings,
+) -> int:
+    """`orchestrator resume [PLAN] [--run ID] [--rebuild]`; returns the exit code."""
+    git = Repo.open(repo)
+    located = _plan_location(git.root, plan_path) if plan_path is not None else None
+    with RepoLock(git.root, plan=located[1] if located else "?") as lock:
+        if rebuild:
+            if located is None:
+                raise UsageError(
+                    "--rebuild needs the PLAN argument: `orchestrator resume --rebuild PLAN`"
+                )
+            state = _rebuild(git, located[0], located[1], run_id, settings)
+        else:
+            try:
+                state = _find_run(git.root, located[1] if located else None, run_id)
+            except StateError as exc:
+                raise StateError(exc.message) from None
+        plan_abs, plan_rel = located if located else _plan_location(git.root, Path(state.plan_path))
+        if plan_rel != state.plan_path:
+            raise UsageError(f"run {state.run_id} is a run of {state.plan_path}, not of {plan_rel}")
+        text, plan = _load_runnable(plan_abs)
+        missing = [m.id for m in state.milestones if m.id not in {p.id for p in plan.milestones}]
+        if missing:
+            raise PlanError(
+                f"the plan {plan_rel} no longer has milestone(s) {', '.join(missing)} of run "
+                f"{state.run_id}; restore them, or start over with `orchestrator run --fresh`"
+            )
+        if state.finished:
+            raise UsageError(f"run {state.run_id} already passed; nothing to resume")
+        lock.set_run(state.run_id)
+        _prepare_resume(state, plan, settings)
+        (run_dir(git.root, state.run_id) / NEEDS_HUMAN_FILE).unlink(missing_ok=True)
+        save_state(state_path(git.root, state.run_id), state)
+        return _execute(git, state, plan, text, plan_abs, settings)
