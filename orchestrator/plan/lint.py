@@ -62,22 +62,22 @@ _EXAMPLE = (
 )
 
 
-def _unmarked_commands(text: str, m: Milestone) -> int | None:
-    """First line of an unmarked code block inside the milestone that holds commands."""
+def _unmarked_commands(text: str, start: int, end: int) -> int | None:
+    """First line of an unmarked code block within lines start..end that holds commands."""
     blocks = scan(text)
     for fence in blocks.fences:
-        inside = m.span.start < fence.start <= m.span.end
+        inside = start < fence.start <= end
         if (
             inside
             and not _checks.is_validate_block(fence)
             and any(_checks.looks_like_command(x) for x in fence.content.splitlines())
         ):
             return fence.start
-    for start, end in blocks.indented:
-        if m.span.start < start <= m.span.end:
-            lines = [line_body(x) for x in split_lines(text)[start - 1 : end]]
+    for first, last in blocks.indented:
+        if start < first <= end:
+            lines = [line_body(x) for x in split_lines(text)[first - 1 : last]]
             if any(_checks.looks_like_command(x) for x in lines):
-                return start
+                return first
     return None
 
 
@@ -105,7 +105,8 @@ def _problems(text: str, plan: ExecPlan) -> list[Problem]:
         body = split_lines(text)[purpose.span.start : purpose.span.end]
         if not any(line_body(x).strip() for x in body):
             out.append(Problem(line=purpose.span.start, severity=Severity.ERROR, message=_EMPTY))
-    if any("none found" in n for n in plan.recognised):
+    synthetic = any("none found" in n for n in plan.recognised)
+    if synthetic:
         out.append(
             Problem(
                 line=plan.milestones[0].span.start,
@@ -131,22 +132,7 @@ def _problems(text: str, plan: ExecPlan) -> list[Problem]:
             )
         seen.add(m.id)
         if not m.checks and not plan.checks:
-            hint = _unmarked_commands(text, m)
-            where = (
-                f" (the code block at line {hint} looks like commands: add `validate` to "
-                "its info string if they prove the milestone)"
-                if hint
-                else ""
-            )
-            out.append(
-                Problem(
-                    line=m.span.start,
-                    severity=Severity.ERROR,
-                    message=f"milestone {m.id} ({m.title!r}) has no validation command and "
-                    f"the plan has no plan-level one, so nothing can prove it done{where}. "
-                    + _EXAMPLE,
-                )
-            )
+            out.append(_no_checks(text, plan, m, synthetic))
     blocks = scan(text)
     out.extend(
         Problem(
@@ -160,6 +146,35 @@ def _problems(text: str, plan: ExecPlan) -> list[Problem]:
     return sorted(out, key=lambda p: p.line)
 
 
+def _no_checks(text: str, plan: ExecPlan, m: Milestone, synthetic: bool) -> Problem:
+    start, end = (0, len(split_lines(text))) if synthetic else (m.span.start, m.span.end)
+    hint = _unmarked_commands(text, start, end)
+    where = (
+        f" (the code block at line {hint} looks like commands: if they prove the work, "
+        "make it a fenced block with `validate` in its info string)"
+        if hint
+        else ""
+    )
+    if synthetic:
+        what = "the plan declares no validation command, so nothing can prove it done"
+        example = _EXAMPLE_PLAN
+    else:
+        what = (
+            f"milestone {m.id} ({m.title!r}) has no validation command and the plan has "
+            "no plan-level one, so nothing can prove it done"
+        )
+        example = _EXAMPLE
+    return Problem(line=m.span.start, severity=Severity.ERROR, message=f"{what}{where}. {example}")
+
+
+_EXAMPLE_PLAN = (
+    "Declare checks in a fenced code block whose info string contains the word `validate`, "
+    "under `## Validation and Acceptance` (they then prove every milestone), one shell "
+    "command per line, for example:\n"
+    "    ```sh validate\n"
+    "    python -m pytest -q tests/\n"
+    "    ```"
+)
 _EMPTY = "the Purpose section is empty: say in a few sentences what the user gains from this work"
 
 
