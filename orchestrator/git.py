@@ -76,6 +76,24 @@ class Repo:
             ) from None
         return self
 
+    @classmethod
+    def init_with_commit(cls, directory: Path, *, message: str) -> Repo:
+        """Make ``directory`` a new repository whose first commit holds all its files.
+
+        A repository-local identity is set only when git has none configured.
+        """
+        repo = gitpython.Repo.init(directory, initial_branch="main")
+        self = cls(repo, Path(directory).resolve())
+        try:
+            self._git("config", "user.email")
+        except GitError:
+            if not os.environ.get("GIT_AUTHOR_EMAIL"):
+                self._git("config", "user.name", "Orchestrator Demo")
+                self._git("config", "user.email", "demo@example.invalid")
+        self._git("add", "-A")
+        self._git("commit", "-q", "--no-verify", "-m", message)
+        return self
+
     # -- plumbing ---------------------------------------------------------------
 
     def _git(self, *args: str, env: Mapping[str, str] | None = None, **kwargs: Any) -> str:
@@ -113,6 +131,11 @@ class Repo:
     def commit_count(self) -> int:
         """Commits reachable from HEAD."""
         return int(self._git("rev-list", "--count", "HEAD"))
+
+    def log_oneline(self, limit: int = 10) -> list[str]:
+        """``git log --oneline`` of HEAD, newest first."""
+        out = self._git("log", "--oneline", "--no-decorate", f"-n{limit}")
+        return out.splitlines()
 
     def current_branch(self) -> str | None:
         """The checked-out branch, or None when HEAD is detached."""

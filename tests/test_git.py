@@ -174,3 +174,14 @@ def test_is_ancestor(git_repo: Path) -> None:
     )
     assert detached.returncode == 0
     assert repo.current_branch() is None
+
+
+def test_init_with_commit_and_log_oneline(tmp_path: Path) -> None:
+    (tmp_path / "proj").mkdir()
+    (tmp_path / "proj" / "a.txt").write_text("a", encoding="utf-8")
+    repo = Repo.init_with_commit(tmp_path / "proj", message="Sample project")
+    assert repo.current_branch() == "main"
+    assert not repo.is_dirty()
+    [line] = repo.log_oneline(limit=5)
+    assert line.endswith(" Sample project")
+    assert line.split()[0] == repo.head()[: len(line.split()[0])]
