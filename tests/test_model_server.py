@@ -198,6 +198,9 @@ def test_chunked_bodies_and_other_paths(server: ScriptedModelServer) -> None:
     assert missing.status == 404
     assert "POST /v1/responses" in missing.json["error"]["message"]
     assert post(server.url, b"{not json").status == 400
+    zstd = post(server.url, b"\x28\xb5", headers={"content-encoding": "zstd"})
+    assert "content-encoding: zstd" in zstd.json["error"]["message"]
+    assert [r.prompt for r in server.requests] == ["hello chunked"]  # others not recorded
 
 
 def test_the_async_server_serves_inside_an_event_loop() -> None:

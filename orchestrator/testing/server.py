@@ -107,6 +107,11 @@ class ModelServer:
             )
             await http.send_json(stream, 404, http.error_payload(404, message))
             return True
+        encoding = request.headers.get("content-encoding", "identity")
+        if encoding != "identity":
+            message = f"compressed request bodies (content-encoding: {encoding}) are not supported"
+            await http.send_json(stream, 400, http.error_payload(400, message))
+            return True
         try:
             body = json.loads(request.body)
             if not isinstance(body, dict):
