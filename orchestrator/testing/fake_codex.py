@@ -49,7 +49,7 @@ _BOOL_FLAGS = {
     "--json", "--skip-git-repo-check", "--ephemeral", "--ignore-user-config",
     "--ignore-rules", "--strict-config", "--last", "--all",
 }  # fmt: skip
-_BEFORE_RESUME_ONLY = {"-C", "--cd", "-s", "--sandbox", "--add-dir"}
+_BEFORE_RESUME_ONLY = {"-C", "--cd", "-s", "--sandbox", "--add-dir", "-p", "--profile"}
 _REASONS = {
     400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found",
     429: "Too Many Requests", 500: "Internal Server Error", 502: "Bad Gateway",

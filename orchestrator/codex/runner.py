@@ -1,0 +1,136 @@
+"""Running one ``codex exec`` step: argv, the supervised process, the typed result.
+
+:func:`run_step` is one invocation; :func:`run_step_with_retries` retries
+transient outcomes (continuing the thread with ``resume`` once one exists).
+Neither raises for anything the child does; anyio cancellation propagates
+after the child's process tree is dead.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import structlog
+
+from orchestrator.codex.argv import build_argv, stdin_bytes
+from orchestrator.codex.classify import classify
+from orchestrator.codex.collect import EventCollector
+from orchestrator.codex.step import Outcome, StepRequest, StepResult, Usage
+from orchestrator.config import CodexSettings
+from orchestrator.proc import ProcessRequest, run_process
+from orchestrator.retry import transient_policy
+
+log = structlog.get_logger()
+
+
+def _answer(request: StepRequest, message: str | None) -> tuple[dict[str, Any] | None, str | None]:
+    if request.output_schema is None:
+        return None, None
+    if message is None:
+        return None, "the turn ended without a final message"
+    try:
+        value = json.loads(message)
+    except ValueError as exc:
+        return None, f"the final message is not JSON: {exc}"
+    if not isinstance(value, dict):
+        return None, f"the final message is JSON but not an object: {type(value).__name__}"
+    return value, None
+
+
+async def run_step(request: StepRequest, settings: CodexSettings) -> StepResult:
+    """One ``codex exec`` invocation, no retries."""
+    if request.last_message is not None:
+        request.last_message.unlink(missing_ok=True)
+    env = {**os.environ, **request.env} if request.env else None
+    collector = EventCollector()
+    proc = await run_process(
+        ProcessRequest(
+            argv=build_argv(request, settings),
+            cwd=request.cwd,
+            env=env,
+            stdin=stdin_bytes(request),
+            timeout=settings.step_timeout,
+            stall_timeout=settings.stall_timeout,
+            kill_grace=settings.kill_grace,
+            interrupt_first=True,
+            transcript=request.transcript,
+            max_line_bytes=settings.max_line_bytes,
+        ),
+        collector.feed,
+    )
+    outcome, reason = classify(
+        proc,
+        completed=collector.completed,
+        failed_message=collector.failed_message,
+        failure_text=collector.failure_text(),
+    )
+    final = collector.final_message if outcome is Outcome.OK else None
+    answer, answer_error = _answer(request, final) if outcome is Outcome.OK else (None, None)
+    usage = Usage.model_validate(collector.usage.model_dump()) if collector.usage else Usage()
+    result = StepResult(
+        outcome=outcome,
+        exit_code=proc.exit_code,
+        thread_id=collector.thread_id,
+        final_message=final,
+        answer=answer,
+        answer_error=answer_error,
+        usage=usage,
+        commands=collector.commands,
+        files_changed=collector.files,
+        error=reason,
+        started_at=proc.started_at,
+        duration_s=proc.duration_s,
+        pid=proc.pid,
+        transcript=request.transcript,
+    )
+    log.info(
+        "codex_step_result",
+        label=request.label,
+        outcome=outcome.value,
+        exit_code=proc.exit_code,
+        thread_id=result.thread_id,
+        error=reason,
+        events=collector.events,
+        malformed=collector.malformed,
+        duration_s=round(proc.duration_s, 3),
+    )
+    return result
+
+
+async def run_step_with_retries(
+    request: StepRequest,
+    settings: CodexSettings,
+    *,
+    sleep: Callable[[float], Awaitable[None]] | None = None,
+) -> StepResult:
+    """Run a step, retrying transient outcomes with backoff; sets ``StepResult.retries``.
+
+    A retry of a step that already has a thread id resumes that thread.
+    """
+    thread = request.resume_thread
+    attempts = 0
+
+    async def attempt() -> StepResult:
+        nonlocal thread, attempts
+        attempts += 1
+        current = request
+        if thread != request.resume_thread:
+            current = request.model_copy(update={"resume_thread": thread})
+        result = await run_step(current, settings)
+        thread = result.thread_id or thread
+        return result
+
+    policy = transient_policy(
+        retries=settings.retries,
+        max_time=settings.retry_max_time,
+        initial_wait=settings.retry_initial_wait,
+        max_wait=settings.retry_max_wait,
+        is_transient=lambda r: isinstance(r, StepResult) and r.outcome is Outcome.TRANSIENT,
+        reason=lambda r: (r.error or r.outcome.value) if isinstance(r, StepResult) else "?",
+        sleep=sleep,
+    )
+    result: StepResult = await policy(attempt)
+    return result.model_copy(update={"retries": attempts - 1})
