@@ -259,7 +259,7 @@ async def _serve_until_signal(scenario: Scenario, home: Path) -> None:
             for key, value in env.items():
                 console.out(f"  export {key}={value}")
             async for signum in signals:
-                log.info("model_server_signal", signal=signum)
+                log.info("model_server_signal", signal=signal.Signals(signum).name)
                 break
 
 
