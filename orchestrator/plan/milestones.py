@@ -55,6 +55,7 @@ _RESTATED = re.compile(
     re.IGNORECASE,
 )
 _DIGITS = re.compile(r"\d+")
+_EMPHASIS = re.compile(r"\*{1,3}|(?<!\w)_{1,3}|_{1,3}(?!\w)")
 
 
 @dataclass(frozen=True)
@@ -69,7 +70,7 @@ class Candidate:
 
 def match_heading(text: str) -> tuple[str, str | None, str] | None:
     """(word, id or None, title) when a heading's text names a milestone-like unit."""
-    text = text.strip().strip("*_").strip()
+    text = _EMPHASIS.sub("", text).strip()
     m = _WORD_RE.match(text)
     if m:
         word = _WORDS[m.group("word").casefold()]

@@ -1,0 +1,286 @@
+"""Surgical edits: properties over generated plans, and the exact shapes written."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from orchestrator.plan import (
+    add_progress_item,
+    append_decision,
+    append_discovery,
+    fixed_sections_digest,
+    parse_plan,
+    read_plan_text,
+    record_milestone_progress,
+    write_outcomes,
+    write_plan_atomic,
+)
+from orchestrator.plan.model import SectionKind
+from orchestrator.plan.text import line_body, split_lines
+
+WHEN = datetime(2026, 11, 21, 14, 3, 59, tzinfo=UTC)
+CORPUS = Path(__file__).parent / "data" / "plans"
+
+HEADINGS = {
+    SectionKind.PURPOSE: ["Purpose / Big Picture", "Goal", "1. Purpose"],
+    SectionKind.PROGRESS: ["Progress", "进度 / Progress"],
+    SectionKind.SURPRISES: ["Surprises & Discoveries", "Surprises and discoveries"],
+    SectionKind.DECISIONS: ["Decision Log", "Decisions"],
+    SectionKind.OUTCOMES: ["Outcomes & Retrospective", "Outcomes and retrospective"],
+    SectionKind.CONTEXT: ["Context and Orientation"],
+    SectionKind.PLAN_OF_WORK: ["Plan of Work"],
+    SectionKind.VALIDATION: ["Validation and Acceptance"],
+}
+
+_words = st.text(alphabet="abcdefgh ÄéΩ中文 `*|", min_size=1, max_size=20).map(
+    lambda s: s.strip() or "x"
+)
+_paragraph = st.lists(_words, min_size=1, max_size=3)
+_list = st.lists(_words.map(lambda w: f"- {w}"), min_size=1, max_size=3)
+_checks = st.lists(
+    st.tuples(st.booleans(), _words).map(lambda t: f"- [{'x' if t[0] else ' '}] {t[1]}"),
+    min_size=1,
+    max_size=3,
+)
+_fence = st.lists(_words.map(lambda w: f"# {w}"), max_size=3).map(
+    lambda body: ["````sh", *body, "## not a heading", "````"]
+)
+_table = st.lists(_words.map(lambda w: f"| {w} | y |"), max_size=2).map(
+    lambda rows: ["| Date | Decision |", "| --- | --- |", *rows]
+)
+_content = st.lists(st.one_of(_paragraph, _list, _checks, _fence, _table), max_size=3).map(
+    lambda blocks: [line for b in blocks for line in [*b, ""]]
+)
+
+
+@st.composite
+def plans(draw: st.DrawFn) -> str:
+    kinds = draw(st.lists(st.sampled_from(list(HEADINGS)), unique=True, min_size=1))
+    lines = ["# Generated plan", ""]
+    if draw(st.booleans()):
+        lines = ["---", "title: t", "---", "", *lines]
+    for kind in kinds:
+        lines += [f"## {draw(st.sampled_from(HEADINGS[kind]))}", ""]
+        lines += draw(_content)
+        if kind is SectionKind.PLAN_OF_WORK:
+            for n in range(draw(st.integers(0, 3))):
+                lines += [f"### Milestone {n}: step {n}", "", "do it", ""]
+    nl = draw(st.sampled_from(["\n", "\r\n"]))
+    bom = draw(st.sampled_from(["", "\ufeff"]))
+    text = bom + nl.join(lines)
+    return text + (nl if draw(st.booleans()) else "")
+
+
+def _subsequence_rest(old: list[str], new: list[str]) -> list[int] | None:
+    """Indices of ``new`` lines not used to match ``old`` in order, or None."""
+    rest: list[int] = []
+    i = 0
+    for j, line in enumerate(new):
+        if i < len(old) and line == old[i]:
+            i += 1
+        else:
+            rest.append(j)
+    return rest if i == len(old) else None
+
+
+Edit = Callable[[str], str]
+EDITS: dict[SectionKind, Edit] = {
+    SectionKind.PROGRESS: lambda t: add_progress_item(
+        t, item="did a thing", checked=True, when=WHEN
+    ),
+    SectionKind.SURPRISES: lambda t: append_discovery(
+        t, observation="it was odd", evidence="see log", when=WHEN
+    ),
+    SectionKind.DECISIONS: lambda t: append_decision(
+        t, decision="use X", rationale="Y is slow", when=WHEN
+    ),
+}
+
+
+@settings(max_examples=150, deadline=None)
+@given(plans())
+def test_parse_then_write_reproduces_input(
+    tmp_path_factory: pytest.TempPathFactory, text: str
+) -> None:
+    path = tmp_path_factory.mktemp("rt") / "plan.md"
+    path.write_bytes(text.encode("utf-8"))
+    read = read_plan_text(path)
+    assert read == text
+    parse_plan(read, path)
+    write_plan_atomic(path, read)
+    assert path.read_bytes() == text.encode("utf-8")
+    assert "".join(split_lines(text)) == text
+
+
+@settings(max_examples=150, deadline=None)
+@given(plans(), st.sampled_from(list(EDITS)))
+def test_append_edit_changes_only_its_own_lines(text: str, kind: SectionKind) -> None:
+    new = EDITS[kind](text)
+    old_bodies = [line_body(x) for x in split_lines(text)]
+    new_lines = split_lines(new)
+    rest = _subsequence_rest(old_bodies, [line_body(x) for x in new_lines])
+    assert rest is not None, "an existing line was changed or reordered"
+    plan = parse_plan(new, Path("p.md")) if parse_ok(new) else None
+    if plan is not None:
+        section = plan.section(kind)
+        assert section is not None
+        for j in rest:
+            if line_body(new_lines[j]).strip():
+                assert section.span.start <= j + 1 <= section.span.end
+    nl = "\r\n" if "\r\n" in text else "\n"
+    assert all(x.endswith(nl) for x in new_lines[:-1])
+    assert new.startswith("\ufeff") == text.startswith("\ufeff")
+    assert fixed_sections_digest(new) == fixed_sections_digest(text)
+
+
+def _outside(text: str, kind: SectionKind) -> list[str]:
+    from orchestrator.plan.document import outline
+
+    _, _, sections = outline(text)
+    section = next((s for s in sections if s.kind is kind), None)
+    lines = [line_body(x) for x in split_lines(text)]
+    if section is None:
+        return lines
+    return lines[: section.span.start - 1] + lines[section.span.end :]
+
+
+def parse_ok(text: str) -> bool:
+    try:
+        parse_plan(text, Path("p.md"))
+    except Exception:
+        return False
+    return True
+
+
+@settings(max_examples=100, deadline=None)
+@given(plans())
+def test_write_outcomes_replaces_only_its_section(text: str) -> None:
+    new = write_outcomes(text, body="Shipped.\n\nAll checks pass.", when=WHEN)
+    assert write_outcomes(new, body="Shipped.\n\nAll checks pass.", when=WHEN) == new
+    old_outside = _outside(text, SectionKind.OUTCOMES)
+    new_outside = _outside(new, SectionKind.OUTCOMES)
+    rest = _subsequence_rest(old_outside, new_outside)
+    assert rest is not None, "a line outside Outcomes changed"
+    assert all(not new_outside[j].strip() for j in rest), "only blank lines may be added outside"
+    assert "All checks pass." in new
+    assert "Updated 2026-11-21 14:03Z." in new
+    assert fixed_sections_digest(new) == fixed_sections_digest(text)
+
+
+@settings(max_examples=100, deadline=None)
+@given(plans())
+def test_record_milestone_progress_is_idempotent(text: str) -> None:
+    if not parse_ok(text):
+        return
+    plan = parse_plan(text, Path("p.md"))
+    for m in plan.milestones:
+        once = record_milestone_progress(text, milestone=m, summary="done", when=WHEN)
+        later = WHEN + timedelta(hours=1)
+        assert record_milestone_progress(once, milestone=m, summary="done", when=later) == once
+        items = parse_plan(once, Path("p.md")).progress
+        assert sum(f"Milestone {m.id}: " in p.text for p in items) >= 1
+        text = once
+
+
+PLAN = """# Plan
+
+## Purpose
+
+Do things.
+
+## Progress
+
+- [ ] Milestone 1: First
+- [ ] Milestone 10: Tenth
+
+## Context and Orientation
+
+Nothing.
+
+## Plan of Work
+
+### Milestone 1: First
+
+### Milestone 10: Tenth
+"""
+
+
+def test_record_ticks_the_matching_item_only() -> None:
+    plan = parse_plan(PLAN, Path("p.md"))
+    new = record_milestone_progress(PLAN, milestone=plan.milestone("1"), summary="ok", when=WHEN)
+    assert "- [x] (2026-11-21 14:03Z) Milestone 1: First — ok\n" in new
+    assert "- [ ] Milestone 10: Tenth\n" in new
+    assert len(split_lines(new)) == len(split_lines(PLAN))
+
+
+def test_record_appends_when_no_item_matches() -> None:
+    text = PLAN.replace("- [ ] Milestone 10: Tenth\n", "")
+    plan = parse_plan(text, Path("p.md"))
+    m = plan.milestone("10")
+    new = record_milestone_progress(text, milestone=m, summary="fast", when=WHEN)
+    assert "- [ ] Milestone 1: First\n- [x] (2026-11-21 14:03Z) Milestone 10: Tenth — fast\n" in new
+    assert record_milestone_progress(new, milestone=m, summary="fast", when=WHEN) == new
+
+
+def test_missing_living_sections_are_created_in_canonical_order() -> None:
+    text = PLAN.replace(
+        "## Progress\n\n- [ ] Milestone 1: First\n- [ ] Milestone 10: Tenth\n\n", ""
+    )
+    new = append_decision(text, decision="d", rationale="r", when=WHEN)
+    new = append_discovery(new, observation="o", evidence="", when=WHEN)
+    new = add_progress_item(new, item="started", checked=False, when=None)
+    new = write_outcomes(new, body="done", when=WHEN)
+    order = [s.kind for s in parse_plan(new, Path("p.md")).sections if s.kind is not None]
+    assert order == [
+        SectionKind.PURPOSE,
+        SectionKind.PROGRESS,
+        SectionKind.SURPRISES,
+        SectionKind.DECISIONS,
+        SectionKind.OUTCOMES,
+        SectionKind.CONTEXT,
+        SectionKind.PLAN_OF_WORK,
+    ]
+    assert "## Progress\n\n- [ ] started\n\n## Surprises & Discoveries\n" in new
+    assert "- (2026-11-21 14:03Z) Decision: d\n  Rationale: r\n" in new
+
+
+def test_decision_row_goes_into_an_existing_table_with_crlf(tmp_path: Path) -> None:
+    source = CORPUS / "no_milestones.md"
+    text = read_plan_text(source).replace("\n", "\r\n")
+    new = append_decision(text, decision="Use a | pipe", rationale="why\nnot", when=WHEN)
+    row = "| 2026-11-21 14:03Z | Use a \\| pipe | why not |\r\n"
+    assert row in new
+    old_rows = "| Sleeps hide the race rather than fix it |\r\n"
+    assert old_rows + row in new
+    assert "\n" not in new.replace("\r\n", "")
+
+
+def test_timestamps_are_utc_and_naive_datetimes_are_refused() -> None:
+    tokyo = datetime(2026, 11, 21, 23, 3, tzinfo=timezone(timedelta(hours=9)))
+    new = add_progress_item(PLAN, item="x", checked=True, when=tokyo)
+    assert "- [x] (2026-11-21 14:03Z) x" in new
+    with pytest.raises(ValueError, match="timezone-aware"):
+        add_progress_item(PLAN, item="x", checked=True, when=datetime(2026, 1, 1))
+
+
+def test_digest_sees_fixed_edits_only() -> None:
+    base = fixed_sections_digest(PLAN)
+    assert fixed_sections_digest(PLAN.replace("- [ ] Milestone 1", "- [x] Milestone 1")) == base
+    assert fixed_sections_digest(PLAN.replace("Do things.", "Do other things.")) != base
+    assert fixed_sections_digest(PLAN.replace("\n", "\r\n")) == base
+
+
+def test_write_plan_atomic_keeps_mode_and_leaves_no_temp(tmp_path: Path) -> None:
+    path = tmp_path / "plan.md"
+    path.write_text("old", encoding="utf-8")
+    path.chmod(0o640)
+    write_plan_atomic(path, "\ufeffnew\r\n")
+    assert path.read_bytes() == b"\xef\xbb\xbfnew\r\n"
+    assert path.stat().st_mode & 0o777 == 0o640
+    assert [p.name for p in tmp_path.iterdir()] == ["plan.md"]
