@@ -1,21 +1,37 @@
 """What a person reads. The only module that writes to the terminal.
 
 Logs for machines go through structlog (see :mod:`orchestrator.logs`); this
-module is for messages, summaries and the live status area.
+module is for messages, summaries and the live status area. A closed pipe
+(``orchestrator config --show | head``) ends the program quietly.
 """
 
 from __future__ import annotations
 
+import os
 import sys
+from typing import TextIO
+
+
+def _write(stream: TextIO, text: str) -> None:
+    try:
+        stream.write(text + "\n")
+        stream.flush()
+    except BrokenPipeError:
+        # The reader went away: send the rest to /dev/null so the interpreter's
+        # final flush does not fail again, and stop like `head`'s writers do.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        try:
+            os.dup2(devnull, stream.fileno())
+        except (OSError, ValueError):
+            pass
+        raise SystemExit(141) from None
 
 
 def out(text: str = "") -> None:
     """Write a line to standard output."""
-    sys.stdout.write(text + "\n")
-    sys.stdout.flush()
+    _write(sys.stdout, text)
 
 
 def err(text: str = "") -> None:
     """Write a line to standard error."""
-    sys.stderr.write(text + "\n")
-    sys.stderr.flush()
+    _write(sys.stderr, text)
