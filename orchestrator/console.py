@@ -7,6 +7,7 @@ module is for messages, summaries and the live status area. A closed pipe
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 from typing import TextIO
@@ -20,10 +21,8 @@ def _write(stream: TextIO, text: str) -> None:
         # The reader went away: send the rest to /dev/null so the interpreter's
         # final flush does not fail again, and stop like `head`'s writers do.
         devnull = os.open(os.devnull, os.O_WRONLY)
-        try:
+        with contextlib.suppress(OSError, ValueError):
             os.dup2(devnull, stream.fileno())
-        except (OSError, ValueError):
-            pass
         raise SystemExit(141) from None
 
 
