@@ -37,6 +37,12 @@ _MARKS = {
 }
 
 
+def one_line(text: str, limit: int = 300) -> str:
+    """``text`` on one line: newlines shown as ``⏎``, cut to ``limit`` characters."""
+    flat = " ⏎ ".join(part.strip() for part in text.strip().splitlines() if part.strip())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
 def render_view(view: RunView) -> RenderableType:
     """The status area for ``view``: plan, milestones, current step, last command/checks."""
     from rich.console import Group
@@ -75,12 +81,22 @@ def render_view(view: RunView) -> RenderableType:
         step = f"step {view.step}  attempt {view.attempt or 0}  milestone {view.milestone or '-'}"
         if elapsed is not None:
             step += f"  {format_duration(elapsed)}"
+        elif view.step_duration is not None:
+            step += f"  done in {format_duration(view.step_duration)}"
         lines.append(Text(step, style="cyan"))
     if view.last_retry:
         lines.append(Text(view.last_retry, style="yellow"))
     if view.last_command is not None:
-        code = "" if view.last_command_exit is None else f"  (exit {view.last_command_exit})"
-        lines.append(Text.assemble(("last command: ", "dim"), (view.last_command + code, "")))
+        code = "" if view.last_command_exit is None else f"(exit {view.last_command_exit}) "
+        lines.append(
+            Text.assemble(
+                ("last command: ", "dim"),
+                (code, "red" if view.last_command_exit else ""),
+                (one_line(view.last_command), ""),
+                no_wrap=True,
+                overflow="ellipsis",
+            )
+        )
     if view.last_checks is not None:
         style = "green" if ", 0 failed" in view.last_checks else "red"
         lines.append(Text.assemble(("validation: ", "dim"), (view.last_checks, style)))

@@ -47,6 +47,7 @@ class RunView:
     step: str | None = None
     attempt: int | None = None
     step_started_at: float | None = None
+    step_duration: float | None = None
     last_command: str | None = None
     last_command_exit: int | None = None
     tokens_total: int = 0
@@ -105,6 +106,7 @@ class RunView:
         self.step = r.get("step")
         self.attempt = _int(r.get("attempt"), 0)
         self.step_started_at = self.clock()
+        self.step_duration = None
         self.last_retry = None
         if self.milestone is not None:
             m = self._milestone(self.milestone)
@@ -117,6 +119,10 @@ class RunView:
 
     def _on_step_finished(self, r: Mapping[str, Any]) -> None:
         self.tokens_total = _int(r.get("tokens_total"), self.tokens_total)
+        try:
+            self.step_duration = float(r["duration_s"])
+        except (KeyError, TypeError, ValueError):
+            self.step_duration = self.step_elapsed()
         self.step_started_at = None
 
     def _on_step_retry(self, r: Mapping[str, Any]) -> None:

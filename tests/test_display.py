@@ -66,7 +66,7 @@ def test_render_shows_plan_milestones_step_command_tokens_checks() -> None:
         assert line in " ".join(text.split()), text
     assert "abcdef12" in text
     assert "step repair  attempt 3  milestone M2  1m15s" in text
-    assert "last command: make lint  (exit 2)" in text
+    assert "last command: (exit 2) make lint" in text
     assert "tokens 45,678" in text
     assert "validation: 1 passed, 1 failed: unit-tests" in text
 
@@ -75,6 +75,23 @@ def test_render_fits_a_narrow_pane() -> None:
     view, _ = _driven_view()
     text = _render(view, width=60)
     assert max(len(line) for line in text.splitlines()) <= 60
+
+
+def test_multi_line_command_stays_on_one_line() -> None:
+    view, _ = _driven_view()
+    heredoc = "cat > a.py <<'EOF'\n" + "x = 1\n" * 200 + "EOF"
+    view.apply({"event": "codex_command", "command": heredoc, "exit_code": 0})
+    text = _render(view, width=80)
+    (line,) = [ln for ln in text.splitlines() if "last command" in ln]
+    assert "(exit 0) cat > a.py <<'EOF' ⏎ x = 1 ⏎" in line
+    assert line.rstrip(" │").endswith("…")
+    assert len(text.splitlines()) == len(_render(_driven_view()[0], width=80).splitlines())
+
+
+def test_finished_step_shows_its_duration() -> None:
+    view, _ = _driven_view()
+    view.apply({"event": "step_finished", "step": "repair", "duration_s": 75.0})
+    assert "step repair  attempt 3  milestone M2  done in 1m15s" in _render(view)
 
 
 def test_non_progress_records_do_not_change_the_view() -> None:
@@ -171,7 +188,7 @@ def test_live_display_in_a_real_tmux_pane(tmp_path: Path) -> None:
             ).stdout
         assert "LIVE-DONE" in screen, screen
         assert "Render widgets" in screen
-        assert "last command: make lint" in screen
+        assert "last command: (exit 2) make lint" in screen
         assert "tokens 45,678" in screen
         assert "step repair  attempt 3" in screen
     finally:
