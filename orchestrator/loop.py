@@ -88,7 +88,7 @@ def _last_work_step(ctx: StepContext) -> StepRecord | None:
 async def _work_step(ctx: StepContext, kind: Literal["implement", "repair"]) -> LoopResult | None:
     """Run an implement or repair step; saves the next phase; returns a stop or None."""
     ms = ctx.ms
-    round_no = ms.attempts + 1 if kind == "repair" else 1
+    round_no = ms.attempts + 2 if kind == "repair" else 1
     mode = "fresh" if kind == "implement" or not ms.thread_id else "resume"
     checks = _check_lines(ctx.checks)
     if kind == "implement":
@@ -185,6 +185,7 @@ async def _validate(ctx: StepContext) -> None:
     ms = ctx.ms
     round_no = ms.attempts + 1
     log_dir = ctx.run_dir / "checks" / f"m{ctx.milestone.id}-a{round_no}"
+    structlog.contextvars.bind_contextvars(step="validate", attempt=round_no)
     started = ctx.clock()
     results = await run_checks(
         ctx.checks, cwd=ctx.repo_root, settings=ctx.settings.checks, log_dir=log_dir

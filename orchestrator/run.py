@@ -112,7 +112,7 @@ class Runner:
         self.budget = Budget.from_settings(settings.run, started_at)
         self.review_gate = review_gate_for(plan_text, settings)
         self.signum: int | None = None
-        self._work = anyio.CancelScope()
+        self._work: anyio.CancelScope | None = None
 
     def save(self) -> None:
         save_state(state_path(self.repo.root, self.state.run_id), self.state)
@@ -131,9 +131,11 @@ class Runner:
 
     async def run(self) -> RunEnd:
         """Run to an end, handling SIGINT/SIGTERM/SIGHUP; never leaves state 'running'."""
+        self._work = anyio.CancelScope()
         async with anyio.create_task_group() as tg:
-            tg.start_soon(self._watch_signals)
+            tg.start_soon(self._watch_signals, self._work)
             end = await self._run_or_interrupt()
+            structlog.contextvars.unbind_contextvars("milestone", "step", "attempt")
             end.report = write_report(self.run_dir, self.state, exit_code=end.exit_code)
             log.info(
                 ProgressEvent.RUN_FINISHED,
@@ -148,6 +150,7 @@ class Runner:
         return end
 
     async def _run_or_interrupt(self) -> RunEnd:
+        assert self._work is not None
         with self._work:
             return await self._milestones()
         signum = signal.Signals(self.signum or signal.SIGINT)
@@ -158,8 +161,7 @@ class Runner:
         self.save()
         return end
 
-    async def _watch_signals(self) -> None:
-        work = self._work
+    async def _watch_signals(self, work: anyio.CancelScope) -> None:
         with anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM, signal.SIGHUP) as signals:
             async for signum in signals:
                 if self.signum is None:
@@ -239,6 +241,7 @@ class Runner:
             step_timeout=self.budget.step_timeout,
         )
         result = await run_milestone(ctx)
+        structlog.contextvars.unbind_contextvars("step", "attempt")
         if result.kind == "approved":
             await self._commit(ms)
             return None

@@ -1,0 +1,183 @@
+"""Building blocks for loop/supervisor tests: plans, scenarios for the fake codex, settings."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from orchestrator.config import CheckSettings, CodexSettings, LoopSettings, RunSettings, Settings
+from orchestrator.testing.fake_codex import install_fake_codex
+
+PLAN_REL = ".agent/plans/feature.md"
+
+
+def git(cwd: Path, *args: str) -> str:
+    return subprocess.run(
+        ["git", *args], cwd=cwd, check=True, capture_output=True, text=True
+    ).stdout
+
+
+def write_plan(
+    repo: Path,
+    milestones: Sequence[tuple[str, Sequence[str]]],
+    *,
+    plan_checks: Sequence[str] = (),
+    header: str = "",
+    commit: bool = True,
+) -> Path:
+    """Write (and commit) an ExecPlan with one ``validate`` block per milestone."""
+    parts = [header, "# Feature plan", "", "## Purpose / Big Picture", "", "Make files appear.", ""]
+    parts += ["## Progress", ""]
+    parts += [f"- [ ] Milestone {i}: {title}" for i, (title, _) in enumerate(milestones, 1)]
+    parts += ["", "## Surprises & Discoveries", "", "None yet.", ""]
+    parts += ["## Decision Log", "", "None yet.", ""]
+    parts += ["## Outcomes & Retrospective", "", "Not started.", ""]
+    parts += ["## Context and Orientation", "", "A scratch repository.", ""]
+    parts += ["## Plan of Work", ""]
+    for i, (title, checks) in enumerate(milestones, 1):
+        parts += [f"### Milestone {i}: {title}", "", f"Do step {i}.", ""]
+        if checks:
+            parts += ["```sh validate", *checks, "```", ""]
+    parts += ["## Concrete Steps", "", "Run the checks.", ""]
+    parts += ["## Validation and Acceptance", ""]
+    if plan_checks:
+        parts += ["```sh validate", *plan_checks, "```", ""]
+    else:
+        parts += ["Each milestone's checks pass.", ""]
+    path = repo / PLAN_REL
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(parts).lstrip("\n"), encoding="utf-8")
+    if commit:
+        git(repo, "add", "-A")
+        git(repo, "commit", "-q", "-m", "add plan")
+    return path
+
+
+def step_answer(
+    summary: str = "did it",
+    *,
+    status: str = "done",
+    discoveries: Sequence[tuple[str, str]] = (),
+    decisions: Sequence[tuple[str, str]] = (),
+    question: str | None = None,
+) -> dict[str, Any]:
+    return {
+        "status": status,
+        "summary": summary,
+        "discoveries": [{"observation": o, "evidence": e} for o, e in discoveries],
+        "decisions": [{"decision": d, "rationale": r} for d, r in decisions],
+        "question": question,
+    }
+
+
+def review_answer(
+    verdict: str = "approve",
+    *,
+    findings: Sequence[str] = (),
+    question: str | None = None,
+    summary: str = "reviewed",
+) -> dict[str, Any]:
+    return {
+        "verdict": verdict,
+        "summary": summary,
+        "findings": [{"severity": "major", "path": None, "message": m} for m in findings],
+        "question": question,
+    }
+
+
+def rule(
+    name: str,
+    *,
+    contains: str | None = None,
+    schema: str | None = None,
+    commands: Sequence[str] = (),
+    answer: dict[str, Any] | None = None,
+    message: str | None = None,
+    times: int | None = None,
+    fault: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    match: dict[str, Any] = {}
+    if contains is not None:
+        match["prompt_contains"] = contains
+    if schema is not None:
+        match["schema_property"] = schema
+    reply: dict[str, Any] = {"commands": list(commands)}
+    if answer is not None:
+        reply["answer"] = answer
+    if message is not None:
+        reply["message"] = message
+    if fault is not None:
+        reply["fault"] = fault
+    out: dict[str, Any] = {"name": name, "match": match, "reply": reply}
+    if times is not None:
+        out["times"] = times
+    return out
+
+
+def implement(milestone: str, *commands: str, **answer: Any) -> dict[str, Any]:
+    """A rule for the implement step of ``milestone``."""
+    return rule(
+        f"implement-{milestone}",
+        contains=f"step=implement milestone={milestone} ",
+        commands=commands,
+        answer=step_answer(**answer),
+    )
+
+
+def approve_all() -> dict[str, Any]:
+    return rule("approve", schema="verdict", answer=review_answer("approve"))
+
+
+def write_scenario(path: Path, rules: Sequence[dict[str, Any]]) -> Path:
+    path.write_text(json.dumps({"rules": list(rules)}, indent=1), encoding="utf-8")
+    return path
+
+
+def invocations(scenario: Path) -> list[dict[str, Any]]:
+    """The fake codex's record of every invocation (from its state file)."""
+    state_file = scenario.with_name(scenario.name + ".state.json")
+    if not state_file.exists():
+        return []
+    data: dict[str, Any] = json.loads(state_file.read_text(encoding="utf-8"))
+    found: list[dict[str, Any]] = data.get("invocations", [])
+    return found
+
+
+def make_settings(fake: Path, **sections: dict[str, Any]) -> Settings:
+    """Settings for fast tests with the fake codex; ``loop={...}`` etc. override sections."""
+    codex = {
+        "binary": str(fake),
+        "step_timeout": 60.0,
+        "stall_timeout": 60.0,
+        "retries": 0,
+        "kill_grace": 1.0,
+        **sections.get("codex", {}),
+    }
+    return Settings(
+        codex=CodexSettings(**codex),
+        loop=LoopSettings(**sections.get("loop", {})),
+        checks=CheckSettings(**{"timeout": 30.0, **sections.get("checks", {})}),
+        run=RunSettings(**sections.get("run", {})),
+    )
+
+
+@pytest.fixture(scope="session")
+def fake_codex(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return install_fake_codex(tmp_path_factory.mktemp("fakebin"))
+
+
+@pytest.fixture
+def scenario_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Where the test writes its scenario; FAKE_CODEX_SCENARIO points at it."""
+    path = tmp_path / "scenario.json"
+    monkeypatch.setenv("FAKE_CODEX_SCENARIO", str(path))
+    return path
+
+
+def log_subjects(repo: Path) -> list[str]:
+    return git(repo, "log", "--format=%s").splitlines()

@@ -1,0 +1,228 @@
+"""The run as a whole: commits, plan edits, CLI exit codes, resume, budgets, signals."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from orchestrator.cli import main
+from orchestrator.plan import load_plan
+from orchestrator.state import list_runs, load_state, state_path
+from orchestrator.supervisor import resume_run, start_run
+from orchestrator.testing.fake_codex import read_state
+from tests.supervisor_helpers import (
+    PLAN_REL,
+    approve_all,
+    fake_codex,
+    git,
+    implement,
+    log_subjects,
+    make_settings,
+    review_answer,
+    rule,
+    scenario_file,
+    write_plan,
+    write_scenario,
+)
+
+__all__ = ["fake_codex", "scenario_file"]  # fixtures
+
+
+def _cli(repo: Path, fake: Path, *args: str) -> int:
+    return main(["-C", str(repo), *args[:1], "--codex-bin", str(fake), *args[1:]])
+
+
+def test_two_milestones_pass_with_one_commit_each(
+    git_repo: Path, fake_codex: Path, scenario_file: Path
+) -> None:
+    write_plan(git_repo, [("first", ["test -f m1.txt"]), ("second", ["test -f m2.txt"])])
+    write_scenario(
+        scenario_file,
+        [
+            implement(
+                "1",
+                "touch m1.txt",
+                summary="made m1",
+                discoveries=[("touch is enough", "test -f passes")],
+                decisions=[("use touch", "simplest")],
+            ),
+            implement("2", "touch m2.txt", summary="made m2"),
+            approve_all(),
+        ],
+    )
+    assert _cli(git_repo, fake_codex, "run", PLAN_REL) == 0
+    subjects = log_subjects(git_repo)
+    assert subjects[:3] == [
+        "feature: outcomes and retrospective",
+        "feature: milestone 2: second",
+        "feature: milestone 1: first",
+    ]
+    body = git(git_repo, "log", "-1", "--skip=2", "--format=%B")
+    for trailer in ("ExecPlan: " + PLAN_REL, "Milestone: 1", "Attempts: 1", "Codex-Thread: "):
+        assert trailer in body
+    assert "made m1" in body
+    # m1.txt is in the first milestone's commit, with the plan edits
+    files = git(git_repo, "show", "--name-only", "--format=", "HEAD~2").split()
+    assert sorted(files) == [PLAN_REL, "m1.txt"]
+    text, plan = load_plan(git_repo / PLAN_REL)
+    ticked = [p for p in plan.progress if p.checked]
+    assert len(ticked) == 2
+    assert len(plan.progress) == 2  # ticked in place, not duplicated
+    assert "touch is enough" in text
+    assert "use touch" in text
+    assert "All 2 milestones passed" in text
+    assert git(git_repo, "status", "--porcelain") == ""
+    state = list_runs(git_repo)[0]
+    assert state.status == "passed"
+    assert state.tokens_total > 0
+    report = (git_repo / ".agent/runs" / state.run_id / "report.md").read_text()
+    assert "Milestone 2: second (passed)" in report
+
+
+def test_dirty_tree_refused_unless_allowed(
+    git_repo: Path, fake_codex: Path, scenario_file: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write_plan(git_repo, [("first", ["test -f m1.txt"])])
+    write_scenario(scenario_file, [implement("1", "touch m1.txt"), approve_all()])
+    (git_repo / "scratch.txt").write_text("mine\n")
+    assert _cli(git_repo, fake_codex, "run", PLAN_REL) == 2
+    assert "uncommitted changes (scratch.txt)" in capsys.readouterr().err
+    assert not list_runs(git_repo)
+    assert _cli(git_repo, fake_codex, "run", PLAN_REL, "--allow-dirty") == 0
+
+
+def test_branch_is_created(git_repo: Path, fake_codex: Path, scenario_file: Path) -> None:
+    write_plan(git_repo, [("first", ["test -f m1.txt"])])
+    write_scenario(scenario_file, [implement("1", "touch m1.txt"), approve_all()])
+    assert _cli(git_repo, fake_codex, "run", PLAN_REL, "--branch", "feature/x") == 0
+    assert git(git_repo, "branch", "--show-current").strip() == "feature/x"
+    assert git(git_repo, "log", "main", "--format=%s").splitlines()[0] == "add plan"
+
+
+def test_unrunnable_plan_exits_2(git_repo: Path, fake_codex: Path) -> None:
+    write_plan(git_repo, [("first", [])])
+    assert _cli(git_repo, fake_codex, "run", PLAN_REL) == 2
+
+
+def test_resume_after_needs_human(
+    git_repo: Path, fake_codex: Path, scenario_file: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write_plan(git_repo, [("first", ["test -f m1.txt"]), ("second", ["test -f m2.txt"])])
+    write_scenario(
+        scenario_file,
+        [
+            implement("1", status="needs_human", question="Where does m1.txt go?"),
+            implement("2", "touch m2.txt"),
+            approve_all(),
+        ],
+    )
+    assert _cli(git_repo, fake_codex, "run", PLAN_REL) == 3
+    # a second `run` points at resume
+    assert _cli(git_repo, fake_codex, "run", PLAN_REL) == 2
+    assert "orchestrator resume" in capsys.readouterr().err
+    (git_repo / "m1.txt").write_text("placed by a human\n")  # the human answers
+    assert _cli(git_repo, fake_codex, "resume", PLAN_REL) == 0
+    state = list_runs(git_repo)[0]
+    assert [m.status for m in state.milestones] == ["passed", "passed"]
+    implements = [c for c in read_state(scenario_file)["invocations"] if c["rule"] == "implement-1"]
+    assert len(implements) == 1  # resume validated the human's fix instead of re-implementing
+    assert "Milestone: 1" in git(git_repo, "log", "-1", "--skip=2", "--format=%B")
+
+
+def test_resume_heals_a_commit_missing_from_state(
+    git_repo: Path, fake_codex: Path, scenario_file: Path
+) -> None:
+    """Killed between commit and state save: git history says the milestone passed."""
+    write_plan(git_repo, [("first", ["test -f m1.txt"]), ("second", ["test -f m2.txt"])])
+    write_scenario(
+        scenario_file,
+        [
+            implement("1", "touch m1.txt"),
+            implement("2", "false"),
+            rule("no", schema="verdict", answer=review_answer("needs_human", question="?")),
+        ],
+    )
+    settings = make_settings(fake_codex)
+    assert start_run(repo=git_repo, plan_path=Path(PLAN_REL), settings=settings, fresh=False) == 3
+    state = list_runs(git_repo)[0]
+    # forget that milestone 1 passed, as if the state save after its commit was lost
+    ms = state.milestones[0]
+    ms.status, ms.commit, ms.phase = "running", None, "approved"
+    path = state_path(git_repo, state.run_id)
+    path.write_text(state.model_dump_json(), encoding="utf-8")
+    write_scenario(scenario_file, [implement("2", "touch m2.txt"), approve_all()])
+    (git_repo / "m2.txt").touch()
+    code = resume_run(repo=git_repo, plan_path=None, run_id=None, rebuild=False, settings=settings)
+    assert code == 0
+    subjects = log_subjects(git_repo)
+    assert sum("milestone 1" in s for s in subjects) == 1
+    _, plan = load_plan(git_repo / PLAN_REL)
+    assert len([p for p in plan.progress if "first" in p.text]) == 1
+
+
+def test_rebuild_corrupt_state(git_repo: Path, fake_codex: Path, scenario_file: Path) -> None:
+    write_plan(git_repo, [("first", ["test -f m1.txt"])])
+    write_scenario(scenario_file, [implement("1", status="needs_human", question="?")])
+    settings = make_settings(fake_codex)
+    assert start_run(repo=git_repo, plan_path=Path(PLAN_REL), settings=settings, fresh=False) == 3
+    run_id = list_runs(git_repo)[0].run_id
+    state_path(git_repo, run_id).write_text("{broken", encoding="utf-8")
+    write_scenario(scenario_file, [implement("1", "touch m1.txt"), approve_all()])
+    code = resume_run(
+        repo=git_repo, plan_path=Path(PLAN_REL), run_id=None, rebuild=True, settings=settings
+    )
+    assert code == 0
+    assert load_state(state_path(git_repo, run_id)).status == "passed"
+    assert list((git_repo / ".agent/runs" / run_id).glob("state.json.corrupt-*"))
+
+
+def test_token_budget_stops_the_run(git_repo: Path, fake_codex: Path, scenario_file: Path) -> None:
+    write_plan(git_repo, [("first", ["test -f m1.txt"]), ("second", ["test -f m2.txt"])])
+    write_scenario(
+        scenario_file,
+        [implement("1", "touch m1.txt"), implement("2", "touch m2.txt"), approve_all()],
+    )
+    settings = make_settings(fake_codex, run={"max_tokens": 1})
+    code = start_run(repo=git_repo, plan_path=Path(PLAN_REL), settings=settings, fresh=False)
+    assert code == 4
+    state = list_runs(git_repo)[0]
+    assert state.status == "budget"
+    assert "max-tokens" in (state.stop_reason or "")
+    report = (git_repo / ".agent/runs" / state.run_id / "report.md").read_text()
+    assert "max-tokens" in report
+
+
+@pytest.mark.slow
+def test_sigterm_interrupts_and_saves(git_repo: Path, fake_codex: Path, tmp_path: Path) -> None:
+    write_plan(git_repo, [("first", ["test -f m1.txt"])])
+    scenario = write_scenario(tmp_path / "hang.json", [rule("hang", fault={"kind": "hang"})])
+    env = {**os.environ, "FAKE_CODEX_SCENARIO": str(scenario)}
+    argv = [sys.executable, "-m", "orchestrator", "-C", str(git_repo), "run", PLAN_REL]
+    argv += ["--codex-bin", str(fake_codex)]
+    with (tmp_path / "err.txt").open("w") as err:
+        proc = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=err)
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and not read_state(scenario).get("invocations"):
+            time.sleep(0.1)
+        time.sleep(0.3)
+        sent = time.monotonic()
+        proc.send_signal(signal.SIGTERM)
+        code = proc.wait(timeout=20)
+    elapsed = time.monotonic() - sent
+    assert code == 143, (tmp_path / "err.txt").read_text()
+    assert elapsed < 8
+    state = list_runs(git_repo)[0]
+    assert state.status == "interrupted"
+    assert state.milestones[0].status == "interrupted"
+    report = (git_repo / ".agent/runs" / state.run_id / "report.md").read_text()
+    assert "interrupted" in report
+    events = (git_repo / ".agent/runs" / state.run_id / "events.jsonl").read_text()
+    finished = [json.loads(e) for e in events.splitlines() if '"run_finished"' in e]
+    assert finished[-1]["exit_code"] == 143
