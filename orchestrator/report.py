@@ -54,6 +54,7 @@ def _checks(records: list[CheckRecord]) -> list[str]:
 
 def _milestone(ms: MilestoneState) -> list[str]:
     rounds = sum(1 for s in ms.steps if s.kind in ("implement", "repair"))
+    rounds = rounds or (ms.attempts + 1 if ms.attempts else 0)
     lines = [
         f"## Milestone {ms.id}: {ms.title} ({ms.status})",
         "",
