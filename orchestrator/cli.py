@@ -196,6 +196,7 @@ def _build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("config", help="show the effective settings")
     p.add_argument("--show", action="store_true", help="print settings and their origins")
     p.add_argument("--json", action="store_true", help="machine-readable output")
+    _add_settings_flags(p)
     p.set_defaults(handler=_cmd_config)
     return parser
 

@@ -27,6 +27,7 @@ import structlog
 
 from orchestrator import console
 from orchestrator.config import LogSettings
+from orchestrator.progress import ProgressEvent
 from orchestrator.redact import Redactor
 from orchestrator.run_view import RunView
 
@@ -36,6 +37,16 @@ _HEAD = ("timestamp", "level", "event", *CONTEXT_KEYS)
 _LEVELS = {"debug": 10, "info": 20, "warning": 30, "warn": 30, "error": 40, "critical": 50}
 
 EventDict = MutableMapping[str, Any]
+# Console lines (without the live area) show progress, warnings and errors only.
+_FOR_PEOPLE = frozenset(e.value for e in ProgressEvent)
+_SHORT = 160
+
+
+def _short(value: Any) -> Any:
+    if isinstance(value, str) and (len(value) > _SHORT or "\n" in value):
+        flat = value.replace("\n", " ⏎ ")
+        return flat if len(flat) <= _SHORT else flat[: _SHORT - 1] + "…"
+    return value
 
 
 @dataclass
@@ -97,7 +108,9 @@ def _emit(_: Any, __: str, event_dict: EventDict) -> str:
         raise structlog.DropEvent
     if _state.console_format == "json":
         return line
-    shown = {k: v for k, v in event_dict.items() if v is not None}
+    if level < 30 and str(event_dict.get("event")) not in _FOR_PEOPLE:
+        raise structlog.DropEvent  # diagnostics stay in events.jsonl
+    shown = {k: _short(v) for k, v in event_dict.items() if v is not None}
     return _state.redactor(_state.renderer(None, "", shown))
 
 
