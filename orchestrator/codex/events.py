@@ -14,7 +14,7 @@ trying a union, which keeps it within a small factor of a bare ``json.loads``
 from __future__ import annotations
 
 import json
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import structlog
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -268,6 +268,31 @@ _ITEM_EVENTS: dict[str, type[ItemStarted | ItemUpdated | ItemCompleted]] = {
 }
 _seen_unknown: set[str] = set()
 
+KnownItem = Annotated[
+    AgentMessageItem
+    | ReasoningItem
+    | CommandExecutionItem
+    | FileChangeItem
+    | McpToolCallItem
+    | CollabToolCallItem
+    | WebSearchItem
+    | TodoListItem
+    | ErrorItem
+    | PlanItem,
+    Field(discriminator="type"),
+]
+
+
+class _FastItemEvent(BaseModel):
+    """Validates an item event straight from JSON when its item type is known."""
+
+    model_config = ConfigDict(extra="allow")
+    type: str
+    item: KnownItem
+
+
+_PREFIX = '{"type":"'
+
 
 def _note_unknown(kind: str, name: str) -> None:
     key = f"{kind}:{name}"
@@ -292,8 +317,36 @@ def parse_item(data: dict[str, Any]) -> Item:
     )
 
 
+def _fast(line: str) -> Event | None:
+    """The common case, parsed by pydantic-core from JSON in one pass; None to fall back."""
+    if not line.startswith(_PREFIX):
+        return None
+    end = line.find('"', len(_PREFIX))
+    name = line[len(_PREFIX) : end]
+    try:
+        item_cls = _ITEM_EVENTS.get(name)
+        if item_cls is not None:
+            fast = _FastItemEvent.model_validate_json(line)
+            return item_cls.model_construct(item=fast.item, raw=line)
+        cls = _SIMPLE.get(name)
+        if cls is None:
+            return None
+        event = cls.model_validate_json(line)
+    except ValidationError:
+        return None
+    event.raw = line
+    return event  # type: ignore[return-value]
+
+
 def parse_event(line: str) -> Event:
     """Parse one stdout line of ``codex exec --json``. Never raises."""
+    event = _fast(line)
+    if event is not None:
+        return event
+    return _slow(line)
+
+
+def _slow(line: str) -> Event:
     try:
         data = json.loads(line)
     except ValueError as exc:
