@@ -29,7 +29,7 @@ from anyio.abc import ByteReceiveStream, Process
 from pydantic import BaseModel, ConfigDict, Field
 
 from orchestrator.proc_tree import ProcessTree
-from orchestrator.redact import redact, secret_values
+from orchestrator.redact import Redactor
 
 log = structlog.get_logger()
 
@@ -83,8 +83,8 @@ class _Tail:
         if len(self.data) > self.size * 2:
             del self.data[: len(self.data) - self.size]
 
-    def text(self, secrets: dict[str, str]) -> str:
-        return redact(bytes(self.data[-self.size :]).decode("utf-8", "replace"), secrets)
+    def text(self, redact: Redactor) -> str:
+        return redact(bytes(self.data[-self.size :]).decode("utf-8", "replace"))
 
 
 class _Run:
@@ -97,14 +97,14 @@ class _Run:
         self.out_tail = _Tail(request.tail_bytes)
         self.err_tail = _Tail(request.tail_bytes)
         source = request.env if request.env is not None else os.environ
-        self.secrets = {f"SECRET_{i}": v for i, v in enumerate(secret_values(source))}
+        self.redact = Redactor.from_env(source)
         self.transcript: IO[str] | None = None
         self.exited = anyio.Event()
         self.stdout_done = anyio.Event()
 
     def write(self, text: str) -> None:
         if self.transcript is not None:
-            self.transcript.write(redact(text, self.secrets))
+            self.transcript.write(self.redact(text))
 
     async def pump_stdout(self, stream: ByteReceiveStream) -> None:
         """Split stdout into lines; a line longer than the cap is truncated in memory
@@ -236,7 +236,7 @@ async def run_process(
             started_at=started_at,
             duration_s=time.monotonic() - begin,
             stdout_tail="",
-            stderr_tail=redact(str(exc), run.secrets),
+            stderr_tail=run.redact(str(exc)),
             signal=None,
         )
     tree = ProcessTree(process.pid)
@@ -279,13 +279,13 @@ async def run_process(
         ended=ended,
         started_at=started_at,
         duration_s=time.monotonic() - begin,
-        stdout_tail=run.out_tail.text(run.secrets),
-        stderr_tail=run.err_tail.text(run.secrets),
+        stdout_tail=run.out_tail.text(run.redact),
+        stderr_tail=run.err_tail.text(run.redact),
         signal=signal_no,
     )
     log.info(
         "process_finished",
-        argv=[redact(a, run.secrets) for a in request.argv[:8]],
+        argv=[run.redact(a) for a in request.argv[:8]],
         pid=outcome.pid,
         ended=outcome.ended,
         exit_code=outcome.exit_code,
