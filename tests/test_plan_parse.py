@@ -5,10 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from orchestrator.errors import PlanError
 from orchestrator.plan import load_plan, parse_plan, read_plan_text, write_plan_atomic
 from orchestrator.plan.model import SectionKind
+from orchestrator.plan.text import split_lines
 
 CORPUS = Path(__file__).parent / "data" / "plans"
 ALL_CORE = {
@@ -220,3 +223,76 @@ def test_text_that_is_not_a_plan_raises() -> None:
         parse_plan("# Shopping\n\n- milk\n- eggs\n", Path("notes.md"))
     with pytest.raises(PlanError, match="does not look like an ExecPlan"):
         parse_plan("just a line of prose\n", Path("notes.md"))
+
+
+_MARKDOWNISH = st.lists(
+    st.one_of(
+        st.sampled_from(
+            [
+                "# T",
+                "## Purpose",
+                "## Progress",
+                "### Milestone 1: A",
+                "### Milestone: B",
+                "## Milestone 2 — C",
+                "### Phase 0 - D",
+                "```sh validate",
+                "````",
+                "```",
+                "~~~",
+                "- [ ] Milestone 1",
+                "- [x] (2025-01-01 00:00Z) done",
+                "    indented",
+                "| a | b |",
+                "|---|---|",
+                "---",
+                "key: value",
+                "",
+                "\ufeff",
+                "\\",
+            ]
+        ),
+        st.text(max_size=30),
+    ),
+    max_size=30,
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(_MARKDOWNISH, st.sampled_from(["\n", "\r\n", "\r"]))
+def test_parse_never_fails_except_with_plan_error(lines: list[str], nl: str) -> None:
+    text = nl.join(lines)
+    try:
+        plan = parse_plan(text, Path("p.md"))
+    except PlanError as exc:
+        message = exc.message
+        plan = None
+    if plan is None:
+        assert "p.md" in message
+        return
+    n_lines = len(split_lines(text))
+    for m in plan.milestones:
+        assert 1 <= m.span.start <= m.span.end <= max(n_lines, 1)
+        assert all(1 < c.line <= n_lines for c in m.checks)
+    assert len({c.id for c in plan.checks}) == len(plan.checks)
+
+
+@settings(max_examples=200, deadline=None)
+@given(_MARKDOWNISH, st.sampled_from(["\n", "\r\n"]))
+def test_edits_never_crash_and_recording_is_idempotent(lines: list[str], nl: str) -> None:
+    from datetime import UTC, datetime
+
+    from orchestrator.plan import append_decision, record_milestone_progress, write_outcomes
+
+    when = datetime(2026, 1, 1, tzinfo=UTC)
+    text = nl.join(lines)
+    try:
+        plan = parse_plan(text, Path("p.md"))
+    except PlanError:
+        return
+    for m in plan.milestones:
+        once = record_milestone_progress(text, milestone=m, summary="s", when=when)
+        assert record_milestone_progress(once, milestone=m, summary="s", when=when) == once
+        text = once
+    text = append_decision(text, decision="d", rationale="r", when=when)
+    assert write_outcomes(text, body="b", when=when).count("Updated 2026-01-01 00:00Z.") == 1

@@ -99,7 +99,7 @@ def _assign_checks(
     notes: list[str],
     single: bool,
 ) -> tuple[list[Milestone], list[Check]]:
-    per: dict[str, list[Check]] = {m.id: [] for m in milestones}
+    per: dict[int, list[Check]] = {id(m): [] for m in milestones}
     plan_level: list[Check] = []
     for fence in blocks.fences:
         if not _checks.is_validate_block(fence):
@@ -124,7 +124,7 @@ def _assign_checks(
                     )
                 )
             else:
-                lst = per[owner.id]
+                lst = per[id(owner)]
                 lst.append(
                     Check(
                         id=f"{owner.id}.{len(lst) + 1}",
@@ -133,7 +133,7 @@ def _assign_checks(
                         milestone=owner.id,
                     )
                 )
-    return [m.model_copy(update={"checks": per[m.id]}) for m in milestones], plan_level
+    return [m.model_copy(update={"checks": per[id(m)]}) for m in milestones], plan_level
 
 
 def _owner_by_heading(blocks: Blocks, line: int, milestones: list[Milestone]) -> Milestone | None:

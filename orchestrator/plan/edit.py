@@ -12,7 +12,7 @@ import hashlib
 import re
 from datetime import UTC, datetime
 
-from orchestrator.plan.blocks import Blocks
+from orchestrator.plan.blocks import Blocks, Fence
 from orchestrator.plan.document import PROGRESS_ITEM, outline, progress_items
 from orchestrator.plan.model import Milestone, Section, SectionKind
 from orchestrator.plan.sections import CANONICAL_HEADING, CANONICAL_ORDER, LIVING
@@ -63,9 +63,25 @@ def _ensure(text: str, kind: SectionKind) -> str:
     if later:
         return _insert(text, later[0].span.start - 1, [heading, ""])
     last = blocks.last_line
+    new = [heading]
     if last and line_body(blocks.lines[-1]).strip(BOM + " \t"):
-        return _insert(text, last, ["", heading])
-    return _insert(text, last, [heading])
+        new.insert(0, "")
+    unclosed = _unclosed_fence(blocks)
+    if unclosed is not None:
+        new.insert(0, unclosed.markup)
+    return _insert(text, last, new)
+
+
+def _unclosed_fence(blocks: Blocks) -> Fence | None:
+    """A fenced code block left open at the end of the document."""
+    for f in blocks.fences:
+        end = min(f.end, blocks.last_line)
+        closing = line_body(blocks.lines[end - 1]).strip()
+        char = f.markup[0]
+        closed = closing.startswith(f.markup) and closing == char * len(closing)
+        if f.start == end or not closed:
+            return f
+    return None
 
 
 def _content_end(blocks: Blocks, sec: Section) -> int:
@@ -98,6 +114,9 @@ def _append_item(text: str, kind: SectionKind, item: list[str]) -> str:
         if end > sec.span.start and _in_list(blocks, end, sec.span.start)
         else ["", *item]
     )
+    unclosed = _unclosed_fence(blocks)
+    if unclosed is not None and unclosed.start <= end:
+        new = [unclosed.markup, "", *item]
     if end < blocks.last_line and line_body(blocks.lines[end]).strip():
         new.append("")
     return _insert(text, end, new)
