@@ -137,6 +137,12 @@ async def _work_step(ctx: StepContext, kind: Literal["implement", "repair"]) -> 
     result, record = step.result, step.record
     if result is None or record is None:
         return LoopResult("budget", step.budget_reason or "budget exhausted")
+    if mode == "resume" and result.outcome is Outcome.PERMANENT and _thread_lost(result.error):
+        # e.g. resumed on a machine without the codex session: continue in a new thread
+        log.warning("codex_thread_lost", thread_id=ms.thread_id, error=result.error)
+        ms.thread_id = None
+        ctx.save()
+        return await _work_step(ctx, kind)
     if result.thread_id and (kind == "implement" or not ms.thread_id):
         ms.thread_id = result.thread_id
     answer, error = parse_answer(StepAnswer, result.answer or result.final_message)
@@ -163,6 +169,10 @@ async def _work_step(ctx: StepContext, kind: Literal["implement", "repair"]) -> 
     if answer is not None and answer.status == "needs_human":
         return LoopResult("needs_human", "the agent asked for a human", answer.question)
     return None
+
+
+def _thread_lost(error: str | None) -> bool:
+    return "no rollout found" in (error or "")
 
 
 def _problems(ctx: StepContext) -> str:
@@ -276,9 +286,9 @@ async def _review(ctx: StepContext) -> LoopResult | None:
                 answer, note = None, f"review step ended {result.outcome}: {result.error}"
             record.outcome = f"ok/{answer.verdict}" if answer else "invalid_answer"
             record.summary = answer.summary if answer else note
-            ctx.save()
             if answer is not None:
-                break
+                break  # saved below, with the phase it leads to
+            ctx.save()
             log.warning("review_answer_invalid", error=note)
     verdict = (
         answer.verdict if answer else ("approve" if all_passed and not ctx.review_gate else "")

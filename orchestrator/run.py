@@ -327,20 +327,18 @@ class Runner:
                         text, decision=c.decision, rationale=c.rationale, when=when
                     )
         self.keeper.write(text)
-        existing = self.repo.milestone_commits(self.state.plan_path).get(ms.id)
-        if existing is not None:
-            sha = existing.sha
-        else:
-            stem = Path(self.state.plan_path).stem
-            sha = self.repo.commit_all(
-                f"{stem}: milestone {ms.id}: {milestone.title}\n\n{summary}\n",
-                {
-                    "ExecPlan": self.state.plan_path,
-                    "Milestone": ms.id,
-                    "Attempts": str(ms.attempts + 1),
-                    "Codex-Thread": ms.thread_id or "none",
-                },
-            )
+        # No look-up of an existing commit here: a commit whose state save was lost is
+        # found by _reconcile when the run resumes, before this milestone is reached.
+        sha = self.repo.commit_all(
+            f"{Path(self.state.plan_path).stem}: milestone {ms.id}: {milestone.title}\n\n"
+            f"{summary}\n",
+            {
+                "ExecPlan": self.state.plan_path,
+                "Milestone": ms.id,
+                "Attempts": str(ms.attempts + 1),
+                "Codex-Thread": ms.thread_id or "none",
+            },
+        )
         ms.commit, ms.status, ms.phase = sha, "passed", "committed"
         ms.ended_at = time.time()
         ms.stop_reason = None

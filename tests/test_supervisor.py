@@ -28,6 +28,7 @@ from tests.supervisor_helpers import (
     review_answer,
     rule,
     scenario_file,
+    step_answer,
     write_plan,
     write_scenario,
 )
@@ -226,3 +227,29 @@ def test_sigterm_interrupts_and_saves(git_repo: Path, fake_codex: Path, tmp_path
     events = (git_repo / ".agent/runs" / state.run_id / "events.jsonl").read_text()
     finished = [json.loads(e) for e in events.splitlines() if '"run_finished"' in e]
     assert finished[-1]["exit_code"] == 143
+
+
+def test_repair_continues_in_a_new_thread_when_the_old_one_is_gone(
+    git_repo: Path, fake_codex: Path, scenario_file: Path
+) -> None:
+    write_plan(git_repo, [("first", ["grep -q good m1.txt"])])
+    write_scenario(scenario_file, [implement("1", "echo bad > m1.txt", status="needs_human")])
+    settings = make_settings(fake_codex)
+    assert start_run(repo=git_repo, plan_path=Path(PLAN_REL), settings=settings, fresh=False) == 3
+    state = list_runs(git_repo)[0]
+    state.milestones[0].thread_id = "no-such-thread"
+    state_path(git_repo, state.run_id).write_text(state.model_dump_json(), encoding="utf-8")
+    write_scenario(
+        scenario_file,
+        [
+            rule("review", schema="verdict", times=1, answer=review_answer("changes_requested")),
+            rule("repair", contains="step=repair", commands=["echo good > m1.txt"],
+                 answer=step_answer()),
+            approve_all(),
+        ],
+    )  # fmt: skip
+    code = resume_run(repo=git_repo, plan_path=None, run_id=None, rebuild=False, settings=settings)
+    assert code == 0
+    repairs = [c for c in read_state(scenario_file)["invocations"] if c["rule"] == "repair"]
+    assert [c["resumed"] for c in repairs] == [False]  # the lost thread failed before any rule
+    assert "The ExecPlan" in repairs[0]["prompt"]  # a new thread gets the whole plan
