@@ -113,6 +113,7 @@ class Runner:
         self.review_gate = review_gate_for(plan_text, settings)
         self.signum: int | None = None
         self._work: anyio.CancelScope | None = None
+        self._head: str | None = None
 
     def save(self) -> None:
         save_state(state_path(self.repo.root, self.state.run_id), self.state)
@@ -219,7 +220,8 @@ class Runner:
         milestone = self.plan.milestone(ms.id)
         structlog.contextvars.bind_contextvars(milestone=ms.id)
         if ms.checkpoint is None or ms.phase is None:
-            ms.checkpoint = self.repo.head()
+            # HEAD is the commit we made last, if any (we hold the lock; agents do not commit)
+            ms.checkpoint = self._head or self.repo.head()
         ms.started_at = ms.started_at or time.time()
         ms.status = "running"
         self.state.current_milestone = ms.id
@@ -339,6 +341,7 @@ class Runner:
                 "Codex-Thread": ms.thread_id or "none",
             },
         )
+        self._head = sha
         ms.commit, ms.status, ms.phase = sha, "passed", "committed"
         ms.ended_at = time.time()
         ms.stop_reason = None
