@@ -1,0 +1,471 @@
+"""Crash tests' building blocks: a 5-milestone plan for the fake codex, the orchestrator as
+a real subprocess in its own session, kill points read from the run state, the
+processes a trial left behind, and the final consistency checks against git.
+
+Every process a trial starts carries ``CHAOS_TAG=<unique>`` in its environment (codex
+and the commands it runs inherit it), so leftovers are found by environment, not by
+name: a pid that is reused by an unrelated program is never counted.
+"""
+
+from __future__ import annotations
+
+import collections
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import psutil
+
+from orchestrator.plan import load_plan
+from orchestrator.state import RunState, list_runs, load_state
+
+PLAN_REL = ".agent/plans/chaos.md"
+MILESTONES = 5
+TAG_VAR = "CHAOS_TAG"
+# Settings for every orchestrator process of a trial (ORCH_<SECTION>__<KEY>).
+FAST_SETTINGS = {
+    "ORCH_CODEX__RETRIES": "3",
+    "ORCH_CODEX__RETRY_INITIAL_WAIT": "0.05",
+    "ORCH_CODEX__RETRY_MAX_WAIT": "0.2",
+    "ORCH_CODEX__KILL_GRACE": "2",
+    "ORCH_CODEX__STEP_TIMEOUT": "60",
+    "ORCH_LOOP__REVIEW_GATE": "false",
+    "ORCH_LOG__LIVE": "false",
+}
+
+
+def git(cwd: Path, *args: str) -> str:
+    return subprocess.run(
+        ["git", *args], cwd=cwd, check=True, capture_output=True, text=True
+    ).stdout
+
+
+def plan_text(milestones: int = MILESTONES, checks: dict[int, str] | None = None) -> str:
+    """An ExecPlan whose milestone N is done when ``mN.txt`` exists (or ``checks[N]``)."""
+    lines = ["# Chaos plan", "", "## Purpose / Big Picture", "", "Make files appear.", ""]
+    lines += ["## Progress", ""]
+    lines += [f"- [ ] Milestone {i}: file {i}" for i in range(1, milestones + 1)]
+    lines += ["", "## Surprises & Discoveries", "", "None yet.", ""]
+    lines += ["## Decision Log", "", "None yet.", ""]
+    lines += ["## Outcomes & Retrospective", "", "Not started.", ""]
+    lines += ["## Context and Orientation", "", "A scratch repository.", ""]
+    lines += ["## Plan of Work", ""]
+    for i in range(1, milestones + 1):
+        lines += [f"### Milestone {i}: file {i}", "", f"Create m{i}.txt.", ""]
+        check = (checks or {}).get(i, f"test -f m{i}.txt")
+        lines += ["```sh validate", check, "```", ""]
+    lines += ["## Concrete Steps", "", "Run the checks.", ""]
+    lines += ["## Validation and Acceptance", "", "Each milestone's check passes.", ""]
+    return "\n".join(lines)
+
+
+def step_answer(summary: str) -> dict[str, Any]:
+    return {
+        "status": "done",
+        "summary": summary,
+        "discoveries": [],
+        "decisions": [],
+        "question": None,
+    }
+
+
+def rule(
+    name: str,
+    contains: str,
+    *commands: str,
+    answer: dict[str, Any] | None = None,
+    fault: dict[str, Any] | None = None,
+    times: int | None = None,
+) -> dict[str, Any]:
+    """A scenario rule for the fake codex: turns whose prompt contains ``contains``."""
+    reply: dict[str, Any] = {"commands": list(commands), "answer": answer or step_answer(name)}
+    if fault is not None:
+        reply["fault"] = fault
+    found: dict[str, Any] = {"name": name, "match": {"prompt_contains": contains}, "reply": reply}
+    if times is not None:
+        found["times"] = times
+    return found
+
+
+def implement(milestone: int, *commands: str, **kwargs: Any) -> dict[str, Any]:
+    """A rule for milestone ``milestone``'s implement step."""
+    name = kwargs.pop("name", f"implement-{milestone}")
+    return rule(name, f"step=implement milestone={milestone} ", *commands, **kwargs)
+
+
+def chaos_rules(milestones: int = MILESTONES) -> list[dict[str, Any]]:
+    """Each implement step writes its file and records its shell's pid."""
+    return [
+        implement(i, f"echo $$ >> .git/chaos-pids; echo {i} > m{i}.txt")
+        for i in range(1, milestones + 1)
+    ]
+
+
+@dataclass
+class Trial:
+    """One scratch repository with a plan, a scenario and a tag for its processes."""
+
+    root: Path
+    repo: Path
+    scenario: Path
+    fake: Path
+    tag: str = field(default_factory=lambda: uuid.uuid4().hex)
+    extra_env: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def env(self) -> dict[str, str]:
+        return {
+            **os.environ,
+            **FAST_SETTINGS,
+            **self.extra_env,
+            "FAKE_CODEX_SCENARIO": str(self.scenario),
+            "LEAN_CODEX_THREADS": str(self.root / "threads"),
+            TAG_VAR: self.tag,
+        }
+
+    def argv(self, command: str) -> list[str]:
+        return [
+            sys.executable,
+            "-m",
+            "orchestrator",
+            "-C",
+            str(self.repo),
+            "-q",
+            command,
+            PLAN_REL,
+            "--codex-bin",
+            str(self.fake),
+        ]
+
+    def start(self, command: str | None = None) -> subprocess.Popen[bytes]:
+        """``run`` the plan, or ``resume`` it once a run state exists; in its own session."""
+        if command is None:
+            command = "resume" if self.runs() else "run"
+        out = (self.root / "orchestrator.log").open("ab")
+        with out:
+            out.write(f"--- {command}\n".encode())
+            out.flush()
+            return subprocess.Popen(
+                self.argv(command),
+                cwd=self.repo,
+                env=self.env,
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=out,
+                start_new_session=True,
+            )
+
+    def runs(self) -> list[RunState]:
+        return list_runs(self.repo)
+
+    def threads(self) -> set[str]:
+        """Thread ids either fake codex handed out."""
+        found: set[str] = set()
+        lean = self.root / "threads"
+        if lean.exists():
+            found |= set(lean.read_text(encoding="utf-8").split())
+        state_file = self.scenario.with_name(self.scenario.name + ".state.json")
+        if state_file.exists():
+            data = json.loads(state_file.read_text(encoding="utf-8"))
+            found |= set(data.get("threads", {}))
+        return found
+
+    def output(self) -> str:
+        return (self.root / "orchestrator.log").read_text(encoding="utf-8", errors="replace")
+
+
+def new_trial(
+    base: Path,
+    fake: Path,
+    rules: list[dict[str, Any]] | None = None,
+    *,
+    milestones: int = MILESTONES,
+    checks: dict[int, str] | None = None,
+) -> Trial:
+    """A repository with the committed plan and a scenario for the fake codex."""
+    base.mkdir(parents=True)
+    repo = base / "repo"
+    repo.mkdir()
+    git(repo, "init", "-q", "-b", "main")
+    (repo / "README.md").write_text("# scratch\n", encoding="utf-8")
+    plan = repo / PLAN_REL
+    plan.parent.mkdir(parents=True)
+    plan.write_text(plan_text(milestones, checks), encoding="utf-8")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "initial")
+    scenario = base / "scenario.json"
+    scenario.write_text(json.dumps({"rules": rules or chaos_rules()}), encoding="utf-8")
+    return Trial(root=base, repo=repo, scenario=scenario, fake=fake)
+
+
+def invocations(trial: Trial) -> list[dict[str, Any]]:
+    """The shared fake codex's record of its invocations (rule, prompt, resumed, thread)."""
+    state_file = trial.scenario.with_name(trial.scenario.name + ".state.json")
+    if not state_file.exists():
+        return []
+    found: list[dict[str, Any]] = json.loads(state_file.read_text(encoding="utf-8"))["invocations"]
+    return found
+
+
+def wait_for(predicate: Callable[[], object], timeout: float, what: str) -> None:
+    """Poll ``predicate`` every 20 ms until it is true; fail the test after ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+        time.sleep(0.02)
+
+
+# -- where a kill lands ---------------------------------------------------------------------
+
+
+def _last_event(events: Path) -> str:
+    try:
+        with events.open("rb") as f:
+            f.seek(0, os.SEEK_END)
+            f.seek(max(0, f.tell() - 4096))
+            tail = f.read().decode("utf-8", "replace").splitlines()
+    except OSError:
+        return "none"
+    for line in reversed(tail):
+        try:
+            return str(json.loads(line).get("event", "?"))
+        except ValueError:
+            continue
+    return "none"
+
+
+def kill_point(trial: Trial, pid: int) -> str:
+    """Where process ``pid``'s run stands, from the state file and event log:
+    ``phase/last event``; ``startup`` until ``pid`` has claimed the run state."""
+    runs_dir = trial.repo / ".agent" / "runs"
+    dirs = sorted(runs_dir.iterdir()) if runs_dir.is_dir() else []
+    if not dirs:
+        return "startup/none"
+    newest = dirs[-1]
+    try:
+        state = load_state(newest / "state.json")
+    except Exception:  # a state mid-write is still a kill point worth naming
+        return "no-state/none"
+    if state.pid != pid:
+        return "startup/none"
+    event = _last_event(newest / "events.jsonl")
+    if state.status != "running":
+        return f"{state.status}/{event}"
+    current = next((m for m in state.milestones if m.id == state.current_milestone), None)
+    if current is None:
+        return f"between-milestones/{event}"
+    return f"{current.phase or 'implementing'}/{event}"
+
+
+@dataclass
+class Tally:
+    """Kill points and outcomes over many trials, printed as histograms."""
+
+    phases: collections.Counter[str] = field(default_factory=collections.Counter)
+    events: collections.Counter[str] = field(default_factory=collections.Counter)
+    exits: collections.Counter[str] = field(default_factory=collections.Counter)
+    trials: int = 0
+    kills: int = 0
+    stop_latency: list[float] = field(default_factory=list)
+
+    def add_kill(self, point: str) -> None:
+        phase, _, event = point.partition("/")
+        self.kills += 1
+        self.phases[phase] += 1
+        self.events[event] += 1
+
+    def render(self, title: str, seconds: float) -> str:
+        lines = [
+            f"{title}: {self.trials} trials, {self.kills} kills, {seconds:.1f} s",
+            "  kill points by phase:      " + _hist(self.phases),
+            "  kill points by last event: " + _hist(self.events),
+            "  exit codes after signal:   " + _hist(self.exits),
+        ]
+        if self.stop_latency:
+            lines.append(
+                f"  signal -> exit: max {max(self.stop_latency):.2f} s, "
+                f"mean {sum(self.stop_latency) / len(self.stop_latency):.2f} s"
+            )
+        return "\n".join(lines)
+
+
+def _hist(counter: collections.Counter[str]) -> str:
+    return ", ".join(f"{k}={v}" for k, v in sorted(counter.items())) or "-"
+
+
+# -- processes ------------------------------------------------------------------------------
+
+
+def tagged(tag: str) -> list[psutil.Process]:
+    """Live processes (not zombies) whose environment carries ``CHAOS_TAG=tag``."""
+    found = []
+    for proc in psutil.process_iter():
+        try:
+            if proc.status() == psutil.STATUS_ZOMBIE:
+                continue
+            if proc.environ().get(TAG_VAR) == tag:
+                found.append(proc)
+        except psutil.Error:
+            continue
+    return found
+
+
+def wait_untagged(tag: str, timeout: float) -> list[psutil.Process]:
+    """Wait up to ``timeout`` for every tagged process to end; returns those still alive."""
+    deadline = time.monotonic() + timeout
+    left = tagged(tag)
+    while left and time.monotonic() < deadline:
+        time.sleep(0.05)
+        left = tagged(tag)
+    return left
+
+
+def describe(procs: Iterable[psutil.Process]) -> list[str]:
+    out = []
+    for p in procs:
+        try:
+            out.append(f"{p.pid}: {' '.join(p.cmdline())[:160]}")
+        except psutil.Error:
+            out.append(f"{p.pid}: (gone)")
+    return out
+
+
+def kill_all(procs: Iterable[psutil.Process]) -> None:
+    """Clean up after a failed assertion, so one failure does not leak into others."""
+    for p in procs:
+        try:
+            p.send_signal(signal.SIGKILL)
+        except psutil.Error:
+            continue
+
+
+# -- the end state --------------------------------------------------------------------------
+
+
+def _commits(repo: Path) -> list[dict[str, str]]:
+    """Oldest first: sha and trailers of each commit carrying an ``ExecPlan:`` trailer."""
+    raw = git(repo, "log", "--reverse", "--format=%H%x00%(trailers:only,unfold)%x01")
+    commits = []
+    for record in raw.split("\x01"):
+        sha, _, trailers = record.strip().partition("\x00")
+        if not sha:
+            continue
+        fields = dict(line.split(": ", 1) for line in trailers.strip().splitlines() if ": " in line)
+        if "ExecPlan" in fields:
+            commits.append({"sha": sha, **fields})
+    return commits
+
+
+def verify_done(trial: Trial) -> None:
+    """The plan is done exactly once: commits, trailers, Progress, state and tree agree."""
+    threads = trial.threads()
+    commits = _commits(trial.repo)
+    milestone_commits = [c for c in commits if "Milestone" in c]
+    ids = [c["Milestone"] for c in milestone_commits]
+    assert ids == [str(i) for i in range(1, MILESTONES + 1)], (ids, trial.output())
+    for c in milestone_commits:
+        assert c["ExecPlan"] == PLAN_REL
+        assert c["Attempts"] == "1", c
+        assert c["Codex-Thread"] in threads, (c, threads)
+    assert len(commits) <= MILESTONES + 1  # at most one outcomes commit after them
+    _, plan = load_plan(trial.repo / PLAN_REL)
+    named = [re.search(r"Milestone (\d+)", p.text) for p in plan.progress]
+    assert [m.group(1) if m else None for m in named] == [
+        str(i) for i in range(1, MILESTONES + 1)
+    ], [p.text for p in plan.progress]
+    assert all(p.checked for p in plan.progress), [p.text for p in plan.progress]
+    runs = trial.runs()
+    assert len(runs) == 1, [r.run_id for r in runs]
+    state = runs[0]
+    assert state.status == "passed", state.status
+    by_id = {c["Milestone"]: c["sha"] for c in milestone_commits}
+    for ms in state.milestones:
+        assert ms.status == "passed", (ms.id, ms.status)
+        assert ms.commit == by_id[ms.id], (ms.id, ms.commit, by_id[ms.id])
+    dirty = git(trial.repo, "status", "--porcelain")
+    assert dirty == "", (dirty, trial.output())
+    for i in range(1, MILESTONES + 1):
+        assert (trial.repo / f"m{i}.txt").read_text() == f"{i}\n"
+
+
+# -- a lean fake codex ------------------------------------------------------------------------
+
+LEAN_CODEX = r"""
+import json, os, re, signal, subprocess, sys, uuid
+
+args = sys.argv[1:]
+out = args[args.index("-o") + 1] if "-o" in args else None
+thread = args[args.index("resume") + 1] if "resume" in args else str(uuid.uuid4())
+prompt = args[args.index("--") + 1] if "--" in args else sys.stdin.read()
+cwd = args[args.index("-C") + 1] if "-C" in args else os.getcwd()
+found = re.search(r"step=(\w+) milestone=(\S+)", prompt)
+kind, milestone = found.groups() if found else ("?", "?")
+child = None
+
+
+def on_sigint(signo, frame):
+    if child is not None:
+        try:
+            os.killpg(child.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    os._exit(1)
+
+
+def emit(event):
+    sys.stdout.write(json.dumps(event) + "\n")
+    sys.stdout.flush()
+
+
+signal.signal(signal.SIGINT, on_sigint)
+with open(os.environ["LEAN_CODEX_THREADS"], "a") as f:
+    f.write(thread + "\n")
+emit({"type": "thread.started", "thread_id": thread})
+emit({"type": "turn.started"})
+if kind == "review":
+    answer = {"verdict": "approve", "summary": "ok", "findings": [], "question": None}
+else:
+    command = f"echo $$ >> .git/chaos-pids; sleep {os.environ.get('LEAN_CODEX_SLEEP', '0')}; "
+    command += f"echo {milestone} > m{milestone}.txt"
+    item = {"id": "item_0", "type": "command_execution", "command": command,
+            "aggregated_output": "", "exit_code": None, "status": "in_progress"}
+    emit({"type": "item.started", "item": item})
+    child = subprocess.Popen(["bash", "-c", command], cwd=cwd, start_new_session=True)
+    code = child.wait()
+    child = None
+    emit({"type": "item.completed", "item": {**item, "exit_code": code, "status": "completed"}})
+    answer = {"status": "done", "summary": f"created m{milestone}.txt", "discoveries": [],
+              "decisions": [], "question": None}
+text = json.dumps(answer)
+emit({"type": "item.completed", "item": {"id": "item_1", "type": "agent_message", "text": text}})
+if out:
+    with open(out, "w") as f:
+        f.write(text)
+usage = {"input_tokens": 100, "cached_input_tokens": 0, "output_tokens": 10,
+         "reasoning_output_tokens": 0}
+emit({"type": "turn.completed", "usage": usage})
+"""
+
+
+def install_lean_codex(directory: Path) -> Path:
+    """A codex stand-in that starts in milliseconds: the chaos trials start hundreds of steps.
+
+    Each step runs one command (its shell's pid goes to ``.git/chaos-pids``) that writes
+    ``m<N>.txt``, answers like codex 0.169 with ``--json``, and appends its thread id to
+    ``$LEAN_CODEX_THREADS``. SIGINT kills the running command and exits 1, as codex does.
+    """
+    directory.mkdir(parents=True, exist_ok=True)
+    shim = directory / "codex"
+    shim.write_text(f"#!{sys.executable} -I\n{LEAN_CODEX}", encoding="utf-8")
+    shim.chmod(0o755)
+    return shim
