@@ -1,0 +1,115 @@
+"""Signals stop a run gracefully: the codex step's processes are stopped, the state is
+saved as interrupted, the exit code says which signal (130 for SIGINT, 143 for
+SIGTERM and SIGHUP), all within a few seconds; a second SIGINT stops at once.
+
+The orchestrator is a real ``python -m orchestrator run`` subprocess in its own
+session; its codex step hangs (fake codex fault ``hang``) until the signal comes.
+"""
+
+from __future__ import annotations
+
+import signal
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from orchestrator.testing.fake_codex import install_fake_codex
+from tests.chaos_helpers import (
+    Trial,
+    describe,
+    implement,
+    kill_all,
+    new_trial,
+    tagged,
+    verify_done,
+    wait_for,
+    wait_untagged,
+)
+
+STOP_WITHIN_S = 5.0
+
+
+@pytest.fixture(scope="module")
+def fake(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return install_fake_codex(tmp_path_factory.mktemp("fakebin"))
+
+
+@pytest.fixture
+def reaper() -> Iterator[list[Trial]]:
+    trials: list[Trial] = []
+    yield trials
+    for trial in trials:
+        kill_all(tagged(trial.tag))
+
+
+def _hanging_trial(base: Path, fake: Path, fault: str) -> Trial:
+    """Milestone 1's first implement step hangs after touching ``.git/started``."""
+    rules = [
+        implement(
+            1,
+            "touch .git/started",
+            fault={"kind": fault, "after_commands": True},
+            name="hangs",
+            times=1,
+        ),
+        implement(1, "echo 1 > m1.txt"),
+        implement(2, "echo 2 > m2.txt"),
+    ]
+    return new_trial(base, fake, rules, milestones=2)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("signo", "code"),
+    [(signal.SIGINT, 130), (signal.SIGTERM, 143), (signal.SIGHUP, 143)],
+    ids=["SIGINT", "SIGTERM", "SIGHUP"],
+)
+def test_signal_stops_the_run_gracefully(
+    tmp_path: Path, fake: Path, reaper: list[Trial], signo: int, code: int
+) -> None:
+    trial = _hanging_trial(tmp_path / "t", fake, "hang")
+    reaper.append(trial)
+    proc = trial.start("run")
+    wait_for(lambda: (trial.repo / ".git" / "started").exists(), 60, "the step to start")
+    sent = time.monotonic()
+    proc.send_signal(signo)
+    got = proc.wait(timeout=30)
+    elapsed = time.monotonic() - sent
+    assert got == code, trial.output()
+    assert elapsed < STOP_WITHIN_S, elapsed
+    left = tagged(trial.tag)
+    assert not left, ("a process of the step outlived the run", describe(left))
+    state = trial.runs()[0]
+    assert state.status == "interrupted"
+    assert state.stop_reason == f"stopped by {signal.Signals(signo).name}"
+    assert [m.status for m in state.milestones] == ["interrupted", "pending"]
+    assert state.milestones[0].commit is None
+    assert len(trial.runs()) == 1
+    # nothing was committed half-way, and the run is resumable to the end
+    proc = trial.start("resume")
+    assert proc.wait(timeout=90) == 0, trial.output()
+    verify_done(trial, milestones=2)
+
+
+@pytest.mark.slow
+def test_second_sigint_stops_at_once(tmp_path: Path, fake: Path, reaper: list[Trial]) -> None:
+    """A codex that ignores SIGINT would hold a graceful stop for the kill grace (30 s
+    here); a second SIGINT ends the orchestrator at once, and its step with it."""
+    trial = _hanging_trial(tmp_path / "t", fake, "ignore_sigterm")
+    trial.extra_env["ORCH_CODEX__KILL_GRACE"] = "30"
+    reaper.append(trial)
+    proc = trial.start("run")
+    wait_for(lambda: (trial.repo / ".git" / "started").exists(), 60, "the step to start")
+    proc.send_signal(signal.SIGINT)
+    time.sleep(0.5)
+    assert proc.poll() is None, "the first SIGINT should wait for the step to stop"
+    sent = time.monotonic()
+    proc.send_signal(signal.SIGINT)
+    got = proc.wait(timeout=10)
+    elapsed = time.monotonic() - sent
+    assert got == 130, trial.output()
+    assert elapsed < 2.0, elapsed
+    left = wait_untagged(trial.tag, timeout=2.0)
+    assert not left, ("a forced stop left the codex step running", describe(left))
