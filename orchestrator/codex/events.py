@@ -17,7 +17,7 @@ import json
 from typing import Annotated, Any, Literal
 
 import structlog
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 log = structlog.get_logger()
 
@@ -283,15 +283,35 @@ KnownItem = Annotated[
 ]
 
 
-class _FastItemEvent(BaseModel):
-    """Validates an item event straight from JSON when its item type is known."""
-
-    model_config = ConfigDict(extra="allow")
-    type: str
+class _KnownItemStarted(ItemStarted):
     item: KnownItem
 
 
-_PREFIX = '{"type":"'
+class _KnownItemUpdated(ItemUpdated):
+    item: KnownItem
+
+
+class _KnownItemCompleted(ItemCompleted):
+    item: KnownItem
+
+
+# The common case in one pass of pydantic-core over the JSON text: every known event
+# type, item events only with known item types. Anything else falls back to _slow.
+_FAST = TypeAdapter(
+    Annotated[
+        ThreadStarted
+        | TurnStarted
+        | TurnCompleted
+        | TurnFailed
+        | _KnownItemStarted
+        | _KnownItemUpdated
+        | _KnownItemCompleted
+        | ErrorEvent
+        | PlanDelta
+        | RequestUserInput,
+        Field(discriminator="type"),
+    ]
+)
 
 
 def _note_unknown(kind: str, name: str) -> None:
@@ -318,24 +338,13 @@ def parse_item(data: dict[str, Any]) -> Item:
 
 
 def _fast(line: str) -> Event | None:
-    """The common case, parsed by pydantic-core from JSON in one pass; None to fall back."""
-    if not line.startswith(_PREFIX):
-        return None
-    end = line.find('"', len(_PREFIX))
-    name = line[len(_PREFIX) : end]
+    """The common case, parsed and validated by pydantic-core in one pass; None to fall back."""
     try:
-        item_cls = _ITEM_EVENTS.get(name)
-        if item_cls is not None:
-            fast = _FastItemEvent.model_validate_json(line)
-            return item_cls.model_construct(item=fast.item, raw=line)
-        cls = _SIMPLE.get(name)
-        if cls is None:
-            return None
-        event = cls.model_validate_json(line)
+        event: Event = _FAST.validate_json(line)
     except ValidationError:
         return None
     event.raw = line
-    return event  # type: ignore[return-value]
+    return event
 
 
 def parse_event(line: str) -> Event:
