@@ -46,6 +46,20 @@ _PATTERNS = [
     ),
 ]
 
+# Every pattern above needs one of these substrings. Plain substring tests on the
+# lower-cased text run at memory speed and spare the twelve regex passes on the
+# common text that holds none (transcripts are mostly that).
+_TRIGGERS = (
+    "bearer", "authorization", "sk-", "ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_",
+    "glpat-", "xox", "akia", "asia", "aiza", "eyj", "private key", "api_key", "api-key",
+    "apikey", "secret", "token", "passw",
+)  # fmt: skip
+
+
+def _might_hold_secret(text: str) -> bool:
+    low = text.lower()
+    return any(t in low for t in _TRIGGERS)
+
 
 def _is_secret_name(name: str) -> bool:
     return name.upper() not in _NOT_SECRET_NAMES and bool(_SECRET_NAME.search(name))
@@ -82,6 +96,8 @@ class Redactor:
     def __call__(self, text: str) -> str:
         if self._values_re is not None:
             text = self._values_re.sub(MASK, text)
+        if not _might_hold_secret(text):
+            return text
         for pattern in _PATTERNS:
             text = pattern.sub(_keep_prefix, text)
         return text
