@@ -12,6 +12,7 @@ tree; no process of the trial left. The kill-point histogram is printed (run
 
 from __future__ import annotations
 
+import json
 import random
 import signal
 import subprocess
@@ -20,16 +21,20 @@ from pathlib import Path
 
 import pytest
 
+from orchestrator.testing.fake_codex import install_fake_codex
 from tests.chaos_helpers import (
     Tally,
     Trial,
     describe,
+    implement,
     install_lean_codex,
+    invocations,
     kill_all,
     kill_point,
     new_trial,
     tagged,
     verify_done,
+    wait_for,
     wait_untagged,
 )
 
@@ -44,18 +49,24 @@ def fake(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return install_lean_codex(tmp_path_factory.mktemp("leanbin"))
 
 
-def _clean_run_seconds(base: Path, fake: Path) -> float:
-    """How long one uninterrupted run takes here (the range kill delays are drawn from)."""
+def _calibrate(base: Path, fake: Path) -> tuple[float, float]:
+    """Seconds until an uninterrupted run claims its state, and until it ends: kill
+    delays are drawn between half the first and the second."""
     trial = new_trial(base, fake)
     began = time.monotonic()
     proc = trial.start()
+    runs = trial.repo / ".agent" / "runs"
+    wait_for(lambda: runs.is_dir() or proc.poll() is not None, 60, "the run state")
+    startup = time.monotonic() - began
     assert proc.wait(timeout=90) == 0, trial.output()
     seconds = time.monotonic() - began
     verify_done(trial)
-    return seconds
+    return startup, seconds
 
 
-def _run_trial(trial: Trial, rng: random.Random, signo: int, span: float, tally: Tally) -> None:
+def _run_trial(
+    trial: Trial, rng: random.Random, signo: int, span: tuple[float, float], tally: Tally
+) -> None:
     tally.trials += 1
     for round_no in range(MAX_KILLS + 1):
         proc = trial.start()
@@ -64,7 +75,7 @@ def _run_trial(trial: Trial, rng: random.Random, signo: int, span: float, tally:
             assert code == 0, trial.output()
             break
         try:
-            code = proc.wait(timeout=rng.uniform(0.05, span))
+            code = proc.wait(timeout=rng.uniform(span[0] / 2, span[1]))
         except subprocess.TimeoutExpired:
             point = kill_point(trial, proc.pid)
             sent = time.monotonic()
@@ -111,7 +122,7 @@ def _chaos(
     tmp_path: Path, fake: Path, signo: int, chunk: int, capsys: pytest.CaptureFixture[str]
 ) -> None:
     began = time.monotonic()
-    span = _clean_run_seconds(tmp_path / "calibrate", fake)
+    span = _calibrate(tmp_path / "calibrate", fake)
     rng = random.Random(SEED + 1000 * int(signo) + chunk)
     tally = Tally()
     for n in range(TRIALS_PER_CHUNK):
@@ -120,7 +131,7 @@ def _chaos(
     with capsys.disabled():
         print()
         print(tally.render(f"chaos {name} chunk {chunk}", time.monotonic() - began))
-        print(f"  clean run: {span:.2f} s")
+        print(f"  clean run: {span[1]:.2f} s, {span[0]:.2f} s of it start-up")
     assert tally.kills > 0
 
 
@@ -140,3 +151,33 @@ def test_sigterm_chaos(
     tmp_path: Path, fake: Path, chunk: int, capsys: pytest.CaptureFixture[str]
 ) -> None:
     _chaos(tmp_path, fake, signal.SIGTERM, chunk, capsys)
+
+
+@pytest.mark.slow
+def test_killed_codex_child_is_retried_as_transient(tmp_path: Path) -> None:
+    """SIGKILL the codex child (not the orchestrator) mid-step: the step is retried on
+    the same thread, not counted as an attempt, and the milestone passes."""
+    fake = install_fake_codex(tmp_path / "bin")
+    hang = {"kind": "hang", "after_commands": True}
+    rules = [
+        implement(1, "touch .git/started", fault=hang, name="hangs", times=1),
+        implement(1, "echo 1 > m1.txt"),
+    ]
+    trial = new_trial(tmp_path / "t", fake, rules, milestones=1)
+    proc = trial.start("run")
+    try:
+        wait_for(lambda: (trial.repo / ".git" / "started").exists(), 60, "the step to start")
+        codex = [p for p in tagged(trial.tag) if "fake_codex" in " ".join(p.cmdline())]
+        assert len(codex) == 1, describe(codex)
+        codex[0].send_signal(signal.SIGKILL)
+        assert proc.wait(timeout=60) == 0, trial.output()
+    finally:
+        kill_all(tagged(trial.tag))
+    calls = [(c["rule"], c["resumed"], c["thread_id"]) for c in invocations(trial)]
+    assert [c[:2] for c in calls] == [("hangs", False), ("implement-1", True)]
+    assert calls[0][2] == calls[1][2]  # the retry continued the thread
+    verify_done(trial, milestones=1)  # Attempts: 1, a retry is not an attempt
+    state = trial.runs()[0]
+    events = (trial.repo / ".agent/runs" / state.run_id / "events.jsonl").read_text()
+    finished = [json.loads(line) for line in events.splitlines() if "step_finished" in line]
+    assert [(e["outcome"], e["retries"]) for e in finished] == [("ok", 1)]
