@@ -14,6 +14,7 @@ from typing import Any, Literal, TypeVar
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from orchestrator.paths import SCHEMAS_DIR
+from orchestrator.redact import Redactor
 
 STEP_SCHEMA = SCHEMAS_DIR / "step_answer.json"
 REVIEW_SCHEMA = SCHEMAS_DIR / "review_answer.json"
@@ -90,6 +91,8 @@ def parse_answer(model: type[A], data: dict[str, Any] | str | None) -> tuple[A |
         if not isinstance(loaded, dict):
             return None, "the final answer is not a JSON object"
         data = loaded
+    # Answers flow into the plan, commits and reports: secrets stop here.
+    data = Redactor.from_env().data(data)
     try:
         return model.model_validate(data), None
     except ValidationError as exc:

@@ -99,6 +99,35 @@ def _add_settings_flags(p: argparse.ArgumentParser) -> None:
     )
 
 
+def _add_common_flags(p: argparse.ArgumentParser, *, default: Any) -> None:
+    """Flags accepted before and after the subcommand (``default=SUPPRESS`` on subcommands,
+    so an absent flag there keeps the value given before it)."""
+    p.add_argument(
+        "-C",
+        "--repo",
+        type=Path,
+        default=default,
+        metavar="DIR",
+        help="target repository (default: the current directory)",
+    )
+    p.add_argument(
+        "--config",
+        type=Path,
+        default=default,
+        metavar="FILE",
+        help="config file (default: .agent/orchestrator.toml if present)",
+    )
+    p.add_argument(
+        "--log-format",
+        dest="log.format",
+        choices=["auto", "console", "json"],
+        default=default,
+        help="console log format",
+    )
+    p.add_argument("-q", "--quiet", dest="log.quiet", action="store_true", default=default,
+                   help="print nothing when the run finishes cleanly (for cron)")  # fmt: skip
+
+
 def _build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="orchestrator",
@@ -107,39 +136,11 @@ def _build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"orchestrator {__version__}")
-    parser.add_argument(
-        "-C",
-        "--repo",
-        type=Path,
-        default=None,
-        metavar="DIR",
-        help="target repository (default: the current directory)",
-    )
-    parser.add_argument(
-        "--config",
-        type=Path,
-        default=None,
-        metavar="FILE",
-        help="config file (default: .agent/orchestrator.toml if present)",
-    )
-    parser.add_argument(
-        "--log-format",
-        dest="log.format",
-        choices=["auto", "console", "json"],
-        default=None,
-        help="console log format",
-    )
-    parser.add_argument(
-        "-q",
-        "--quiet",
-        dest="log.quiet",
-        action="store_true",
-        default=None,
-        help="print nothing when the run finishes cleanly (for cron)",
-    )
+    _add_common_flags(parser, default=None)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     p = sub.add_parser("run", help="run an ExecPlan's milestones")
+    _add_common_flags(p, default=argparse.SUPPRESS)
     p.add_argument("plan", type=Path, metavar="PLAN")
     p.add_argument(
         "--fresh", action="store_true", help="start a new run even if an unfinished one exists"
@@ -148,6 +149,7 @@ def _build_parser() -> argparse.ArgumentParser:
     p.set_defaults(handler=_cmd_run)
 
     p = sub.add_parser("resume", help="continue the newest unfinished run")
+    _add_common_flags(p, default=argparse.SUPPRESS)
     p.add_argument("plan", type=Path, nargs="?", metavar="PLAN")
     p.add_argument("--run", dest="run_id", metavar="ID", help="resume this run id")
     p.add_argument(
@@ -159,16 +161,19 @@ def _build_parser() -> argparse.ArgumentParser:
     p.set_defaults(handler=_cmd_resume)
 
     p = sub.add_parser("status", help="show the runs of this repository")
+    _add_common_flags(p, default=argparse.SUPPRESS)
     p.add_argument("plan", type=Path, nargs="?", metavar="PLAN")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(handler=_cmd_status)
 
     p = sub.add_parser("check", help="lint an ExecPlan and say whether it is runnable")
+    _add_common_flags(p, default=argparse.SUPPRESS)
     p.add_argument("plan", type=Path, metavar="PLAN")
     p.add_argument("--json", action="store_true", help="print the parsed plan as JSON")
     p.set_defaults(handler=_cmd_check)
 
     p = sub.add_parser("demo", help="run a sample plan offline on the real codex binary")
+    _add_common_flags(p, default=argparse.SUPPRESS)
     p.add_argument(
         "--keep",
         type=Path,
@@ -179,6 +184,7 @@ def _build_parser() -> argparse.ArgumentParser:
     p.set_defaults(handler=_cmd_demo)
 
     p = sub.add_parser("model-server", help="serve a scripted model for codex on 127.0.0.1")
+    _add_common_flags(p, default=argparse.SUPPRESS)
     p.add_argument("scenario", type=Path, metavar="SCENARIO")
     p.add_argument(
         "--codex-home",
@@ -190,10 +196,12 @@ def _build_parser() -> argparse.ArgumentParser:
     p.set_defaults(handler=_cmd_model_server)
 
     p = sub.add_parser("init", help="add PLANS.md, a plan template and a config")
+    _add_common_flags(p, default=argparse.SUPPRESS)
     p.add_argument("directory", type=Path, nargs="?", default=Path(), metavar="DIR")
     p.set_defaults(handler=_cmd_init)
 
     p = sub.add_parser("config", help="show the effective settings")
+    _add_common_flags(p, default=argparse.SUPPRESS)
     p.add_argument("--show", action="store_true", help="print settings and their origins")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     _add_settings_flags(p)

@@ -21,6 +21,7 @@ import git as gitpython
 from pydantic import BaseModel, ConfigDict, Field
 
 from orchestrator.errors import GitError
+from orchestrator.redact import Redactor
 
 RUNS_DIR = ".agent/runs"
 _EXCLUDE_LINE = "/.agent/runs/"
@@ -252,6 +253,7 @@ class Repo:
         body = message.rstrip("\n")
         if trailers:
             body += "\n\n" + "\n".join(f"{k}: {v}" for k, v in trailers.items())
+        body = Redactor.from_env()(body)  # secrets never reach a commit message
         self.exclude_runs_dir()  # so that `add -A` leaves the run artefacts out
         self._git("add", "-A")
         with tempfile.NamedTemporaryFile("w", encoding="utf-8", suffix=".msg") as f:

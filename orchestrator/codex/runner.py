@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
+from pathlib import Path
 from typing import Any
 
 import structlog
@@ -21,6 +22,7 @@ from orchestrator.codex.collect import EventCollector
 from orchestrator.codex.step import Outcome, StepRequest, StepResult, Usage
 from orchestrator.config import CodexSettings
 from orchestrator.proc import ProcessRequest, run_process
+from orchestrator.redact import Redactor
 from orchestrator.retry import transient_policy
 
 log = structlog.get_logger()
@@ -38,6 +40,17 @@ def _answer(request: StepRequest, message: str | None) -> tuple[dict[str, Any] |
     if not isinstance(value, dict):
         return None, f"the final message is JSON but not an object: {type(value).__name__}"
     return value, None
+
+
+def _scrub(path: Path, env: Mapping[str, str] | None) -> None:
+    """Redact the ``-o`` file codex wrote: it is kept in the run directory."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return
+    clean = Redactor.from_env(env)(text)
+    if clean != text:
+        path.write_text(clean, encoding="utf-8")
 
 
 async def run_step(request: StepRequest, settings: CodexSettings) -> StepResult:
@@ -61,6 +74,8 @@ async def run_step(request: StepRequest, settings: CodexSettings) -> StepResult:
         ),
         collector.feed,
     )
+    if request.last_message is not None:
+        _scrub(request.last_message, env)
     outcome, reason = classify(
         proc,
         completed=collector.completed,
