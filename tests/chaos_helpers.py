@@ -366,9 +366,14 @@ def _commits(repo: Path) -> list[dict[str, str]]:
     return commits
 
 
-def verify_done(trial: Trial, milestones: int = MILESTONES) -> None:
-    """The plan is done exactly once: commits, trailers, Progress, state and tree agree."""
-    threads = trial.threads()
+def verify_done(
+    trial: Trial, milestones: int = MILESTONES, threads: set[str] | None = None
+) -> None:
+    """The plan is done exactly once: commits, trailers, Progress, state and tree agree.
+
+    ``threads``: the codex thread ids handed out (default: what the fakes recorded).
+    """
+    threads = trial.threads() if threads is None else threads
     commits = _commits(trial.repo)
     milestone_commits = [c for c in commits if "Milestone" in c]
     ids = [c["Milestone"] for c in milestone_commits]

@@ -22,6 +22,8 @@ from pathlib import Path
 import pytest
 
 from orchestrator.testing.fake_codex import install_fake_codex
+from orchestrator.testing.scenario import Scenario
+from orchestrator.testing.server import ScriptedModelServer
 from tests.chaos_helpers import (
     Tally,
     Trial,
@@ -181,3 +183,42 @@ def test_killed_codex_child_is_retried_as_transient(tmp_path: Path) -> None:
     events = (trial.repo / ".agent/runs" / state.run_id / "events.jsonl").read_text()
     finished = [json.loads(line) for line in events.splitlines() if "step_finished" in line]
     assert [(e["outcome"], e["retries"]) for e in finished] == [("ok", 1)]
+
+
+@pytest.mark.e2e
+@pytest.mark.slow
+def test_killed_real_codex_is_retried_on_its_thread(tmp_path: Path, codex_bin: Path) -> None:
+    """The real codex binary, SIGKILLed mid-step (the model is silent after its first
+    tool round): the orchestrator retries the step as transient by resuming the thread,
+    and the milestone passes with one commit."""
+    hang = {"kind": "hang", "after_commands": True}
+    rules = [
+        implement(1, "touch started.flag", fault=hang, name="hangs", times=1),
+        implement(1, "echo 1 > m1.txt"),
+    ]
+    trial = new_trial(tmp_path / "t", codex_bin, milestones=1)
+    with ScriptedModelServer(Scenario.model_validate({"rules": rules})) as server:
+        trial.extra_env.update(server.codex_env(tmp_path / "codex-home"))
+        trial.extra_env.update({"RUST_LOG": "off", "ORCH_CODEX__MODEL": server.scenario.model})
+        proc = trial.start("run")
+        try:
+            wait_for(lambda: server.fired().get("hangs", 0) == 1, 60, "the first turn")
+            wait_for(lambda: (trial.repo / "started.flag").exists(), 60, "its command")
+            native = [p for p in tagged(trial.tag) if p.name() == "codex"]
+            assert len(native) == 1, describe(tagged(trial.tag))
+            native[0].send_signal(signal.SIGKILL)
+            assert proc.wait(timeout=120) == 0, trial.output()
+        finally:
+            kill_all(tagged(trial.tag))
+        fired = server.fired()
+    assert fired == {"hangs": 1, "implement-1": 1}, fired
+    state = trial.runs()[0]
+    events = (trial.repo / ".agent/runs" / state.run_id / "events.jsonl").read_text()
+    finished = [json.loads(line) for line in events.splitlines() if "step_finished" in line]
+    assert [(e["outcome"], e["retries"]) for e in finished] == [("ok", 1)]
+    results = [json.loads(line) for line in events.splitlines() if "codex_step_result" in line]
+    assert [r["outcome"] for r in results] == ["transient", "ok"]
+    assert results[0]["thread_id"] == results[1]["thread_id"] == state.milestones[0].thread_id
+    verify_done(trial, milestones=1, threads={results[0]["thread_id"]})
+    left = tagged(trial.tag)
+    assert not left, describe(left)
