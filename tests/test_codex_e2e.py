@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import anyio
+import psutil
 import pytest
 
 from orchestrator.codex.runner import run_step, run_step_with_retries
@@ -45,6 +47,11 @@ RULES: list[dict[str, Any]] = [
         "name": "after-throttle",
         "match": {"prompt_contains": "throttle"},
         "reply": {"message": "through"},
+    },  # fmt: skip
+    {
+        "name": "silent",
+        "match": {"prompt_contains": "say nothing"},
+        "reply": {"fault": {"kind": "hang"}},
     },  # fmt: skip
     {
         "name": "denied",
@@ -163,3 +170,27 @@ def test_401_is_permanent_and_not_retried(live: Env, settings: CodexSettings) ->
     assert result.retries == 0
     assert result.error is not None
     assert "401" in result.error
+
+
+def _codex_processes_in(repo: Path) -> list[psutil.Process]:
+    alive = []
+    for proc in psutil.process_iter(["cmdline", "cwd", "status"]):
+        with contextlib.suppress(psutil.Error):
+            if proc.info["status"] == psutil.STATUS_ZOMBIE:
+                continue
+            if proc.info["cwd"] == str(repo) and "codex" in " ".join(proc.info["cmdline"] or []):
+                alive.append(proc)
+    return alive
+
+
+def test_a_silent_model_is_ended_by_the_stall_timeout(live: Env, settings: CodexSettings) -> None:
+    quick = settings.model_copy(update={"stall_timeout": 2.0, "kill_grace": 1.0})
+    result = _run(live.request("say nothing at all"), quick)
+    assert result.outcome is Outcome.STALLED
+    assert result.duration_s < 10
+    assert [r.rule for r in live.server.requests] == ["silent"]
+    assert result.pid is not None
+    assert not psutil.pid_exists(result.pid) or (
+        psutil.Process(result.pid).status() == psutil.STATUS_ZOMBIE
+    )
+    assert _codex_processes_in(live.repo) == []
