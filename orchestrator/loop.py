@@ -93,7 +93,7 @@ async def _work_step(ctx: StepContext, kind: Literal["implement", "repair"]) -> 
     checks = _check_lines(ctx.checks)
     if kind == "implement":
         resume_note = ""
-        if ms.steps:
+        if ms.steps or ctx.resumed:
             resume_note = (
                 "- An earlier attempt at this milestone was interrupted; its work may already "
                 "be in the tree. Continue from it.\n"

@@ -18,6 +18,8 @@ from typing import Any
 
 import anyio
 import structlog
+from anyio import TASK_STATUS_IGNORED
+from anyio.abc import TaskStatus
 
 from orchestrator.answers import StepAnswer, answer_from_file
 from orchestrator.budget import Budget
@@ -25,6 +27,7 @@ from orchestrator.config import Settings
 from orchestrator.errors import ExitCode
 from orchestrator.git import Repo
 from orchestrator.hooks import fire_hook
+from orchestrator.leftovers import reap_leftovers
 from orchestrator.loop import LoopResult, run_milestone
 from orchestrator.plan import (
     append_decision,
@@ -134,7 +137,7 @@ class Runner:
         """Run to an end, handling SIGINT/SIGTERM/SIGHUP; never leaves state 'running'."""
         self._work = anyio.CancelScope()
         async with anyio.create_task_group() as tg:
-            tg.start_soon(self._watch_signals, self._work)
+            await tg.start(self._watch_signals, self._work)  # handlers first, then work
             end = await self._run_or_interrupt()
             structlog.contextvars.unbind_contextvars("milestone", "step", "attempt")
             end.report = write_report(self.run_dir, self.state, exit_code=end.exit_code)
@@ -162,16 +165,29 @@ class Runner:
         self.save()
         return end
 
-    async def _watch_signals(self, work: anyio.CancelScope) -> None:
+    async def _watch_signals(
+        self, work: anyio.CancelScope, *, task_status: TaskStatus[None] = TASK_STATUS_IGNORED
+    ) -> None:
         with anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM, signal.SIGHUP) as signals:
+            task_status.started()
             async for signum in signals:
                 if self.signum is None:
                     self.signum = signum
                     log.warning("signal_received", signal=signal.Signals(signum).name)
                     work.cancel()
                 elif signum == signal.SIGINT:
-                    log.warning("second_interrupt", action="exit now")
-                    os._exit(int(ExitCode.INTERRUPTED))
+                    self._force_exit()
+
+    def _force_exit(self) -> None:
+        """Second SIGINT: stop the codex step at once, record the stop, exit 130."""
+        log.warning("second_interrupt", action="exit now")
+        reap_leftovers(self.repo.root, timeout=1.0)
+        self._stopped("interrupted", int(ExitCode.INTERRUPTED), "stopped by a second SIGINT")
+        for ms in self.state.milestones:
+            if ms.status == "running":
+                ms.status = "interrupted"
+        self.save()
+        os._exit(int(ExitCode.INTERRUPTED))
 
     def _stopped(self, status: str, exit_code: int, reason: str | None) -> RunEnd:
         self.state.status = status  # type: ignore[assignment]
@@ -219,9 +235,11 @@ class Runner:
     async def _one(self, ms: MilestoneState) -> RunEnd | None:
         milestone = self.plan.milestone(ms.id)
         structlog.contextvars.bind_contextvars(milestone=ms.id)
+        resumed = ms.phase is not None
         if ms.checkpoint is None or ms.phase is None:
             # HEAD is the commit we made last, if any (we hold the lock; agents do not commit)
             ms.checkpoint = self._head or self.repo.head()
+            ms.phase = "started"
         ms.started_at = ms.started_at or time.time()
         ms.status = "running"
         self.state.current_milestone = ms.id
@@ -241,6 +259,7 @@ class Runner:
             save=self.save,
             budget_reason=self._step_budget_reason,
             step_timeout=self.budget.step_timeout,
+            resumed=resumed,
         )
         result = await run_milestone(ctx)
         structlog.contextvars.unbind_contextvars("step", "attempt")
@@ -357,8 +376,15 @@ class Runner:
 
     async def _outcomes(self) -> None:
         marker = f"<!-- orchestrator run {self.state.run_id}: outcomes -->"
-        if marker in self.keeper.text:
-            return
+        if marker not in self.keeper.text:
+            self._write_outcomes(marker)
+        if self.repo.is_dirty():  # also when a kill came between writing and committing
+            stem = Path(self.state.plan_path).stem
+            self.repo.commit_all(
+                f"{stem}: outcomes and retrospective", {"ExecPlan": self.state.plan_path}
+            )
+
+    def _write_outcomes(self, marker: str) -> None:
         lines = [
             f"All {len(self.state.milestones)} milestones passed (run {self.state.run_id}).",
             "",
@@ -372,8 +398,3 @@ class Runner:
         lines += ["", f"Tokens used: {self.state.tokens_total}.", "", marker]
         when = datetime.now(UTC)
         self.keeper.write(write_outcomes(self.keeper.text, body="\n".join(lines), when=when))
-        if self.repo.is_dirty():
-            stem = Path(self.state.plan_path).stem
-            self.repo.commit_all(
-                f"{stem}: outcomes and retrospective", {"ExecPlan": self.state.plan_path}
-            )

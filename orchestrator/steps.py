@@ -22,6 +22,7 @@ from orchestrator.codex.runner import run_step_with_retries
 from orchestrator.codex.step import StepRequest, StepResult
 from orchestrator.config import Sandbox, Settings
 from orchestrator.git import Repo
+from orchestrator.leftovers import marker_env
 from orchestrator.paths import SCHEMAS_DIR
 from orchestrator.plan import write_plan_atomic
 from orchestrator.plan.model import Check, Milestone
@@ -82,6 +83,7 @@ class StepContext:
     budget_reason: Callable[[], str | None] = lambda: None
     step_timeout: Callable[[float], float] = lambda default: default
     clock: Callable[[], float] = time.time
+    resumed: bool = False  # the milestone had begun in an earlier (killed) process
 
     @property
     def repo_root(self) -> Path:
@@ -158,6 +160,7 @@ async def run_codex_step(
         transcript=transcript,
         last_message=steps_dir / f"{stem}.answer.json",
         label=f"{kind} m{ctx.milestone.id} a{round_no}",
+        env=marker_env(ctx.repo_root),
     )
     codex = ctx.settings.codex
     codex = codex.model_copy(update={"step_timeout": ctx.step_timeout(codex.step_timeout)})

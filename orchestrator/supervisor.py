@@ -18,12 +18,14 @@ from orchestrator.config import Settings
 from orchestrator.display import final_summary, live_display
 from orchestrator.errors import GitError, PlanError, StateError, UsageError
 from orchestrator.git import Repo
+from orchestrator.interrupts import EXIT_BY_STATUS, Terminated, exit_code_for, signals_raise
+from orchestrator.leftovers import reap_leftovers
 from orchestrator.lock import RepoLock
 from orchestrator.logs import close_logging, configure_logging, reset_run_view
 from orchestrator.plan import load_plan
 from orchestrator.plan.lint import lint_plan
 from orchestrator.plan.model import ExecPlan
-from orchestrator.report import NEEDS_HUMAN_FILE
+from orchestrator.report import NEEDS_HUMAN_FILE, write_report
 from orchestrator.run import Runner, pinned_checks
 from orchestrator.state import (
     RUNS_DIR,
@@ -82,6 +84,7 @@ def _execute(
 ) -> int:
     rdir = run_dir(repo.root, state.run_id)
     configure_logging(settings.log, rdir, state.run_id)
+    reap_leftovers(repo.root)  # we hold the lock: whatever a killed run left is an orphan
     reset_run_view()
     structlog.contextvars.clear_contextvars()
     structlog.contextvars.bind_contextvars(run_id=state.run_id)
@@ -97,6 +100,8 @@ def _execute(
     try:
         with live_display(settings.log):
             end = anyio.run(runner.run)
+    except (Terminated, KeyboardInterrupt):
+        raise
     except BaseException:
         if state.status == "running":
             state.status = "failed"
@@ -115,6 +120,30 @@ def _execute(
         reason=end.reason,
     )
     return end.exit_code
+
+
+def _claim_and_execute(
+    repo: Repo, state: RunState, plan: ExecPlan, text: str, plan_abs: Path, settings: Settings
+) -> int:
+    """Save the state as ours and run; a signal outside the run loop still saves it."""
+    path = state_path(repo.root, state.run_id)
+    with signals_raise():
+        try:
+            save_state(path, state)
+            return _execute(repo, state, plan, text, plan_abs, settings)
+        except (Terminated, KeyboardInterrupt) as exc:
+            if state.status != "running":  # the run had ended; keep how it ended
+                return EXIT_BY_STATUS.get(state.status, exit_code_for(exc))
+            for ms in state.milestones:
+                if ms.status == "running":
+                    ms.status = "interrupted"
+            state.status = "interrupted"
+            state.stop_reason = "stopped by a signal before the run loop took over"
+            state.ended_at = time.time()
+            save_state(path, state)
+            code = exit_code_for(exc)
+            write_report(path.parent, state, exit_code=code)
+            return code
 
 
 def start_run(*, repo: Path, plan_path: Path, settings: Settings, fresh: bool) -> int:
@@ -151,8 +180,7 @@ def start_run(*, repo: Path, plan_path: Path, settings: Settings, fresh: bool) -
             milestones=[MilestoneState(id=m.id, title=m.title) for m in plan.milestones],
         )
         lock.set_run(state.run_id)
-        save_state(state_path(git.root, state.run_id), state)
-        return _execute(git, state, plan, text, plan_abs, settings)
+        return _claim_and_execute(git, state, plan, text, plan_abs, settings)
 
 
 def _find_run(root: Path, plan_rel: str | None, run_id: str | None) -> RunState:
@@ -271,5 +299,4 @@ def resume_run(
         lock.set_run(state.run_id)
         _prepare_resume(state, plan, settings)
         (run_dir(git.root, state.run_id) / NEEDS_HUMAN_FILE).unlink(missing_ok=True)
-        save_state(state_path(git.root, state.run_id), state)
-        return _execute(git, state, plan, text, plan_abs, settings)
+        return _claim_and_execute(git, state, plan, text, plan_abs, settings)

@@ -1,0 +1,37 @@
+"""Codex processes left by a killed run are found by their marker and stopped."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import time
+from pathlib import Path
+
+import psutil
+
+from orchestrator.leftovers import marker_env, reap_leftovers
+
+
+def test_marked_processes_and_their_children_are_stopped(tmp_path: Path) -> None:
+    other = tmp_path / "other"
+    env = {**os.environ, **marker_env(tmp_path)}
+    orphan = subprocess.Popen(["bash", "-c", "sleep 60 & wait"], env=env, start_new_session=True)
+    unrelated = subprocess.Popen(
+        ["sleep", "60"], env={**os.environ, **marker_env(other)}, start_new_session=True
+    )
+    try:
+        shell = psutil.Process(orphan.pid)
+        while not shell.children():
+            time.sleep(0.01)
+        child = shell.children()[0].pid
+        pids = reap_leftovers(tmp_path)
+        assert orphan.pid in pids
+        assert child in pids
+        orphan.wait(timeout=5)  # returns: it is gone (reaped by the wait in reap_leftovers)
+        assert not psutil.pid_exists(child) or psutil.Process(child).status() == "zombie"
+        assert unrelated.poll() is None  # another repository's codex is left alone
+        assert reap_leftovers(tmp_path) == []
+    finally:
+        for p in (orphan, unrelated):
+            p.kill()
+            p.wait()
