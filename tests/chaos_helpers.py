@@ -120,6 +120,7 @@ class Trial:
     fake: Path
     tag: str = field(default_factory=lambda: uuid.uuid4().hex)
     extra_env: dict[str, str] = field(default_factory=dict)
+    procs: list[subprocess.Popen[bytes]] = field(default_factory=list)
 
     @property
     def env(self) -> dict[str, str]:
@@ -154,7 +155,7 @@ class Trial:
         with out:
             out.write(f"--- {command}\n".encode())
             out.flush()
-            return subprocess.Popen(
+            proc = subprocess.Popen(
                 self.argv(command),
                 cwd=self.repo,
                 env=self.env,
@@ -163,6 +164,16 @@ class Trial:
                 stderr=out,
                 start_new_session=True,
             )
+        self.procs.append(proc)
+        return proc
+
+    def cleanup(self) -> None:
+        """Kill whatever of this trial still runs and reap the processes it started."""
+        kill_all(tagged(self.tag))
+        for proc in self.procs:
+            if proc.poll() is None:
+                proc.kill()
+            proc.wait(timeout=10)
 
     def runs(self) -> list[RunState]:
         return list_runs(self.repo)
@@ -276,6 +287,7 @@ class Tally:
     exits: collections.Counter[str] = field(default_factory=collections.Counter)
     trials: int = 0
     kills: int = 0
+    shells: int = 0
     stop_latency: list[float] = field(default_factory=list)
 
     def add_kill(self, point: str) -> None:
@@ -286,7 +298,8 @@ class Tally:
 
     def render(self, title: str, seconds: float) -> str:
         lines = [
-            f"{title}: {self.trials} trials, {self.kills} kills, {seconds:.1f} s",
+            f"{title}: {self.trials} trials, {self.kills} kills, "
+            f"{self.shells} codex command shells, {seconds:.1f} s",
             "  kill points by phase:      " + _hist(self.phases),
             "  kill points by last event: " + _hist(self.events),
             "  exit codes after signal:   " + _hist(self.exits),

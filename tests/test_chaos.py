@@ -19,6 +19,7 @@ import subprocess
 import time
 from pathlib import Path
 
+import psutil
 import pytest
 
 from orchestrator.testing.fake_codex import install_fake_codex
@@ -60,6 +61,8 @@ def _calibrate(base: Path, fake: Path) -> tuple[float, float]:
     runs = trial.repo / ".agent" / "runs"
     wait_for(lambda: runs.is_dir() or proc.poll() is not None, 60, "the run state")
     startup = time.monotonic() - began
+    # the leftover detector sees a trial's processes (or every "none left" is vacuous)
+    assert proc.poll() is not None or proc.pid in {p.pid for p in tagged(trial.tag)}
     assert proc.wait(timeout=90) == 0, trial.output()
     seconds = time.monotonic() - began
     verify_done(trial)
@@ -96,6 +99,10 @@ def _run_trial(
     left = wait_untagged(trial.tag, timeout=5.0)
     kill_all(left)
     assert not left, describe(left)
+    shells = [int(pid) for pid in (trial.repo / ".git" / "chaos-pids").read_text().split()]
+    tally.shells += len(shells)
+    alive = {p.pid for p in tagged(trial.tag)}
+    assert not [pid for pid in shells if pid in alive]
     verify_done(trial)
 
 
@@ -131,7 +138,11 @@ def _chaos(
     rng = random.Random(SEED + 1000 * int(signo) + chunk)
     tally = Tally()
     for n in range(TRIALS_PER_CHUNK):
-        _run_trial(new_trial(tmp_path / f"t{n}", fake), rng, signo, span, tally)
+        trial = new_trial(tmp_path / f"t{n}", fake)
+        try:
+            _run_trial(trial, rng, signo, span, tally)
+        finally:
+            trial.cleanup()
     name = signal.Signals(signo).name
     with capsys.disabled():
         print()
@@ -177,7 +188,7 @@ def test_killed_codex_child_is_retried_as_transient(tmp_path: Path) -> None:
         codex[0].send_signal(signal.SIGKILL)
         assert proc.wait(timeout=60) == 0, trial.output()
     finally:
-        kill_all(tagged(trial.tag))
+        trial.cleanup()
     calls = [(c["rule"], c["resumed"], c["thread_id"]) for c in invocations(trial)]
     assert [c[:2] for c in calls] == [("hangs", False), ("implement-1", True)]
     assert calls[0][2] == calls[1][2]  # the retry continued the thread
@@ -207,12 +218,13 @@ def test_killed_real_codex_is_retried_on_its_thread(tmp_path: Path, codex_bin: P
         try:
             wait_for(lambda: server.fired().get("hangs", 0) == 1, 60, "the first turn")
             wait_for(lambda: (trial.repo / "started.flag").exists(), 60, "its command")
-            native = [p for p in tagged(trial.tag) if p.name() == "codex"]
+            # the native binary; its sandboxed commands run as `codex` too, as its children
+            native = [p for p in tagged(trial.tag) if p.name() == "codex" and not _codex_child(p)]
             assert len(native) == 1, describe(tagged(trial.tag))
             native[0].send_signal(signal.SIGKILL)
             assert proc.wait(timeout=120) == 0, trial.output()
         finally:
-            kill_all(tagged(trial.tag))
+            trial.cleanup()
         fired = server.fired()
     assert fired == {"hangs": 1, "implement-1": 1}, fired
     state = trial.runs()[0]
@@ -225,3 +237,8 @@ def test_killed_real_codex_is_retried_on_its_thread(tmp_path: Path, codex_bin: P
     verify_done(trial, milestones=1, threads={results[0]["thread_id"]})
     left = tagged(trial.tag)
     assert not left, describe(left)
+
+
+def _codex_child(proc: psutil.Process) -> bool:
+    parent = proc.parent()
+    return parent is not None and parent.name() == "codex"

@@ -24,10 +24,8 @@ from tests.chaos_helpers import (
     implement,
     install_lean_codex,
     invocations,
-    kill_all,
     new_trial,
     rule,
-    tagged,
     verify_done,
     wait_for,
     wait_untagged,
@@ -52,7 +50,7 @@ def reaper() -> Iterator[list[Trial]]:
     trials: list[Trial] = []
     yield trials
     for trial in trials:
-        kill_all(tagged(trial.tag))
+        trial.cleanup()
 
 
 def _kill_when(trial: Trial, proc: subprocess.Popen[bytes], ready: Path) -> None:
@@ -140,7 +138,6 @@ def test_run_fresh_starts_over(tmp_path: Path, lean: Path, reaper: list[Trial]) 
     trial.extra_env["LEAN_CODEX_SLEEP"] = "30"
     reaper.append(trial)
     _kill_when(trial, trial.start("run"), trial.repo / ".git" / "chaos-pids")
-    kill_all(tagged(trial.tag))  # the orphaned step; see test_killed_mid_implement_*
     old = trial.runs()[0].run_id
     trial.extra_env["LEAN_CODEX_SLEEP"] = "0"
     proc = subprocess.Popen(
@@ -156,6 +153,8 @@ def test_run_fresh_starts_over(tmp_path: Path, lean: Path, reaper: list[Trial]) 
     assert len(status) == 2
     assert status.pop(old) == "running"  # the killed run stays as it was, superseded
     assert list(status.values()) == ["passed"]
+    left = wait_untagged(trial.tag, timeout=3.0)
+    assert not left, ("the killed run's codex outlived the fresh run", describe(left))
 
 
 def test_resume_commits_outcomes_written_but_not_committed(

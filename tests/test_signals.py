@@ -20,7 +20,6 @@ from tests.chaos_helpers import (
     Trial,
     describe,
     implement,
-    kill_all,
     new_trial,
     tagged,
     verify_done,
@@ -41,7 +40,7 @@ def reaper() -> Iterator[list[Trial]]:
     trials: list[Trial] = []
     yield trials
     for trial in trials:
-        kill_all(tagged(trial.tag))
+        trial.cleanup()
 
 
 def _hanging_trial(base: Path, fake: Path, fault: str) -> Trial:
