@@ -101,6 +101,7 @@ def test_second_sigint_stops_at_once(tmp_path: Path, fake: Path, reaper: list[Tr
     reaper.append(trial)
     proc = trial.start("run")
     wait_for(lambda: (trial.repo / ".git" / "started").exists(), 60, "the step to start")
+    time.sleep(0.5)  # the fake ignores SIGINT from just after the marker's command
     proc.send_signal(signal.SIGINT)
     time.sleep(0.5)
     assert proc.poll() is None, "the first SIGINT should wait for the step to stop"
