@@ -284,3 +284,15 @@ def test_write_plan_atomic_keeps_mode_and_leaves_no_temp(tmp_path: Path) -> None
     assert path.read_bytes() == b"\xef\xbb\xbfnew\r\n"
     assert path.stat().st_mode & 0o777 == 0o640
     assert [p.name for p in tmp_path.iterdir()] == ["plan.md"]
+
+
+def test_a_fence_opened_in_a_list_item_gets_no_closing_marker() -> None:
+    text = (
+        "# P\n\n## Purpose\n\nx\n\n## Surprises & Discoveries\n\n- ```\n\n"
+        "## Validation and Acceptance\n\nrun it\n"
+    )
+    new = append_discovery(text, observation="odd", evidence="log", when=WHEN)
+    assert "\n```\n" not in new  # a column-0 marker would open a fence to the end
+    plan = parse_plan(new, Path("p.md"))
+    assert plan.section(SectionKind.VALIDATION) is not None
+    assert fixed_sections_digest(new) == fixed_sections_digest(text)

@@ -58,6 +58,63 @@ EXPECTED: dict[str, tuple[list[str], list[str], int, set[SectionKind]]] = {
     ),
     "no_milestones.md": (["1"], ["Fix flaky `test_session_expiry`"], 0, ALL_CORE),
     "bare_metadata.md": (["1", "2"], ["Schema mapping", "Nightly job"], 1, ALL_CORE),
+    "prose_milestones.md": (
+        ["1", "2", "3"],
+        [
+            "introduces `gallery/thumbcache.py`",
+            "updates `gallery/views.py` so every thumbnail request goes through the cache",
+            "removes the old inline resizing helper and its tests once the cache has served "
+            "a full day of traffic",
+        ],
+        0,
+        ALL_CORE,
+    ),
+    "bold_paragraph_milestones.md": (
+        ["1", "2", "3"],
+        [
+            "Collectors for alerts and deploys (1 week)",
+            "Chat collector (1 week)",
+            "Markdown renderer and CLI (3 days)",
+        ],
+        0,
+        {SectionKind.PLAN_OF_WORK},
+    ),
+    "numbered_in_milestones.md": (
+        ["1", "2", "2.5", "3"],
+        ["Analyzer definition", "Shadow index", "Synonym list cleanup", "Alias switch"],
+        0,
+        {SectionKind.PURPOSE, SectionKind.MILESTONES},
+    ),
+    "nested_living.md": (
+        ["1"],
+        ["Goal 3 — Make the export plugins discoverable"],
+        0,
+        {
+            SectionKind.VALIDATION,
+            SectionKind.PROGRESS,
+            SectionKind.SURPRISES,
+            SectionKind.DECISIONS,
+            SectionKind.OUTCOMES,
+        },
+    ),
+    "traditional_chinese.md": (
+        ["1", "2"],
+        ["排程資料模型", "寄送工作"],
+        0,
+        {
+            SectionKind.PURPOSE,
+            SectionKind.PROGRESS,
+            SectionKind.VALIDATION,
+            SectionKind.DECISIONS,
+            SectionKind.MILESTONES,
+        },
+    ),
+    "mixed_levels.md": (
+        ["0", "M1", "M2", "M3"],
+        ["Test harness (needed by everything)", "Board and pieces", "Turn order", "Win condition"],
+        0,
+        {SectionKind.CONCRETE_STEPS},
+    ),
 }
 
 

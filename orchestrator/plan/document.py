@@ -18,7 +18,7 @@ from orchestrator.plan.model import (
     SectionKind,
     Span,
 )
-from orchestrator.plan.sections import classify, section_level, title_heading
+from orchestrator.plan.sections import classify, parent_heading, section_level, title_heading
 from orchestrator.plan.text import BOM, line_body, read_plan_text
 
 PROGRESS_ITEM = re.compile(
@@ -28,23 +28,44 @@ PROGRESS_ITEM = re.compile(
 _META = re.compile(r"^[A-Za-z][\w -]*:\s")
 _TITLE_META = re.compile(r"^title:\s*(?P<title>.+?)\s*$", re.IGNORECASE)
 
-Container = tuple[Heading, int, SectionKind | None]
+Container = _ms.Container
+
+
+def _nested_ok(blocks: Blocks, h: Heading, level: int, title: Heading | None) -> bool:
+    """A heading one level below the sections, inside a wrapper that names no section."""
+    if h.level != level + 1:
+        return False
+    parent = parent_heading(blocks, h)
+    return (
+        parent is not None
+        and parent is not title
+        and parent.level == level
+        and classify(parent.text) is None
+        and _ms.match_heading(parent.text) is None
+    )
 
 
 def _sections(blocks: Blocks, level: int, title: Heading | None) -> list[Section]:
-    out: list[Section] = []
+    kinds: dict[int, SectionKind | None] = {}
     for h in blocks.headings:
-        eligible = h is not title and h.level == level and _ms.match_heading(h.text) is None
-        kind = classify(h.text) if eligible else None
-        out.append(
-            Section(
-                kind=kind,
-                heading=h.text,
-                level=h.level,
-                span=Span(start=h.line, end=section_end(blocks, h)),
-            )
+        if h is not title and h.level == level and _ms.match_heading(h.text) is None:
+            kinds[h.line] = classify(h.text)
+    taken = set(kinds.values())
+    for h in blocks.headings:
+        if _nested_ok(blocks, h, level, title) and _ms.match_heading(h.text) is None:
+            kind = classify(h.text)
+            if kind is not None and kind not in taken:
+                kinds[h.line] = kind
+                taken.add(kind)
+    return [
+        Section(
+            kind=kinds.get(h.line),
+            heading=h.text,
+            level=h.level,
+            span=Span(start=h.line, end=section_end(blocks, h)),
         )
-    return out
+        for h in blocks.headings
+    ]
 
 
 def _body(blocks: Blocks, start: int, end: int) -> str:
@@ -55,7 +76,7 @@ def _body(blocks: Blocks, start: int, end: int) -> str:
 def _milestones(
     blocks: Blocks, level: int, containers: list[Container], title: str, notes: list[str]
 ) -> list[Milestone]:
-    chosen, note = _ms.choose(_ms.candidates(blocks, level, containers))
+    chosen, note = _ms.find(blocks, level, containers)
     if not chosen:
         pow_ = next((c for c in containers if c[2] is SectionKind.PLAN_OF_WORK), None)
         start, end = (pow_[0].line, pow_[1]) if pow_ else (1, blocks.last_line)
@@ -79,6 +100,9 @@ def _milestones(
             label = f"{index}u"
         used.add(label)
         end = section_end(blocks, c.heading)
+        if index < len(chosen):
+            end = min(end, chosen[index].heading.line - 1)
+        paragraph = c.heading.level == _ms.PARAGRAPH_LEVEL
         out.append(
             Milestone(
                 id=label,
@@ -86,7 +110,7 @@ def _milestones(
                 title=c.title or c.heading.text,
                 heading=c.heading.text,
                 span=Span(start=c.heading.line, end=end),
-                body=_body(blocks, c.heading.line + 1, end),
+                body=_body(blocks, c.heading.line + (0 if paragraph else 1), end),
             )
         )
     return out
@@ -105,7 +129,7 @@ def _assign_checks(
         if not _checks.is_validate_block(fence):
             continue
         owner = next((m for m in milestones if m.span.start < fence.start <= m.span.end), None)
-        container = next((c for c in containers if c[0].line < fence.start <= c[1]), None)
+        container = _ms.container_of(containers, fence.start)
         in_validation = container is not None and container[2] is SectionKind.VALIDATION
         if owner is None and not in_validation:
             owner = _owner_by_heading(blocks, fence.start, milestones)
@@ -202,12 +226,12 @@ def parse_plan(text: str, path: Path) -> ExecPlan:
     containers: list[Container] = [
         (h, s.span.end, s.kind)
         for h, s in zip(blocks.headings, sections, strict=True)
-        if h.level == level
+        if h.level == level or (s.kind is not None and h.level == level + 1)
     ]
     title = _title(blocks, title_h, path)
     recognised = [s for s in sections if s.kind is not None]
-    found = _ms.candidates(blocks, level, containers)
-    if not recognised and not found:
+    chosen, _ = _ms.find(blocks, level, containers)
+    if not recognised and not chosen:
         raise PlanError(
             f"{path} does not look like an ExecPlan: none of its {len(blocks.headings)} "
             "headings names a plan section (Purpose, Progress, Plan of Work, Validation and "
@@ -217,7 +241,7 @@ def parse_plan(text: str, path: Path) -> ExecPlan:
     names = ", ".join(f"{s.kind.value} ({s.heading!r})" for s in recognised if s.kind)
     notes.insert(0, f"sections at level {level}: {names}")
     milestones = _milestones(blocks, level, containers, title, notes)
-    single = not _ms.choose(found)[0]
+    single = not chosen
     milestones, plan_checks = _assign_checks(blocks, milestones, containers, notes, single)
     return ExecPlan(
         path=path,

@@ -61,7 +61,7 @@ def _ensure(text: str, kind: SectionKind) -> str:
     rank = CANONICAL_ORDER.index(kind)
     later = [s for s in sections if s.kind is not None and CANONICAL_ORDER.index(s.kind) > rank]
     if later:
-        return _insert(text, later[0].span.start - 1, [heading, ""])
+        return _insert(text, _top_start(blocks, level, later[0]), [heading, ""])
     last = blocks.last_line
     new = [heading]
     if last and line_body(blocks.lines[-1]).strip(BOM + " \t"):
@@ -72,9 +72,27 @@ def _ensure(text: str, kind: SectionKind) -> str:
     return _insert(text, last, new)
 
 
+def _top_start(blocks: Blocks, level: int, sec: Section) -> int:
+    """The line before ``sec``, or before its wrapper when it sits below the section level."""
+    start = sec.span.start
+    for h in blocks.headings:
+        if h.line >= sec.span.start:
+            break
+        if h.level <= level:
+            start = h.line if sec.level > level else sec.span.start
+    return start - 1
+
+
 def _unclosed_fence(blocks: Blocks) -> Fence | None:
-    """A fenced code block left open at the end of the document."""
+    """A top-level fenced code block left open at the end of the document.
+
+    A fence opened inside a list item or block quote ends with its
+    container, which any unindented line we insert closes; it needs no marker.
+    """
     for f in blocks.fences:
+        opening = line_body(blocks.lines[f.start - 1]).lstrip(BOM)
+        if not opening.lstrip(" ").startswith(f.markup) or opening.startswith(" " * 4):
+            continue
         end = min(f.end, blocks.last_line)
         closing = line_body(blocks.lines[end - 1]).strip()
         char = f.markup[0]

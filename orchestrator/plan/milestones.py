@@ -15,9 +15,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from orchestrator.plan.blocks import Blocks, Heading
+from orchestrator.plan.blocks import Blocks, Heading, section_end
 from orchestrator.plan.model import SectionKind
 from orchestrator.plan.sections import LIVING
+from orchestrator.plan.text import line_body
+
+Container = tuple[Heading, int, SectionKind | None]
+PARAGRAPH_LEVEL = 7
+"""Pseudo heading level of a milestone written as a paragraph (``**Milestone 2: X**``)."""
 
 _WORDS: dict[str, str] = {
     "milestone": "milestone",
@@ -55,6 +60,11 @@ _RESTATED = re.compile(
     re.IGNORECASE,
 )
 _DIGITS = re.compile(r"\d+")
+_NUMBERED = re.compile(r"^(?P<id>\d+(?:\.\d+)?)(?:[.)]|\s*[:：\-—–])?\s+(?P<title>\S.*)$")
+_LIST_ITEM = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s")
+_SENTENCE_END = re.compile(r"(?<=[.!?。])\s")
+_PARAGRAPH_WORDS = frozenset({"milestone", "phase", "stage"})
+_MERGEABLE = frozenset({None, SectionKind.PLAN_OF_WORK, SectionKind.MILESTONES})
 _EMPHASIS = re.compile(r"\*{1,3}|(?<!\w)_{1,3}|_{1,3}(?!\w)")
 
 
@@ -68,8 +78,12 @@ class Candidate:
     container_kind: SectionKind | None
 
 
-def match_heading(text: str) -> tuple[str, str | None, str] | None:
-    """(word, id or None, title) when a heading's text names a milestone-like unit."""
+def match_heading(text: str, *, prose: bool = False) -> tuple[str, str | None, str] | None:
+    """(word, id or None, title) when a heading's text names a milestone-like unit.
+
+    With ``prose`` the text opens a paragraph (``Milestone 2 updates the docs``),
+    so a verb such as "updates" after the number is no sign of a restatement.
+    """
     text = _EMPHASIS.sub("", text).strip()
     m = _WORD_RE.match(text)
     if m:
@@ -80,13 +94,34 @@ def match_heading(text: str) -> tuple[str, str | None, str] | None:
             return None
         if m.group("sep") is None and title and label is None:
             return None
-        if m.group("sep") is None and title and _RESTATED.match(title):
+        if m.group("sep") is None and title and not prose and _RESTATED.match(title):
             return None
-        return word, label.lstrip("#") if label else None, title.strip(" *_")
+        return word, label.lstrip("#") if label else None, _tidy(title)
     m = _ID_RE.match(text)
     if m:
-        return "id", m.group("id"), m.group("title").strip(" *_")
+        return "id", m.group("id"), _tidy(m.group("title"))
     return None
+
+
+def _tidy(title: str) -> str:
+    return " ".join(title.split()).strip(" *_")
+
+
+def numbered_heading(text: str) -> tuple[str, str | None, str] | None:
+    """``1. Title`` or ``3.5 Title``: a milestone when it sits in a Milestones section."""
+    m = _NUMBERED.match(_EMPHASIS.sub("", text).strip())
+    if m is None:
+        return None
+    return "milestone", m.group("id"), _tidy(m.group("title"))
+
+
+def container_of(containers: list[Container], line: int) -> Container | None:
+    """The innermost section holding ``line`` (containers are in document order)."""
+    found: Container | None = None
+    for c in containers:
+        if c[0].line < line <= c[1]:
+            found = c
+    return found
 
 
 def number_of(label: str | None) -> int | None:
@@ -96,21 +131,23 @@ def number_of(label: str | None) -> int | None:
     return int(m.group(0)) if m else None
 
 
-def candidates(
-    blocks: Blocks, level: int, containers: list[tuple[Heading, int, SectionKind | None]]
-) -> list[Candidate]:
+def candidates(blocks: Blocks, level: int, containers: list[Container]) -> list[Candidate]:
     """Every heading that looks like a milestone, with its enclosing section."""
     found: list[Candidate] = []
     for h in blocks.headings:
-        matched = match_heading(h.text)
-        if matched is None or h.level < level:
+        if h.level < level:
             continue
-        container: tuple[Heading, int, SectionKind | None] | None = None
-        if h.level > level:
-            container = next(
-                (c for c in containers if c[0].line < h.line <= c[1]),
-                None,
-            )
+        container = container_of(containers, h.line) if h.level > level else None
+        matched = match_heading(h.text)
+        if (
+            matched is None
+            and container is not None
+            and container[2] is SectionKind.MILESTONES
+            and container[0].level == h.level - 1
+        ):
+            matched = numbered_heading(h.text)
+        if matched is None:
+            continue
         word, label, title = matched
         found.append(
             Candidate(
@@ -123,6 +160,106 @@ def candidates(
             )
         )
     return found
+
+
+def _first_sentence(text: str) -> str:
+    return _SENTENCE_END.split(text, maxsplit=1)[0].rstrip(" .。")
+
+
+def _continuation(blocks: Blocks, line: int, heading_lines: set[int]) -> list[str]:
+    """The paragraph's lines after ``line``, up to a blank line, a heading or code."""
+    out: list[str] = []
+    for n in range(line + 1, blocks.last_line + 1):
+        body = line_body(blocks.lines[n - 1]).strip()
+        if not body or n in heading_lines or n in blocks.code_lines or _LIST_ITEM.match(body):
+            break
+        out.append(body)
+    return out
+
+
+def paragraph_candidates(blocks: Blocks, containers: list[Container]) -> list[Candidate]:
+    """Paragraphs that open with a numbered milestone: ``Milestone 2 adds ...``."""
+    heading_lines = {h.line for h in blocks.headings}
+    skip = blocks.front_matter[1] if blocks.front_matter else 0
+    found: list[Candidate] = []
+    opens = True
+    for n, raw in enumerate(blocks.lines, start=1):
+        body = line_body(raw)
+        starts, opens = opens, not body.strip() or n in heading_lines
+        if not starts or n <= skip or n in blocks.code_lines or n in heading_lines:
+            continue
+        if not body.strip() or body[:1].isspace() or _LIST_ITEM.match(body):
+            continue
+        matched = match_heading(body, prose=True)
+        if matched is None or matched[0] not in _PARAGRAPH_WORDS or matched[1] is None:
+            continue
+        word, label, title = matched
+        container = container_of(containers, n)
+        found.append(
+            Candidate(
+                heading=Heading(n, PARAGRAPH_LEVEL, body.strip()),
+                word=word,
+                label=label,
+                title=_first_sentence(" ".join([title, *_continuation(blocks, n, heading_lines)])),
+                container=container[0].line if container else None,
+                container_kind=container[2] if container else None,
+            )
+        )
+    return found
+
+
+def _span(blocks: Blocks, c: Candidate) -> tuple[int, int]:
+    return c.heading.line, section_end(blocks, c.heading)
+
+
+def _merge(blocks: Blocks, best: list[Candidate], found: list[Candidate]) -> list[Candidate]:
+    """Add milestone groups at other levels that continue the chosen one.
+
+    ``## Milestone 0`` followed by a section holding ``### M1`` ... ``### M7``:
+    a group joins when every candidate has a number no chosen milestone has, it
+    is not inside a section that restates milestones (Concrete Steps,
+    Validation, ...), and no span of one group holds a heading of the other.
+    """
+    if best[0].word not in ("milestone", "id") or best[0].heading.level == PARAGRAPH_LEVEL:
+        return best
+    chosen = list(best)
+    groups: dict[tuple[str, int, int | None], list[Candidate]] = {}
+    for c in found:
+        if c.word in ("milestone", "id") and c.container_kind in _MERGEABLE:
+            groups.setdefault((c.word, c.heading.level, c.container), []).append(c)
+    for group in groups.values():
+        if group[0] in chosen:
+            continue
+        numbers = [number_of(c.label) for c in group]
+        taken = {number_of(c.label) for c in chosen}
+        if None in numbers or taken & set(numbers) or len(set(numbers)) < len(numbers):
+            continue
+        if not (_inside(blocks, group, chosen) or _inside(blocks, chosen, group)):
+            chosen.extend(group)
+    return sorted(chosen, key=lambda c: c.heading.line)
+
+
+def _inside(blocks: Blocks, inner: list[Candidate], outer: list[Candidate]) -> bool:
+    """Whether a heading of ``inner`` lies within the span of one of ``outer``."""
+    spans = [_span(blocks, c) for c in outer]
+    return any(s < c.heading.line <= e for c in inner for s, e in spans)
+
+
+def find(blocks: Blocks, level: int, containers: list[Container]) -> tuple[list[Candidate], str]:
+    """The plan's milestones: headings first, else paragraphs that open with one."""
+    found = candidates(blocks, level, containers)
+    best, note = choose(found)
+    if best:
+        merged = _merge(blocks, best, found)
+        if len(merged) > len(best):
+            note = f"{note}, and {len(merged) - len(best)} more at other levels"
+        return merged, note
+    paragraphs = paragraph_candidates(blocks, containers)
+    best, note = choose(paragraphs)
+    labels = {c.label for c in best}
+    if len(best) < 2 or len(labels) < len(best):
+        return [], ""
+    return best, note
 
 
 def _place_rank(c: Candidate) -> int:
@@ -161,5 +298,10 @@ def choose(found: list[Candidate]) -> tuple[list[Candidate], str]:
         2: "as top-level headings",
         3: "under another section",
     }[_place_rank(first)]
-    note = f"milestones: {len(best)} from {word} level-{first.heading.level} headings {where}"
+    kind = (
+        "paragraphs starting with the word"
+        if first.heading.level == PARAGRAPH_LEVEL
+        else f"level-{first.heading.level} headings"
+    )
+    note = f"milestones: {len(best)} from {word} {kind} {where}"
     return best, note

@@ -26,23 +26,29 @@ _PATTERNS: list[tuple[SectionKind, re.Pattern[str]]] = [
             r"|目的|目标|目標|목적|개요)"
         ),
     ),
-    (SectionKind.PROGRESS, re.compile(rf"^(?:progress{_W}|fortschritt|进度|進捗|进展|진행)")),
+    (
+        SectionKind.PROGRESS,
+        re.compile(rf"^(?:progress{_W}|fortschritt|进度|進度|進捗|进展|進展|진행)"),
+    ),
     (
         SectionKind.SURPRISES,
         re.compile(
             rf"^(?:surprises?{_W}|discoveries{_W}|überraschungen|erkenntnisse"
-            r"|意外|发现|発見|驚き|놀라운|발견)"
+            r"|意外|发现|發現|発見|驚き|驚喜|놀라운|발견)"
         ),
     ),
     (
         SectionKind.DECISIONS,
-        re.compile(rf"^(?:decisions?{_W}|entscheidungen|决策|決定|意思決定|결정)"),
+        re.compile(
+            rf"^(?:decisions?{_W}|adrs?{_W}|architecture decisions?{_W}|entscheidungen"
+            r"|决策|決策|決定|意思決定|결정)"
+        ),
     ),
     (
         SectionKind.OUTCOMES,
         re.compile(
             rf"^(?:outcomes?{_W}|retrospective{_W}|results? and retrospective|ergebnisse"
-            r"|成果|结果|結果|振り返り|회고|결과)"
+            r"|成果|结果|結果|振り返り|回顾|回顧|회고|결과)"
         ),
     ),
     (
@@ -56,20 +62,21 @@ _PATTERNS: list[tuple[SectionKind, re.Pattern[str]]] = [
         SectionKind.PLAN_OF_WORK,
         re.compile(
             rf"^(?:plan of work{_W}|work plan{_W}|implementation plan{_W}|arbeitsplan"
-            r"|工作计划|实施计划|作業計画|実装計画|작업 계획)"
+            r"|工作计划|工作計劃|实施计划|實施計劃|作業計画|実装計画|작업 계획)"
         ),
     ),
     (
         SectionKind.CONCRETE_STEPS,
         re.compile(
-            rf"^(?:concrete steps{_W}|steps$|konkrete schritte|具体步骤|具体的な手順|手順$|구체적)"
+            rf"^(?:concrete steps{_W}|steps$|konkrete schritte"
+            r"|具体步骤|具體步驟|具体的な手順|手順$|구체적)"
         ),
     ),
     (
         SectionKind.VALIDATION,
         re.compile(
             rf"^(?:validation{_W}|acceptance{_W}|verification{_W}|validierung|abnahme"
-            r"|验证|验收|検証|受け入れ|검증)"
+            r"|验证|驗證|验收|驗收|検証|受け入れ|검증)"
         ),
     ),
     (
@@ -80,7 +87,7 @@ _PATTERNS: list[tuple[SectionKind, re.Pattern[str]]] = [
     ),
     (
         SectionKind.ARTIFACTS,
-        re.compile(rf"^(?:artifacts?{_W}|artefacts?{_W}|artefakte|产物|成果物|아티팩트)"),
+        re.compile(rf"^(?:artifacts?{_W}|artefacts?{_W}|artefakte|产物|產物|成果物|아티팩트)"),
     ),
     (
         SectionKind.INTERFACES,
@@ -171,10 +178,39 @@ def title_heading(blocks: Blocks) -> Heading | None:
     return None
 
 
+def parent_heading(blocks: Blocks, heading: Heading) -> Heading | None:
+    """The nearest heading above ``heading`` with a lower level (its enclosing heading)."""
+    parent: Heading | None = None
+    for h in blocks.headings:
+        if h.line >= heading.line:
+            break
+        if h.level < heading.level:
+            parent = h
+    return parent
+
+
 def section_level(blocks: Blocks) -> int:
-    """The heading level at which the plan's canonical sections sit (usually 2)."""
+    """The heading level at which the plan's canonical sections sit (usually 2).
+
+    A section one level deeper, inside a heading that names no section (a
+    ``## Living plan`` wrapper around ``### Progress``), counts for the
+    wrapper's level: such plans keep their other sections at the wrapper's level.
+    """
     title = title_heading(blocks)
-    levels = [h.level for h in blocks.headings if h is not title and classify(h.text) is not None]
-    if not levels:
+    scores: dict[int, int] = {}
+    for h in blocks.headings:
+        if h is title or classify(h.text) is None:
+            continue
+        level = h.level
+        parent = parent_heading(blocks, h)
+        if (
+            parent is not None
+            and parent is not title
+            and parent.level == h.level - 1
+            and classify(parent.text) is None
+        ):
+            level = parent.level
+        scores[level] = scores.get(level, 0) + 1
+    if not scores:
         return 2
-    return max(sorted(set(levels)), key=levels.count)
+    return max(sorted(scores), key=lambda lv: scores[lv])
