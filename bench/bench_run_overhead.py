@@ -49,9 +49,19 @@ def _plan() -> str:
 
 
 def _scenario(path: Path) -> Path:
-    answer = {"status": "done", "summary": "ok", "discoveries": [], "decisions": [],
-              "question": None}  # fmt: skip
-    review = {"verdict": "approve", "summary": "ok", "findings": [], "question": None}
+    answer: dict[str, object] = {
+        "status": "done",
+        "summary": "ok",
+        "discoveries": [],
+        "decisions": [],
+        "question": None,
+    }
+    review: dict[str, object] = {
+        "verdict": "approve",
+        "summary": "ok",
+        "findings": [],
+        "question": None,
+    }
     rules = [
         {"name": "review", "match": {"schema_property": "verdict"}, "reply": {"answer": review}},
         {"name": "implement", "match": {"schema_property": "status"},
