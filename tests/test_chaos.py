@@ -30,7 +30,6 @@ from tests.chaos_helpers import (
     Trial,
     describe,
     implement,
-    install_lean_codex,
     invocations,
     kill_all,
     kill_point,
@@ -40,6 +39,7 @@ from tests.chaos_helpers import (
     wait_for,
     wait_untagged,
 )
+from tests.lean_codex import install_lean_codex
 
 TRIALS_PER_CHUNK = 10
 CHUNKS = 3

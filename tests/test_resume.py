@@ -22,7 +22,6 @@ from tests.chaos_helpers import (
     describe,
     git,
     implement,
-    install_lean_codex,
     invocations,
     new_trial,
     rule,
@@ -30,6 +29,7 @@ from tests.chaos_helpers import (
     wait_for,
     wait_untagged,
 )
+from tests.lean_codex import install_lean_codex
 
 HANG = {"kind": "hang", "after_commands": True}
 
