@@ -42,7 +42,13 @@ def stdin_bytes(request: StepRequest) -> bytes | None:
 def in_git_repo(path: Path) -> bool:
     """Whether ``path`` is inside a git work tree (codex refuses otherwise)."""
     path = path.resolve()
-    return any((p / ".git").exists() for p in (path, *path.parents))
+    return any(_is_git_dir(p / ".git") for p in (path, *path.parents))
+
+
+def _is_git_dir(dot_git: Path) -> bool:
+    """A real ``.git``: a worktree's file, or a directory with a HEAD. (codex's sandbox
+    leaves empty ``.git`` mount points behind in writable roots such as /tmp.)"""
+    return dot_git.is_file() or (dot_git / "HEAD").is_file()
 
 
 def build_argv(request: StepRequest, settings: CodexSettings) -> list[str]:

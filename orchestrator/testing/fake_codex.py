@@ -333,7 +333,8 @@ def _on_sigint(signo: int, frame: object) -> None:
 
 
 def _in_git_repo(path: Path) -> bool:
-    return any((p / ".git").exists() for p in (path, *path.parents))
+    dots = [p / ".git" for p in (path, *path.parents)]
+    return any(d.is_file() or (d / "HEAD").is_file() for d in dots)
 
 
 def _schema_properties(inv: Invocation) -> set[str] | None:
