@@ -225,6 +225,8 @@ def scan_runs(repo: Path) -> tuple[list[RunState], list[StateError]]:
             runs.append(load_state(f))
         except StateError as exc:
             errors.append(exc)
+    # Ids have one-second resolution: two runs in the same second sort by creation time.
+    runs.sort(key=lambda r: (r.run_id[:15], r.created_at), reverse=True)
     return runs, errors
 
 
