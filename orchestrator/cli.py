@@ -219,11 +219,14 @@ def _flags(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _settings(args: argparse.Namespace) -> Settings:
+    from orchestrator.logs import configure_logging
     from orchestrator.settings_loader import load_settings
 
-    return load_settings(
+    settings = load_settings(
         repo=_repo(args), config_file=args.config, env=os.environ, flags=_flags(args)
     )
+    configure_logging(settings.log)
+    return settings
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
