@@ -54,6 +54,7 @@ class Repo:
     def __init__(self, repo: gitpython.Repo, root: Path) -> None:
         self._repo = repo
         self.root = root
+        self._runs_excluded = False  # exclude_runs_dir has checked .git/info/exclude
 
     @classmethod
     def open(cls, path: Path) -> Repo:
@@ -112,7 +113,7 @@ class Repo:
     @contextmanager
     def _work_tree_index(self) -> Iterator[dict[str, str]]:
         """A throwaway index holding the whole work tree (untracked files too)."""
-        git_dir = Path(self._git("rev-parse", "--absolute-git-dir"))
+        git_dir = Path(self._repo.git_dir).resolve()
         with tempfile.TemporaryDirectory(prefix="orch-index-") as tmp:
             index = Path(tmp) / "index"
             real = git_dir / "index"
@@ -126,8 +127,11 @@ class Repo:
     # -- queries ----------------------------------------------------------------
 
     def head(self) -> str:
-        """The sha of HEAD."""
-        return self._git("rev-parse", "HEAD")
+        """The sha of HEAD (read from the ref files; no process)."""
+        try:
+            return str(self._repo.head.commit.hexsha)
+        except ValueError:  # a ref GitPython cannot resolve by itself: ask git
+            return self._git("rev-parse", "HEAD")
 
     def commit_count(self) -> int:
         """Commits reachable from HEAD."""
@@ -234,15 +238,15 @@ class Repo:
 
     def exclude_runs_dir(self) -> None:
         """Keep ``.agent/runs/`` out of git through ``.git/info/exclude`` (idempotent)."""
-        exclude = Path(self._git("rev-parse", "--git-path", "info/exclude"))
-        if not exclude.is_absolute():
-            exclude = self.root / exclude
-        text = exclude.read_text(encoding="utf-8") if exclude.exists() else ""
-        if _EXCLUDE_LINE in text.splitlines():
+        if self._runs_excluded:
             return
-        exclude.parent.mkdir(parents=True, exist_ok=True)
-        sep = "" if not text or text.endswith("\n") else "\n"
-        exclude.write_text(f"{text}{sep}{_EXCLUDE_LINE}\n", encoding="utf-8")
+        exclude = Path(self._repo.common_dir) / "info" / "exclude"  # shared by worktrees
+        text = exclude.read_text(encoding="utf-8") if exclude.exists() else ""
+        if _EXCLUDE_LINE not in text.splitlines():
+            exclude.parent.mkdir(parents=True, exist_ok=True)
+            sep = "" if not text or text.endswith("\n") else "\n"
+            exclude.write_text(f"{text}{sep}{_EXCLUDE_LINE}\n", encoding="utf-8")
+        self._runs_excluded = True
 
     def commit_all(self, message: str, trailers: Mapping[str, str]) -> str:
         """Stage everything except ``.agent/runs`` and commit; returns the new sha.

@@ -9,6 +9,7 @@ Line numbers here are 1-based and inclusive.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 
@@ -86,8 +87,13 @@ def _table_header(tokens: list[Token], start: int) -> list[str]:
     return header
 
 
+@functools.lru_cache(maxsize=8)
 def scan(text: str) -> Blocks:
-    """Tokenize ``text`` and collect its headings, code blocks and tables."""
+    """Tokenize ``text`` and collect its headings, code blocks and tables.
+
+    Cached: a run parses the same plan text several times between edits. The result
+    is shared, so callers treat it as read-only.
+    """
     lines = split_lines(text)
     bodies = [line_body(x) for x in lines]
     if bodies and bodies[0].startswith(BOM):
