@@ -24,6 +24,7 @@ EXIT_BY_STATUS: dict[str, int] = {
     "needs_human": int(ExitCode.NEEDS_HUMAN),
     "gave_up": int(ExitCode.GAVE_UP),
     "budget": int(ExitCode.GAVE_UP),
+    "unavailable": int(ExitCode.GAVE_UP),
     "failed": int(ExitCode.INTERNAL),
 }
 

@@ -33,7 +33,7 @@ from orchestrator.steps import StepContext, run_codex_step
 
 log = structlog.get_logger()
 
-StopKind = Literal["approved", "needs_human", "gave_up", "budget"]
+StopKind = Literal["approved", "needs_human", "gave_up", "budget", "unavailable"]
 DIFF_LIMIT = 30_000
 
 
@@ -137,6 +137,8 @@ async def _work_step(ctx: StepContext, kind: Literal["implement", "repair"]) -> 
     result, record = step.result, step.record
     if result is None or record is None:
         return LoopResult("budget", step.budget_reason or "budget exhausted")
+    if result.outcome is Outcome.TRANSIENT:
+        return _unavailable(ctx, record, result.error, result.retries)
     if mode == "resume" and result.outcome is Outcome.PERMANENT and _thread_lost(result.error):
         # e.g. resumed on a machine without the codex session: continue in a new thread
         log.warning("codex_thread_lost", thread_id=ms.thread_id, error=result.error)
@@ -169,6 +171,24 @@ async def _work_step(ctx: StepContext, kind: Literal["implement", "repair"]) -> 
     if answer is not None and answer.status == "needs_human":
         return LoopResult("needs_human", "the agent asked for a human", answer.question)
     return None
+
+
+def _unavailable(
+    ctx: StepContext, record: StepRecord, error: str | None, retries: int
+) -> LoopResult:
+    """codex kept failing for reasons outside the work (429/5xx, network) after every retry.
+
+    Not an attempt: the phase stays where it was, so `orchestrator resume` runs the
+    same step again once the service is back.
+    """
+    record.outcome = "transient"
+    record.summary = error
+    ctx.save()
+    return LoopResult(
+        "unavailable",
+        f"codex kept failing with transient errors ({retries} retries): {error}; "
+        "nothing was counted as an attempt, resume when the service is back",
+    )
 
 
 def _thread_lost(error: str | None) -> bool:
@@ -275,6 +295,8 @@ async def _review(ctx: StepContext) -> LoopResult | None:
             if step.guard_violation:
                 ctx.save()
                 return LoopResult("needs_human", step.guard_violation)
+            if result.outcome is Outcome.TRANSIENT:
+                return _unavailable(ctx, record, result.error, result.retries)
             if result.outcome is Outcome.PERMANENT:
                 ctx.save()
                 return LoopResult(

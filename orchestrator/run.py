@@ -275,6 +275,13 @@ class Runner:
         ms.ended_at = time.time()
         if result.kind == "budget":
             return self._budget_stop(ms, result.reason)
+        if result.kind == "unavailable":
+            ms.status = "interrupted"
+            log.warning("codex_unavailable", milestone=ms.id, reason=result.reason)
+            end = self._stopped("unavailable", int(ExitCode.GAVE_UP), result.reason)
+            self.save()
+            await self._hook("gave_up", milestone=ms.id, reason=result.reason)
+            return end
         if result.kind == "needs_human":
             ms.status = "needs_human"
             end = self._stopped("needs_human", int(ExitCode.NEEDS_HUMAN), result.reason)

@@ -29,7 +29,14 @@ RUNS_DIR = Path(".agent") / "runs"
 StepKind = Literal["implement", "review", "repair", "validate"]
 MilestoneStatus = Literal["pending", "running", "passed", "needs_human", "gave_up", "interrupted"]
 RunStatus = Literal[
-    "running", "passed", "needs_human", "gave_up", "interrupted", "budget", "failed"
+    "running",
+    "passed",
+    "needs_human",
+    "gave_up",
+    "interrupted",
+    "budget",
+    "unavailable",
+    "failed",
 ]
 FINISHED: frozenset[str] = frozenset({"passed"})
 
