@@ -142,13 +142,15 @@ def test_stubborn_child_and_own_session_grandchild_are_killed(
     req = ProcessRequest(
         argv=_script(tmp_path, "ign.py", IGNORER),
         cwd=tmp_path,
-        timeout=1.0,
+        timeout=3.0,  # long enough for the child to start and ignore signals under load
         kill_grace=0.3,
         interrupt_first=interrupt_first,
     )
     out = _run(req, lines)
     assert out.ended == "timeout"
-    assert out.signal == 9
+    # The child ignores SIGINT and SIGTERM, so being gone proves the SIGKILL. Under heavy
+    # load asyncio's watcher sometimes finds the child already reaped and reports 255.
+    assert out.signal == 9 or out.exit_code == 255
     assert out.pid is not None
     assert not _alive(out.pid)
     assert not _alive(int(lines[0]))
