@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
+from pydantic.fields import FieldInfo
 
 from orchestrator.config import Settings
 from orchestrator.errors import ConfigError
@@ -97,27 +98,25 @@ def _read_file(path: Path, data: dict[str, Any], origins: dict[str, str]) -> Non
         origins[dotted] = f"{path} key {dotted}" + (f" (line {line})" if line else "")
 
 
-def _field_is_list(path: tuple[str, ...]) -> bool:
+def _field_info(path: tuple[str, ...]) -> FieldInfo | None:
+    """The settings field at a dotted path, or None if there is none."""
     model: type[BaseModel] = Settings
     for key in path[:-1]:
         info = model.model_fields.get(key)
         sub = info.annotation if info else None
         if not (isinstance(sub, type) and issubclass(sub, BaseModel)):
-            return False
+            return None
         model = sub
-    info = model.model_fields.get(path[-1])
+    return model.model_fields.get(path[-1])
+
+
+def _field_is_list(path: tuple[str, ...]) -> bool:
+    info = _field_info(path)
     return info is not None and "list[" in str(info.annotation)
 
 
 def _field_is_optional(path: tuple[str, ...]) -> bool:
-    model: type[BaseModel] = Settings
-    for key in path[:-1]:
-        info = model.model_fields.get(key)
-        sub = info.annotation if info else None
-        if not (isinstance(sub, type) and issubclass(sub, BaseModel)):
-            return False
-        model = sub
-    info = model.model_fields.get(path[-1])
+    info = _field_info(path)
     return info is not None and not info.is_required() and info.default is None
 
 
