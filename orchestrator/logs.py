@@ -28,6 +28,7 @@ import structlog
 from orchestrator import console
 from orchestrator.config import LogSettings
 from orchestrator.progress import ProgressEvent
+from orchestrator.progress_lines import progress_line
 from orchestrator.redact import Redactor
 from orchestrator.run_view import RunView
 
@@ -110,6 +111,9 @@ def _emit(_: Any, __: str, event_dict: EventDict) -> str:
         return line
     if level < 30 and str(event_dict.get("event")) not in _FOR_PEOPLE:
         raise structlog.DropEvent  # diagnostics stay in events.jsonl
+    if level < 30 and (text := progress_line(event_dict)) is not None:
+        clock = str(event_dict.get("timestamp", ""))[11:19]  # HH:MM:SS (UTC)
+        return _state.redactor(f"{clock} {text}")
     shown = {k: _short(v) for k, v in event_dict.items() if v is not None}
     return _state.redactor(_state.renderer(None, "", shown))
 

@@ -68,5 +68,5 @@ def test_without_quiet_progress_is_printed(
     proc = _run(git_repo, fake_codex, write_scenario(tmp_path / "s.json", _rules(True)))
     assert proc.returncode == 0
     out = proc.stdout + proc.stderr
-    assert "milestone_finished" in out
+    assert "milestone 1 passed, commit " in out
     assert "process_finished" not in out  # diagnostics stay in events.jsonl

@@ -1,0 +1,96 @@
+"""Progress events as short lines for people (the console without the live area).
+
+``events.jsonl`` keeps every field; a person following a run in a plain terminal,
+a cron mail or a CI log wants one readable line per step instead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from orchestrator.progress import ProgressEvent
+
+Fields = Mapping[str, Any]
+
+
+def _short(value: object, limit: int = 100) -> str:
+    text = " ⏎ ".join(p.strip() for p in str(value).strip().splitlines() if p.strip())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _seconds(value: object) -> str:
+    return f"{value:.1f}s" if isinstance(value, int | float) else "?"
+
+
+def _run_started(f: Fields) -> str:
+    milestones = f.get("milestones") or []
+    done = sum(1 for m in milestones if isinstance(m, dict) and m.get("status") == "passed")
+    tail = f", {done} already passed" if done else ""
+    return f"run {f.get('run_id')}: {f.get('plan')}, {len(milestones)} milestones{tail}"
+
+
+def _milestone_started(f: Fields) -> str:
+    return f"milestone {f.get('milestone')}: {f.get('title')}"
+
+
+def _step_started(f: Fields) -> str:
+    return f"  {f.get('step')} (round {f.get('attempt')})"
+
+
+def _codex_command(f: Fields) -> str:
+    return f"    $ {_short(f.get('command', ''))}  (exit {f.get('exit_code')})"
+
+
+def _step_finished(f: Fields) -> str:
+    tokens = f.get("tokens")
+    spent = f", {tokens} tokens" if tokens else ""
+    retries = f", {f.get('retries')} retries" if f.get("retries") else ""
+    return (
+        f"  {f.get('step')} done: {f.get('outcome')} in {_seconds(f.get('duration_s'))}"
+        f"{spent}{retries}"
+    )
+
+
+def _checks_finished(f: Fields) -> str:
+    failed = list(f.get("failed") or [])
+    if not failed:
+        return f"  checks: all {f.get('passed')} passed"
+    return f"  checks: {f.get('passed')} passed, failed: {', '.join(map(str, failed))}"
+
+
+def _review_verdict(f: Fields) -> str:
+    return f"  review: {f.get('verdict')} ({f.get('findings')} findings)"
+
+
+def _milestone_finished(f: Fields) -> str:
+    commit = str(f.get("commit") or "")[:10]
+    where = f", commit {commit}" if commit else ""
+    return f"milestone {f.get('milestone')} {f.get('status')}{where}"
+
+
+def _run_finished(f: Fields) -> str:
+    reason = f": {_short(f.get('reason'))}" if f.get("reason") else ""
+    return (
+        f"run {f.get('status')} (exit {f.get('exit_code')}) in {_seconds(f.get('duration_s'))}, "
+        f"{f.get('tokens_total', 0)} tokens{reason}"
+    )
+
+
+_LINES: dict[str, Callable[[Fields], str]] = {
+    ProgressEvent.RUN_STARTED: _run_started,
+    ProgressEvent.MILESTONE_STARTED: _milestone_started,
+    ProgressEvent.STEP_STARTED: _step_started,
+    ProgressEvent.CODEX_COMMAND: _codex_command,
+    ProgressEvent.STEP_FINISHED: _step_finished,
+    ProgressEvent.CHECKS_FINISHED: _checks_finished,
+    ProgressEvent.REVIEW_VERDICT: _review_verdict,
+    ProgressEvent.MILESTONE_FINISHED: _milestone_finished,
+    ProgressEvent.RUN_FINISHED: _run_finished,
+}
+
+
+def progress_line(fields: Fields) -> str | None:
+    """The line for a progress event, or None for any other record."""
+    render = _LINES.get(str(fields.get("event")))
+    return render(fields) if render is not None else None
