@@ -3,8 +3,9 @@
 A 20-milestone plan whose checks are `true`, played by the fake codex answering at
 once (implement + review gate per milestone). The bash loop replays exactly the
 codex invocations the orchestrator made (same argv, recorded by the fake), runs the
-same check commands, and makes one git commit per milestone. Prints both times and
-the ratio (target <= 1.10). Run: .venv/bin/python bench/bench_run_overhead.py
+same check commands and the same git processes (the work-tree diff for the review
+prompt, one commit per milestone). Prints both times and the ratio (target <= 1.10).
+Run: .venv/bin/python bench/bench_run_overhead.py
 """
 
 from __future__ import annotations
@@ -118,6 +119,11 @@ def _bash(
             for argv in calls[m * per_milestone : (m + 1) * per_milestone]
         )
         script.append("bash -o pipefail -c $'exec 2>&1\\ntrue' >/dev/null")
+        # the work-tree diff the review prompt carries: a throwaway index, add, diff
+        script.append(
+            "GIT_INDEX_FILE=.git/diff-index git add -A"
+            " && GIT_INDEX_FILE=.git/diff-index git diff --cached HEAD >/dev/null"
+        )
         script.append(f"git add -A && git commit -q -m 'bench: milestone {m + 1}'")
     script.append("git commit -q --allow-empty -m 'bench: outcomes'")
     script_file = root / "loop.sh"
