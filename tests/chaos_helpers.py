@@ -18,12 +18,13 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import psutil
+import pytest
 
 from orchestrator.plan import load_plan
 from orchestrator.state import RunState, list_runs, load_state
@@ -414,3 +415,12 @@ def verify_done(
     assert dirty == "", (dirty, trial.output())
     for i in range(1, milestones + 1):
         assert (trial.repo / f"m{i}.txt").read_text() == f"{i}\n"
+
+
+@pytest.fixture
+def reaper() -> Iterator[list[Trial]]:
+    """Trials registered here have their processes killed after the test, pass or fail."""
+    trials: list[Trial] = []
+    yield trials
+    for trial in trials:
+        trial.cleanup()

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import signal
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -24,12 +23,15 @@ from tests.chaos_helpers import (
     implement,
     invocations,
     new_trial,
+    reaper,
     rule,
     verify_done,
     wait_for,
     wait_untagged,
 )
 from tests.lean_codex import install_lean_codex
+
+__all__ = ["reaper"]  # the fixture, imported for pytest
 
 HANG = {"kind": "hang", "after_commands": True}
 
@@ -42,15 +44,6 @@ def fake(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def lean(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return install_lean_codex(tmp_path_factory.mktemp("leanbin"))
-
-
-@pytest.fixture
-def reaper() -> Iterator[list[Trial]]:
-    """Trials registered here have their processes killed after the test, pass or fail."""
-    trials: list[Trial] = []
-    yield trials
-    for trial in trials:
-        trial.cleanup()
 
 
 def _kill_when(trial: Trial, proc: subprocess.Popen[bytes], ready: Path) -> None:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import signal
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -21,11 +20,14 @@ from tests.chaos_helpers import (
     describe,
     implement,
     new_trial,
+    reaper,
     tagged,
     verify_done,
     wait_for,
     wait_untagged,
 )
+
+__all__ = ["reaper"]  # the fixture, imported for pytest
 
 STOP_WITHIN_S = 5.0
 
@@ -33,14 +35,6 @@ STOP_WITHIN_S = 5.0
 @pytest.fixture(scope="module")
 def fake(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return install_fake_codex(tmp_path_factory.mktemp("fakebin"))
-
-
-@pytest.fixture
-def reaper() -> Iterator[list[Trial]]:
-    trials: list[Trial] = []
-    yield trials
-    for trial in trials:
-        trial.cleanup()
 
 
 def _hanging_trial(base: Path, fake: Path, fault: str) -> Trial:
