@@ -17,7 +17,7 @@ import anyio
 
 from orchestrator.codex.runner import run_step
 from orchestrator.codex.step import StepRequest
-from orchestrator.config import CodexSettings
+from orchestrator.settings.model import CodexSettings
 from orchestrator.testing.fake_codex import install_fake_codex
 
 

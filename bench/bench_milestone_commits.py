@@ -16,8 +16,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from orchestrator.git import Repo
-from orchestrator.state import (
+from orchestrator.store.git import Repo
+from orchestrator.store.state import (
     MilestoneState,
     RunState,
     StepRecord,

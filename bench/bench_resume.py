@@ -22,7 +22,7 @@ import threading
 import time
 from pathlib import Path
 
-from orchestrator.state import MilestoneState, RunState, save_state, state_path
+from orchestrator.store.state import MilestoneState, RunState, save_state, state_path
 
 COMMITS = 5000
 MILESTONES = 100
@@ -173,8 +173,8 @@ def time_resume(root: Path, fake: Path, stamp: Path) -> float:
 
 def time_in_process(root: Path, fake: Path, stamp: Path) -> float:
     """The same, called in this process (imports already paid): the orchestrator's own work."""
-    from orchestrator.config import CodexSettings, LogSettings, LoopSettings, Settings
-    from orchestrator.supervisor import resume_run
+    from orchestrator.run.session import resume_run
+    from orchestrator.settings.model import CodexSettings, LogSettings, LoopSettings, Settings
 
     stamp.unlink(missing_ok=True)
     os.environ["BENCH_STAMP"] = str(stamp)

@@ -19,7 +19,7 @@ from orchestrator import __version__
 from orchestrator.errors import EXIT_CODES, ExitCode, OrchestratorError
 
 if TYPE_CHECKING:
-    from orchestrator.config import Settings
+    from orchestrator.settings.model import Settings
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -219,8 +219,8 @@ def _flags(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _settings(args: argparse.Namespace) -> Settings:
-    from orchestrator.logs import configure_logging
-    from orchestrator.settings_loader import load_settings
+    from orchestrator.settings.loader import load_settings
+    from orchestrator.ui.logs import configure_logging
 
     settings = load_settings(
         repo=_repo(args), config_file=args.config, env=os.environ, flags=_flags(args)
@@ -236,7 +236,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from orchestrator.supervisor import start_run
+    from orchestrator.run.session import start_run
 
     return start_run(
         repo=_repo(args), plan_path=args.plan, settings=_settings(args), fresh=args.fresh
@@ -244,7 +244,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 
 def _cmd_resume(args: argparse.Namespace) -> int:
-    from orchestrator.supervisor import resume_run
+    from orchestrator.run.session import resume_run
 
     return resume_run(
         repo=_repo(args),
@@ -256,7 +256,7 @@ def _cmd_resume(args: argparse.Namespace) -> int:
 
 
 def _cmd_status(args: argparse.Namespace) -> int:
-    from orchestrator.status import show_status
+    from orchestrator.commands.status import show_status
 
     return show_status(repo=_repo(args), plan_path=args.plan, as_json=args.json)
 
@@ -274,13 +274,13 @@ def _cmd_model_server(args: argparse.Namespace) -> int:
 
 
 def _cmd_init(args: argparse.Namespace) -> int:
-    from orchestrator.init import init_project
+    from orchestrator.commands.init import init_project
 
     return init_project(directory=args.directory)
 
 
 def _cmd_config(args: argparse.Namespace) -> int:
-    from orchestrator.settings_loader import show_config
+    from orchestrator.settings.loader import show_config
 
     return show_config(
         repo=_repo(args),
@@ -301,7 +301,7 @@ def _crash_log(exc: BaseException) -> Path:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point: returns the process exit code (see ``orchestrator.errors``)."""
-    from orchestrator import console
+    from orchestrator.ui import console
 
     parser = _build_parser()
     args = parser.parse_args(argv)

@@ -8,8 +8,8 @@ from pathlib import Path
 PACKAGE_DIR = Path(__file__).resolve().parent
 PROJECT_DIR = PACKAGE_DIR.parent
 LOCAL_CODEX = PROJECT_DIR / ".codex-cli" / "node_modules" / ".bin" / "codex"
-SCHEMAS_DIR = PACKAGE_DIR / "schemas"
-PROMPTS_DIR = PACKAGE_DIR / "prompts"
+SCHEMAS_DIR = PACKAGE_DIR / "milestone" / "schemas"
+PROMPTS_DIR = PACKAGE_DIR / "milestone" / "prompts"
 
 
 def find_codex(configured: str | None = None) -> str | None:

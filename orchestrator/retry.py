@@ -22,7 +22,7 @@ from tenacity import (
     wait_exponential_jitter,
 )
 
-from orchestrator.progress import ProgressEvent
+from orchestrator.ui.events import ProgressEvent
 
 log = structlog.get_logger()
 

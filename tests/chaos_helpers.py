@@ -27,7 +27,7 @@ import psutil
 import pytest
 
 from orchestrator.plan import load_plan
-from orchestrator.state import RunState, list_runs, load_state
+from orchestrator.store.state import RunState, list_runs, load_state
 
 PLAN_REL = ".agent/plans/chaos.md"
 MILESTONES = 5

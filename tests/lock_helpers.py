@@ -11,7 +11,7 @@ from pathlib import Path
 _HOLDER = """
 import sys, time
 from pathlib import Path
-from orchestrator.lock import RepoLock
+from orchestrator.store.lock import RepoLock
 lock = RepoLock(Path(sys.argv[1]), plan=sys.argv[2])
 lock.acquire()
 if len(sys.argv) > 3:

@@ -10,7 +10,13 @@ from typing import Any
 
 import pytest
 
-from orchestrator.config import CheckSettings, CodexSettings, LoopSettings, RunSettings, Settings
+from orchestrator.settings.model import (
+    CheckSettings,
+    CodexSettings,
+    LoopSettings,
+    RunSettings,
+    Settings,
+)
 from orchestrator.testing.fake_codex import install_fake_codex
 
 PLAN_REL = ".agent/plans/feature.md"

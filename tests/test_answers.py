@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from orchestrator.answers import (
+from orchestrator.milestone.answers import (
     REVIEW_SCHEMA,
     STEP_SCHEMA,
     ReviewAnswer,

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from orchestrator.budget import Budget, next_deadline
-from orchestrator.config import RunSettings
+from orchestrator.run.budget import Budget, next_deadline
+from orchestrator.settings.model import RunSettings
 
 
 class Clock:

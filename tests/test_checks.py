@@ -5,10 +5,10 @@ from pathlib import Path
 import anyio
 import pytest
 
-from orchestrator.checks import CheckResult, check_argv, log_file, run_checks
-from orchestrator.config import CheckSettings
+from orchestrator.milestone.validation import CheckResult, check_argv, log_file, run_checks
 from orchestrator.plan.model import Check
-from orchestrator.state import CheckRecord, MilestoneState
+from orchestrator.settings.model import CheckSettings
+from orchestrator.store.state import CheckRecord, MilestoneState
 
 
 def _check(n: int, command: str) -> Check:

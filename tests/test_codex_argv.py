@@ -6,7 +6,7 @@ from pathlib import Path
 
 from orchestrator.codex.argv import build_argv, stdin_bytes
 from orchestrator.codex.step import StepRequest
-from orchestrator.config import CodexSettings
+from orchestrator.settings.model import CodexSettings
 
 
 def _req(cwd: Path, **kw: object) -> StepRequest:

@@ -14,7 +14,7 @@ import pytest
 
 from orchestrator.codex.runner import run_step, run_step_with_retries
 from orchestrator.codex.step import Outcome, StepRequest, StepResult
-from orchestrator.config import CodexSettings
+from orchestrator.settings.model import CodexSettings
 from orchestrator.testing.codex_home import prepare_codex_home
 from orchestrator.testing.scenario import Scenario
 from orchestrator.testing.server import ScriptedModelServer

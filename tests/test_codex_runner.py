@@ -12,7 +12,7 @@ import pytest
 
 from orchestrator.codex.runner import run_step, run_step_with_retries
 from orchestrator.codex.step import Outcome, StepRequest, StepResult
-from orchestrator.config import CodexSettings
+from orchestrator.settings.model import CodexSettings
 from orchestrator.testing.fake_codex import install_fake_codex, read_state
 
 

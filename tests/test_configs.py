@@ -5,9 +5,9 @@ from pathlib import Path
 
 import pytest
 
-from orchestrator.config import Settings
-from orchestrator.init import TEMPLATES_DIR
-from orchestrator.settings_loader import effective_values, load_settings, resolve_settings
+from orchestrator.commands.init import TEMPLATES_DIR
+from orchestrator.settings.loader import effective_values, load_settings, resolve_settings
+from orchestrator.settings.model import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 CONFIGS = sorted((ROOT / "configs").glob("*.toml"))

@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
-from orchestrator.config import LogSettings
-from orchestrator.display import final_summary, live_enabled, render_view, summary_lines
-from orchestrator.logs import configure_logging, reset_run_view, run_view
-from orchestrator.run_view import RunView
+from orchestrator.settings.model import LogSettings
+from orchestrator.ui.live import final_summary, live_enabled, render_view, summary_lines
+from orchestrator.ui.logs import configure_logging, reset_run_view, run_view
+from orchestrator.ui.view import RunView
 from tests.display_helpers import SEQUENCE, log_sequence
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -149,9 +149,9 @@ def test_summary_clean_run_not_quiet_goes_to_stdout(capsys: pytest.CaptureFixtur
 
 _TMUX_SCRIPT = """
 import time
-from orchestrator.config import LogSettings
-from orchestrator.display import live_display
-from orchestrator.logs import configure_logging
+from orchestrator.settings.model import LogSettings
+from orchestrator.ui.live import live_display
+from orchestrator.ui.logs import configure_logging
 from tests.display_helpers import log_sequence
 
 settings = LogSettings()

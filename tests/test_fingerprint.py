@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from orchestrator.fingerprint import fingerprint, normalize_output
+from orchestrator.milestone.fingerprint import fingerprint, normalize_output
 
 RUN_A = """\
 ============================= test session starts ==============================

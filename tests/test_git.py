@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from orchestrator.errors import GitError
-from orchestrator.git import Repo
+from orchestrator.store.git import Repo
 from tests.conftest import git
 
 TRAILERS = {"ExecPlan": "docs/plan.md", "Milestone": "1", "Attempts": "2", "Codex-Thread": "t-1"}

@@ -10,9 +10,9 @@ import anyio
 import pytest
 import structlog
 
-from orchestrator.config import HookSettings, LogSettings
-from orchestrator.hooks import fire_hook
-from orchestrator.logs import close_logging, configure_logging
+from orchestrator.run.hooks import fire_hook
+from orchestrator.settings.model import HookSettings, LogSettings
+from orchestrator.ui.logs import close_logging, configure_logging
 
 
 @pytest.fixture(autouse=True)

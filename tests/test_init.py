@@ -5,8 +5,8 @@ from pathlib import Path
 import pytest
 
 from orchestrator.cli import main
-from orchestrator.init import AGENTS_MARKER, FILES, TEMPLATES_DIR, scaffold
-from orchestrator.settings_loader import load_settings
+from orchestrator.commands.init import AGENTS_MARKER, FILES, TEMPLATES_DIR, scaffold
+from orchestrator.settings.loader import load_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 

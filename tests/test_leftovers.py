@@ -9,7 +9,7 @@ from pathlib import Path
 
 import psutil
 
-from orchestrator.leftovers import marker_env, reap_leftovers
+from orchestrator.process.leftovers import marker_env, reap_leftovers
 
 
 def test_marked_processes_and_their_children_are_stopped(tmp_path: Path) -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from orchestrator.errors import ExitCode, GitError, LockHeldError
-from orchestrator.lock import RepoLock, lock_path, read_holder
+from orchestrator.store.lock import RepoLock, lock_path, read_holder
 from tests.conftest import git
 from tests.lock_helpers import lock_holder
 

@@ -11,7 +11,7 @@ import sys
 import time
 from pathlib import Path
 
-from orchestrator.lock import read_holder
+from orchestrator.store.lock import read_holder
 from tests.supervisor_helpers import (
     PLAN_REL,
     fake_codex,

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 import structlog
 
-from orchestrator.config import LogSettings
-from orchestrator.logs import close_logging, configure_logging, events_path
+from orchestrator.settings.model import LogSettings
+from orchestrator.ui.logs import close_logging, configure_logging, events_path
 
 SECRET = "planted-Secret-Value-0123456789"
 

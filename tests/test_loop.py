@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from orchestrator.config import Settings
-from orchestrator.state import RunState, list_runs
-from orchestrator.supervisor import start_run
+from orchestrator.run.session import start_run
+from orchestrator.settings.model import Settings
+from orchestrator.store.state import RunState, list_runs
 from orchestrator.testing.fake_codex import read_state
 from tests.supervisor_helpers import (
     PLAN_REL,

@@ -11,7 +11,7 @@ import anyio
 import psutil
 import pytest
 
-from orchestrator.proc import ProcessOutcome, ProcessRequest, run_process
+from orchestrator.process.child import ProcessOutcome, ProcessRequest, run_process
 
 
 def _alive(pid: int) -> bool:

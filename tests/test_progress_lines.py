@@ -1,7 +1,7 @@
 from __future__ import annotations
 
-from orchestrator.progress import ProgressEvent
-from orchestrator.progress_lines import progress_line
+from orchestrator.ui.events import ProgressEvent
+from orchestrator.ui.lines import progress_line
 
 
 def test_every_progress_event_but_retries_has_a_line() -> None:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from orchestrator.report import render_report, write_needs_human, write_report
-from orchestrator.state import CheckRecord, MilestoneState, RunState, StepRecord
+from orchestrator.store.state import CheckRecord, MilestoneState, RunState, StepRecord
+from orchestrator.ui.report import render_report, write_needs_human, write_report
 
 
 def _state() -> RunState:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from orchestrator.state import save_state, state_path
+from orchestrator.store.state import save_state, state_path
 from orchestrator.testing.fake_codex import install_fake_codex
 from tests.chaos_helpers import (
     PLAN_REL,

@@ -6,10 +6,10 @@ from pathlib import Path
 import pytest
 
 from orchestrator.cli import main
-from orchestrator.config import Settings
-from orchestrator.durations import format_duration, parse_duration
 from orchestrator.errors import ConfigError
-from orchestrator.settings_loader import effective_values, load_settings, resolve_settings
+from orchestrator.settings.durations import format_duration, parse_duration
+from orchestrator.settings.loader import effective_values, load_settings, resolve_settings
+from orchestrator.settings.model import Settings
 
 
 def _write_config(repo: Path, text: str) -> Path:

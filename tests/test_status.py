@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from orchestrator.cli import main
-from orchestrator.state import MilestoneState, RunState, StepRecord, save_state, state_path
+from orchestrator.store.state import MilestoneState, RunState, StepRecord, save_state, state_path
 from tests.lock_helpers import lock_holder
 
 
@@ -104,7 +104,7 @@ def test_corrupt_state_is_reported(git_repo: Path, capsys: pytest.CaptureFixture
 
 def test_status_import_path_is_light() -> None:
     code = (
-        "import sys; from orchestrator.cli import main; import orchestrator.status\n"
+        "import sys; from orchestrator.cli import main; import orchestrator.commands.status\n"
         "heavy = [m for m in ('git', 'rich', 'anyio') if m in sys.modules]\n"
         "print(','.join(heavy))"
     )

@@ -14,8 +14,8 @@ import pytest
 
 from orchestrator.cli import main
 from orchestrator.plan import load_plan
-from orchestrator.state import list_runs, load_state, state_path
-from orchestrator.supervisor import resume_run, start_run
+from orchestrator.run.session import resume_run, start_run
+from orchestrator.store.state import list_runs, load_state, state_path
 from orchestrator.testing.fake_codex import read_state
 from tests.supervisor_helpers import (
     PLAN_REL,

@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 
-from orchestrator.config import CodexSettings, LoopSettings, Settings
-from orchestrator.state import RunState, list_runs
-from orchestrator.supervisor import start_run
+from orchestrator.run.session import start_run
+from orchestrator.settings.model import CodexSettings, LoopSettings, Settings
+from orchestrator.store.state import RunState, list_runs
 from orchestrator.testing.codex_home import prepare_codex_home
 from orchestrator.testing.scenario import Scenario
 from orchestrator.testing.server import ScriptedModelServer

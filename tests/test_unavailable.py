@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from orchestrator.state import list_runs
-from orchestrator.supervisor import resume_run, start_run
+from orchestrator.run.session import resume_run, start_run
+from orchestrator.store.state import list_runs
 from orchestrator.testing.fake_codex import read_state
 from tests.supervisor_helpers import (
     PLAN_REL,

@@ -14,8 +14,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from orchestrator.codex.step import StepRequest
-from orchestrator.config import CodexSettings
 from orchestrator.paths import find_codex
+from orchestrator.settings.model import CodexSettings
 
 # Linux caps one argument at 128 KiB (MAX_ARG_STRLEN); stay well below it.
 MAX_ARG_PROMPT_BYTES = 100_000

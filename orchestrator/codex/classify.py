@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 
 from orchestrator.codex.step import Outcome
-from orchestrator.proc import ProcessOutcome
+from orchestrator.process.child import ProcessOutcome
 
 PERMANENT = re.compile(
     r"\b40[13]\b|Unauthorized|Forbidden|Error loading config|Output schema file"

@@ -26,8 +26,8 @@ from orchestrator.codex.events import (
     parse_event,
 )
 from orchestrator.codex.step import CommandRun, FileChange
-from orchestrator.progress import ProgressEvent
 from orchestrator.redact import redact
+from orchestrator.ui.events import ProgressEvent
 
 log = structlog.get_logger()
 

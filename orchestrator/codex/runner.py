@@ -20,10 +20,10 @@ from orchestrator.codex.argv import build_argv, stdin_bytes
 from orchestrator.codex.classify import classify
 from orchestrator.codex.collect import EventCollector
 from orchestrator.codex.step import Outcome, StepRequest, StepResult, Usage
-from orchestrator.config import CodexSettings
-from orchestrator.proc import ProcessRequest, run_process
+from orchestrator.process.child import ProcessRequest, run_process
 from orchestrator.redact import Redactor
 from orchestrator.retry import transient_policy
+from orchestrator.settings.model import CodexSettings
 
 log = structlog.get_logger()
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from orchestrator.config import Sandbox
+from orchestrator.settings.model import Sandbox
 
 
 class Outcome(StrEnum):

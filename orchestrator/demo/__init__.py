@@ -19,10 +19,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from orchestrator import console
-from orchestrator.config import Settings
 from orchestrator.errors import EXIT_CODES, ExitCode, UsageError
 from orchestrator.paths import PACKAGE_DIR, find_codex
+from orchestrator.settings.model import Settings
+from orchestrator.ui import console
 
 DEMO_DIR = PACKAGE_DIR / "demo"
 PROJECT_DIR = DEMO_DIR / "project"
@@ -31,7 +31,7 @@ PLAN_REL = Path(".agent/plans/textstats.md")
 
 
 def _prepare_repo(directory: Path) -> None:
-    from orchestrator.git import Repo
+    from orchestrator.store.git import Repo
 
     if directory.exists() and any(directory.iterdir()):
         raise UsageError(
@@ -67,7 +67,7 @@ def _demo_settings(base: Settings, codex: str) -> Settings:
 
 def run_demo(*, directory: Path | None, settings: Settings) -> int:
     """Create the sample repository, serve the scripted model, run the plan, say what happened."""
-    from orchestrator.supervisor import start_run
+    from orchestrator.run.session import start_run
     from orchestrator.testing.codex_home import prepare_codex_home
     from orchestrator.testing.server import ScriptedModelServer, load_scenario
 
@@ -106,7 +106,7 @@ def run_demo(*, directory: Path | None, settings: Settings) -> int:
 
 
 def _summarise(repo: Path, code: int, requests: int, elapsed: float, *, keep: bool) -> None:
-    from orchestrator.git import Repo
+    from orchestrator.store.git import Repo
 
     console.out("")
     console.out(

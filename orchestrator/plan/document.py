@@ -6,8 +6,8 @@ import re
 from pathlib import Path
 
 from orchestrator.errors import PlanError
-from orchestrator.plan import checks as _checks
 from orchestrator.plan import milestones as _ms
+from orchestrator.plan import validate_blocks as _checks
 from orchestrator.plan.blocks import Blocks, Heading, scan, section_end
 from orchestrator.plan.model import (
     Check,

@@ -15,14 +15,14 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from orchestrator import console
 from orchestrator.errors import ExitCode
-from orchestrator.plan import checks as _checks
+from orchestrator.plan import validate_blocks as _checks
 from orchestrator.plan.blocks import scan
 from orchestrator.plan.document import load_plan
 from orchestrator.plan.model import ExecPlan, Milestone, SectionKind
 from orchestrator.plan.sections import CANONICAL_HEADING, LIVING, MANDATORY
 from orchestrator.plan.text import line_body, split_lines
+from orchestrator.ui import console
 
 
 class Severity(StrEnum):

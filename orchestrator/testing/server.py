@@ -29,13 +29,13 @@ from anyio.from_thread import start_blocking_portal
 from anyio.streams.buffered import BufferedByteReceiveStream
 from pydantic import BaseModel, ValidationError
 
-from orchestrator import console
 from orchestrator.errors import ConfigError
 from orchestrator.testing import http, sse
 from orchestrator.testing.codex_home import prepare_codex_home
 from orchestrator.testing.player import Plan, Player
 from orchestrator.testing.scenario import Scenario
 from orchestrator.testing.turns import read_turn
+from orchestrator.ui import console
 
 log = structlog.get_logger()
 

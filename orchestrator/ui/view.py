@@ -1,7 +1,7 @@
 """What a person watching a run needs to see, built only from progress events.
 
-The log setup (:mod:`orchestrator.logs`) feeds every record into a
-:class:`RunView`; :mod:`orchestrator.display` renders it. Nothing else calls the
+The log setup (:mod:`orchestrator.ui.logs`) feeds every record into a
+:class:`RunView`; :mod:`orchestrator.ui.live` renders it. Nothing else calls the
 display, so the supervisor only logs. Pure data: no terminal, no rich.
 """
 
@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from orchestrator.progress import ProgressEvent
+from orchestrator.ui.events import ProgressEvent
 
 
 @dataclass

@@ -16,10 +16,10 @@ from pathlib import Path
 
 import structlog
 
-from orchestrator.config import CheckSettings
 from orchestrator.plan.model import Check
-from orchestrator.proc import ProcessRequest, run_process
-from orchestrator.state import CheckRecord
+from orchestrator.process.child import ProcessRequest, run_process
+from orchestrator.settings.model import CheckSettings
+from orchestrator.store.state import CheckRecord
 
 log = structlog.get_logger()
 

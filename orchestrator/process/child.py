@@ -9,7 +9,7 @@ whatever the child prints.
 A run ends when the child exits, or when our wall-clock (``timeout``) or
 inactivity (``stall_timeout``: no stdout bytes for that long) limit passes, or
 when the caller cancels us. In every case the whole process tree is stopped
-in steps (see :mod:`orchestrator.proc_tree`) before we return or re-raise, so
+in steps (see :mod:`orchestrator.process.tree`) before we return or re-raise, so
 no orphan survives: descendants are recorded while the child runs because a
 command started in its own session leaves the child's process group.
 """
@@ -28,7 +28,7 @@ import structlog
 from anyio.abc import ByteReceiveStream, Process
 from pydantic import BaseModel, ConfigDict, Field
 
-from orchestrator.proc_tree import ProcessTree
+from orchestrator.process.tree import ProcessTree
 from orchestrator.redact import Redactor
 
 log = structlog.get_logger()

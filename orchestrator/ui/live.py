@@ -1,6 +1,6 @@
 """What a person sees of a run: the live status area (tmux) and the final summary (cron).
 
-The live area renders the :class:`~orchestrator.run_view.RunView` that the log
+The live area renders the :class:`~orchestrator.ui.view.RunView` that the log
 processor chain keeps up to date, so the supervisor never calls the display:
 it wraps a run in :func:`live_display` and calls :func:`final_summary` at the
 end. Without a TTY (or with ``log.live = false``, ``--quiet`` or JSON logs)
@@ -15,11 +15,11 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from orchestrator import console
-from orchestrator.config import LogSettings
-from orchestrator.durations import format_duration
 from orchestrator.errors import ExitCode
-from orchestrator.run_view import RunView
+from orchestrator.settings.durations import format_duration
+from orchestrator.settings.model import LogSettings
+from orchestrator.ui import console
+from orchestrator.ui.view import RunView
 
 if TYPE_CHECKING:
     from rich.console import RenderableType
@@ -123,7 +123,7 @@ def live_display(settings: LogSettings, view: RunView | None = None) -> Iterator
     from rich.console import Console
     from rich.live import Live
 
-    from orchestrator import logs
+    from orchestrator.ui import logs
 
     shown = view if view is not None else logs.run_view()
     live = Live(

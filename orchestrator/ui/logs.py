@@ -2,7 +2,7 @@
 
 Every record gets a UTC timestamp, its level, the bound context
 (``run_id``, ``milestone``, ``step``, ``attempt``), is redacted, feeds the
-live :class:`~orchestrator.run_view.RunView`, is appended to
+live :class:`~orchestrator.ui.view.RunView`, is appended to
 ``<run_dir>/events.jsonl`` (one JSON object a line) and is shown on the
 console: human-readable lines (colour on a TTY), or JSON lines with
 ``--log-format json``; nothing in quiet mode; only warnings and errors while
@@ -25,12 +25,12 @@ from typing import IO, Any
 
 import structlog
 
-from orchestrator import console
-from orchestrator.config import LogSettings
-from orchestrator.progress import ProgressEvent
-from orchestrator.progress_lines import progress_line
 from orchestrator.redact import Redactor
-from orchestrator.run_view import RunView
+from orchestrator.settings.model import LogSettings
+from orchestrator.ui import console
+from orchestrator.ui.events import ProgressEvent
+from orchestrator.ui.lines import progress_line
+from orchestrator.ui.view import RunView
 
 EVENTS_FILE = "events.jsonl"
 CONTEXT_KEYS = ("run_id", "milestone", "step", "attempt")

@@ -1,7 +1,7 @@
 """Settings: one pydantic model, layered defaults < config file < ORCH_* env < flags.
 
 This module defines the fields (the contract every other module reads).
-The layered loader with value origins lives in :mod:`orchestrator.settings_loader`.
+The layered loader with value origins lives in :mod:`orchestrator.settings.loader`.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
-from orchestrator.durations import parse_duration
+from orchestrator.settings.durations import parse_duration
 
 Sandbox = Literal["read-only", "workspace-write", "danger-full-access"]
 Duration = Annotated[float, BeforeValidator(parse_duration)]

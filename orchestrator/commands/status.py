@@ -14,10 +14,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-from orchestrator import console
 from orchestrator.errors import ExitCode
-from orchestrator.lock import LockHolder, read_holder
-from orchestrator.state import MilestoneState, RunState, run_dir, scan_runs
+from orchestrator.store.lock import LockHolder, read_holder
+from orchestrator.store.state import MilestoneState, RunState, run_dir, scan_runs
+from orchestrator.ui import console
 
 _TAIL_BYTES = 8192
 

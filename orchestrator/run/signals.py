@@ -1,6 +1,6 @@
 """Signals before and after the run loop listens for them itself.
 
-While :class:`orchestrator.run.Runner` runs, anyio's signal receiver turns
+While :class:`orchestrator.run.runner.Runner` runs, anyio's signal receiver turns
 SIGINT/SIGTERM/SIGHUP into a graceful stop. Between claiming the run state and
 that point (and after it), :func:`signals_raise` turns SIGTERM and SIGHUP into
 :class:`Terminated` (SIGINT already raises KeyboardInterrupt), so the supervisor

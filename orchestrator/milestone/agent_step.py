@@ -20,14 +20,14 @@ import structlog
 
 from orchestrator.codex.runner import run_step_with_retries
 from orchestrator.codex.step import StepRequest, StepResult
-from orchestrator.config import Sandbox, Settings
-from orchestrator.git import Repo
-from orchestrator.leftovers import marker_env
 from orchestrator.paths import SCHEMAS_DIR
 from orchestrator.plan import write_plan_atomic
 from orchestrator.plan.model import Check, Milestone
-from orchestrator.progress import ProgressEvent
-from orchestrator.state import MilestoneState, RunState, StepRecord
+from orchestrator.process.leftovers import marker_env
+from orchestrator.settings.model import Sandbox, Settings
+from orchestrator.store.git import Repo
+from orchestrator.store.state import MilestoneState, RunState, StepRecord
+from orchestrator.ui.events import ProgressEvent
 
 log = structlog.get_logger()
 

@@ -1,7 +1,7 @@
 """Entry points of `orchestrator run` and `orchestrator resume`.
 
 Both open the repository, take the repo lock, create or load the run state and
-hand it to :class:`orchestrator.run.Runner`; they return the process exit code.
+hand it to :class:`orchestrator.run.runner.Runner`; they return the process exit code.
 """
 
 from __future__ import annotations
@@ -14,20 +14,17 @@ from pathlib import Path
 import anyio
 import structlog
 
-from orchestrator.config import Settings
-from orchestrator.display import final_summary, live_display
 from orchestrator.errors import GitError, PlanError, StateError, UsageError
-from orchestrator.git import Repo
-from orchestrator.interrupts import EXIT_BY_STATUS, Terminated, exit_code_for, signals_raise
-from orchestrator.leftovers import reap_leftovers
-from orchestrator.lock import RepoLock
-from orchestrator.logs import close_logging, configure_logging, reset_run_view
 from orchestrator.plan import load_plan
 from orchestrator.plan.lint import lint_plan
 from orchestrator.plan.model import ExecPlan
-from orchestrator.report import NEEDS_HUMAN_FILE, write_report
-from orchestrator.run import Runner, pinned_checks
-from orchestrator.state import (
+from orchestrator.process.leftovers import reap_leftovers
+from orchestrator.run.runner import Runner, pinned_checks
+from orchestrator.run.signals import EXIT_BY_STATUS, Terminated, exit_code_for, signals_raise
+from orchestrator.settings.model import Settings
+from orchestrator.store.git import Repo
+from orchestrator.store.lock import RepoLock
+from orchestrator.store.state import (
     RUNS_DIR,
     STATE_FILE,
     MilestoneState,
@@ -40,6 +37,9 @@ from orchestrator.state import (
     save_state,
     state_path,
 )
+from orchestrator.ui.live import final_summary, live_display
+from orchestrator.ui.logs import close_logging, configure_logging, reset_run_view
+from orchestrator.ui.report import NEEDS_HUMAN_FILE, write_report
 
 log = structlog.get_logger()
 

@@ -14,8 +14,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from orchestrator.config import RunSettings
-from orchestrator.durations import format_duration
+from orchestrator.settings.durations import format_duration
+from orchestrator.settings.model import RunSettings
 
 MIN_STEP_TIMEOUT = 1.0
 

@@ -19,9 +19,9 @@ from typing import Any
 
 import structlog
 
-from orchestrator.config import HookSettings
-from orchestrator.proc import ProcessRequest, run_process
+from orchestrator.process.child import ProcessRequest, run_process
 from orchestrator.redact import Redactor
+from orchestrator.settings.model import HookSettings
 
 log = structlog.get_logger()
 

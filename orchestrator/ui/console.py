@@ -1,6 +1,6 @@
 """What a person reads. The only module that writes to the terminal.
 
-Logs for machines go through structlog (see :mod:`orchestrator.logs`); this
+Logs for machines go through structlog (see :mod:`orchestrator.ui.logs`); this
 module is for messages, summaries and the live status area. A closed pipe
 (``orchestrator config --show | head``) ends the program quietly.
 """

@@ -21,15 +21,15 @@ from typing import Literal
 
 import structlog
 
-from orchestrator.answers import ReviewAnswer, StepAnswer, parse_answer
-from orchestrator.checks import run_checks
 from orchestrator.codex.step import Outcome
-from orchestrator.fingerprint import fingerprint, normalize_output
+from orchestrator.milestone.agent_step import StepContext, run_codex_step
+from orchestrator.milestone.answers import ReviewAnswer, StepAnswer, parse_answer
+from orchestrator.milestone.fingerprint import fingerprint, normalize_output
+from orchestrator.milestone.prompts import render_prompt
+from orchestrator.milestone.validation import run_checks
 from orchestrator.plan.model import Check
-from orchestrator.progress import ProgressEvent
-from orchestrator.prompts import render_prompt
-from orchestrator.state import CheckRecord, StepRecord
-from orchestrator.steps import StepContext, run_codex_step
+from orchestrator.store.state import CheckRecord, StepRecord
+from orchestrator.ui.events import ProgressEvent
 
 log = structlog.get_logger()
 

@@ -2,7 +2,7 @@
 
 Codex does not enforce the schema, so every answer is validated here. The field
 names are a public contract (see docs/supervisor.md); the JSON schema files in
-``orchestrator/schemas/`` and the models below describe the same shape.
+``orchestrator/milestone/schemas/`` and the models below describe the same shape.
 """
 
 from __future__ import annotations

@@ -12,9 +12,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from orchestrator import console
 from orchestrator.errors import UsageError
 from orchestrator.paths import PACKAGE_DIR
+from orchestrator.ui import console
 
 TEMPLATES_DIR = PACKAGE_DIR / "templates"
 AGENTS_MARKER = "<!-- orchestrator:plans -->"

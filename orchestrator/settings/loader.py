@@ -20,8 +20,8 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 from pydantic.fields import FieldInfo
 
-from orchestrator.config import Settings
 from orchestrator.errors import ConfigError
+from orchestrator.settings.model import Settings
 
 ENV_PREFIX = "ORCH_"
 DEFAULT_CONFIG = Path(".agent") / "orchestrator.toml"
@@ -269,8 +269,8 @@ def show_config(
     as_json: bool,
 ) -> int:
     """Print the effective settings and where each came from; 0, or ConfigError (exit 2)."""
-    from orchestrator import console
     from orchestrator.redact import Redactor
+    from orchestrator.ui import console
 
     loaded = resolve_settings(repo=repo, config_file=config_file, env=env, flags=flags)
     redactor = Redactor.from_env(env)

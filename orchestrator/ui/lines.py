@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from orchestrator.progress import ProgressEvent
+from orchestrator.ui.events import ProgressEvent
 
 Fields = Mapping[str, Any]
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from orchestrator.state import CheckRecord, MilestoneState, RunState, atomic_write
+from orchestrator.store.state import CheckRecord, MilestoneState, RunState, atomic_write
 
 REPORT_FILE = "report.md"
 NEEDS_HUMAN_FILE = "NEEDS_HUMAN.md"

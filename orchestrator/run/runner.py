@@ -21,14 +21,10 @@ import structlog
 from anyio import TASK_STATUS_IGNORED
 from anyio.abc import TaskStatus
 
-from orchestrator.answers import StepAnswer, answer_from_file
-from orchestrator.budget import Budget
-from orchestrator.config import Settings
 from orchestrator.errors import ExitCode
-from orchestrator.git import Repo
-from orchestrator.hooks import fire_hook
-from orchestrator.leftovers import reap_leftovers
-from orchestrator.loop import LoopResult, run_milestone
+from orchestrator.milestone.agent_step import PlanKeeper, StepContext, answer_path
+from orchestrator.milestone.answers import StepAnswer, answer_from_file
+from orchestrator.milestone.loop import LoopResult, run_milestone
 from orchestrator.plan import (
     append_decision,
     append_discovery,
@@ -37,10 +33,14 @@ from orchestrator.plan import (
     write_outcomes,
 )
 from orchestrator.plan.model import Check, ExecPlan
-from orchestrator.progress import ProgressEvent
-from orchestrator.report import write_needs_human, write_report
-from orchestrator.state import MilestoneState, RunState, save_state, state_path
-from orchestrator.steps import PlanKeeper, StepContext, answer_path
+from orchestrator.process.leftovers import reap_leftovers
+from orchestrator.run.budget import Budget
+from orchestrator.run.hooks import fire_hook
+from orchestrator.settings.model import Settings
+from orchestrator.store.git import Repo
+from orchestrator.store.state import MilestoneState, RunState, save_state, state_path
+from orchestrator.ui.events import ProgressEvent
+from orchestrator.ui.report import write_needs_human, write_report
 
 log = structlog.get_logger()
 
