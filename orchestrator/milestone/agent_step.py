@@ -20,6 +20,7 @@ import structlog
 
 from orchestrator.codex.runner import run_step_with_retries
 from orchestrator.codex.step import StepRequest, StepResult
+from orchestrator.milestone.ports import AgentSteps, Validator, codex_agent_step, shell_validator
 from orchestrator.paths import SCHEMAS_DIR
 from orchestrator.plan import write_plan_atomic
 from orchestrator.plan.model import Check, Milestone
@@ -84,6 +85,8 @@ class StepContext:
     step_timeout: Callable[[float], float] = lambda default: default
     clock: Callable[[], float] = time.time
     resumed: bool = False  # the milestone had begun in an earlier (killed) process
+    agent: AgentSteps = codex_agent_step
+    validator: Validator = shell_validator
 
     @property
     def repo_root(self) -> Path:

@@ -22,11 +22,11 @@ from typing import Literal
 import structlog
 
 from orchestrator.codex.step import Outcome
-from orchestrator.milestone.agent_step import StepContext, run_codex_step
+from orchestrator.milestone.agent_step import StepContext
 from orchestrator.milestone.answers import ReviewAnswer, StepAnswer, parse_answer
 from orchestrator.milestone.fingerprint import fingerprint, normalize_output
+from orchestrator.milestone.ports import AgentStepRequest
 from orchestrator.milestone.prompts import render_prompt
-from orchestrator.milestone.validation import run_checks
 from orchestrator.plan.model import Check
 from orchestrator.store.state import CheckRecord, StepRecord
 from orchestrator.ui.events import ProgressEvent
@@ -124,8 +124,7 @@ async def _work_step(ctx: StepContext, kind: Literal["implement", "repair"]) -> 
             checks=checks,
             plan_block=plan_block,
         )
-    step = await run_codex_step(
-        ctx,
+    request = AgentStepRequest(
         kind=kind,
         attempt=ms.attempts + (1 if kind == "repair" else 0),
         round_no=round_no,
@@ -134,6 +133,7 @@ async def _work_step(ctx: StepContext, kind: Literal["implement", "repair"]) -> 
         schema="step",
         resume_thread=ms.thread_id if kind == "repair" else None,
     )
+    step = await ctx.agent(ctx, request)
     result, record = step.result, step.record
     if result is None or record is None:
         return LoopResult("budget", step.budget_reason or "budget exhausted")
@@ -217,9 +217,7 @@ async def _validate(ctx: StepContext) -> None:
     log_dir = ctx.run_dir / "checks" / f"m{ctx.milestone.id}-a{round_no}"
     structlog.contextvars.bind_contextvars(step="validate", attempt=round_no)
     started = ctx.clock()
-    results = await run_checks(
-        ctx.checks, cwd=ctx.repo_root, settings=ctx.settings.checks, log_dir=log_dir
-    )
+    results = await ctx.validator(ctx, log_dir)
     ms.last_checks = [CheckRecord.model_validate(r.model_dump()) for r in results]
     failed = [r.check_id for r in results if not r.passed]
     passed = len(results) - len(failed)
@@ -279,8 +277,7 @@ async def _review(ctx: StepContext) -> LoopResult | None:
     note: str | None = None
     if ctx.review_gate:
         for _ in range(2):  # one retry when the reviewer's answer is unusable
-            step = await run_codex_step(
-                ctx,
+            request = AgentStepRequest(
                 kind="review",
                 attempt=ms.attempts,
                 round_no=ms.attempts + 1,
@@ -289,6 +286,7 @@ async def _review(ctx: StepContext) -> LoopResult | None:
                 schema="review",
                 resume_thread=None,
             )
+            step = await ctx.agent(ctx, request)
             result, record = step.result, step.record
             if result is None or record is None:
                 return LoopResult("budget", step.budget_reason or "budget exhausted")
