@@ -218,12 +218,32 @@ def _flags(args: argparse.Namespace) -> dict[str, Any]:
     return {k: v for k, v in vars(args).items() if "." in k and v is not None}
 
 
+def _flag_names() -> dict[str, str]:
+    """Dotted settings key -> the longest option string that sets it, from the parser."""
+    names: dict[str, str] = {}
+    parsers = [_build_parser()]
+    while parsers:
+        parser = parsers.pop()
+        for action in parser._actions:
+            if action.option_strings and "." in action.dest:
+                names.setdefault(action.dest, max(action.option_strings, key=len))
+            choices = getattr(action, "choices", None)
+            if isinstance(choices, dict):
+                parsers.extend(choices.values())
+    return names
+
+
 def _settings(args: argparse.Namespace) -> Settings:
     from orchestrator.settings.loader import load_settings
     from orchestrator.ui.logs import configure_logging
 
+    flags = _flags(args)
     settings = load_settings(
-        repo=_repo(args), config_file=args.config, env=os.environ, flags=_flags(args)
+        repo=_repo(args),
+        config_file=args.config,
+        env=os.environ,
+        flags=flags,
+        flag_names=_flag_names() if flags else None,
     )
     configure_logging(settings.log)
     return settings
@@ -282,11 +302,13 @@ def _cmd_init(args: argparse.Namespace) -> int:
 def _cmd_config(args: argparse.Namespace) -> int:
     from orchestrator.settings.loader import show_config
 
+    flags = _flags(args)
     return show_config(
         repo=_repo(args),
         config_file=args.config,
         env=os.environ,
-        flags=_flags(args),
+        flags=flags,
+        flag_names=_flag_names() if flags else None,
         as_json=args.json,
     )
 

@@ -10,6 +10,33 @@ PROJECT_DIR = PACKAGE_DIR.parent
 LOCAL_CODEX = PROJECT_DIR / ".codex-cli" / "node_modules" / ".bin" / "codex"
 SCHEMAS_DIR = PACKAGE_DIR / "milestone" / "schemas"
 PROMPTS_DIR = PACKAGE_DIR / "milestone" / "prompts"
+# Where a repository keeps its runs (state, logs, transcripts); never committed.
+RUNS_DIR = Path(".agent") / "runs"
+
+
+def git_dir_of(dot_git: Path) -> Path | None:
+    """The git directory a ``.git`` entry stands for, or None if it is not a real one.
+
+    A worktree's ``.git`` is a file naming its git directory; a repository's is a
+    directory with a ``HEAD``. (codex's sandbox leaves empty ``.git`` mount points
+    behind in writable roots such as /tmp: those are not repositories.)
+    """
+    if dot_git.is_file():
+        try:
+            text = dot_git.read_text(encoding="utf-8").strip()
+        except (OSError, UnicodeDecodeError):
+            return None
+        if not text.startswith("gitdir:"):
+            return None
+        target = Path(text.removeprefix("gitdir:").strip())
+        return target if target.is_absolute() else (dot_git.parent / target).resolve()
+    return dot_git if (dot_git / "HEAD").is_file() else None
+
+
+def in_git_work_tree(path: Path) -> bool:
+    """Whether ``path`` is inside a git work tree, without starting git."""
+    path = path.resolve()
+    return any(git_dir_of(p / ".git") is not None for p in (path, *path.parents))
 
 
 def find_codex(configured: str | None = None) -> str | None:

@@ -85,7 +85,7 @@ def test_crash_between_temp_write_and_rename_keeps_old_file(tmp_path: Path) -> N
     script = (
         "import os, signal, sys\n"
         "from pathlib import Path\n"
-        "from orchestrator.store.state import atomic_write\n"
+        "from orchestrator.store.atomic import atomic_write\n"
         "atomic_write(Path(sys.argv[1]), b'{\"new\": true}',"
         " before_replace=lambda: os.kill(os.getpid(), signal.SIGKILL))\n"
     )

@@ -11,10 +11,8 @@ prompt too long for one argument goes on stdin (fresh steps only).
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from orchestrator.codex.step import StepRequest
-from orchestrator.paths import find_codex
+from orchestrator.paths import find_codex, in_git_work_tree
 from orchestrator.settings.model import CodexSettings
 
 # Linux caps one argument at 128 KiB (MAX_ARG_STRLEN); stay well below it.
@@ -39,18 +37,6 @@ def stdin_bytes(request: StepRequest) -> bytes | None:
     return request.prompt.encode("utf-8") if prompt_on_stdin(request) else None
 
 
-def in_git_repo(path: Path) -> bool:
-    """Whether ``path`` is inside a git work tree (codex refuses otherwise)."""
-    path = path.resolve()
-    return any(_is_git_dir(p / ".git") for p in (path, *path.parents))
-
-
-def _is_git_dir(dot_git: Path) -> bool:
-    """A real ``.git``: a worktree's file, or a directory with a HEAD. (codex's sandbox
-    leaves empty ``.git`` mount points behind in writable roots such as /tmp.)"""
-    return dot_git.is_file() or (dot_git / "HEAD").is_file()
-
-
 def build_argv(request: StepRequest, settings: CodexSettings) -> list[str]:
     """The full argv of one ``codex exec`` invocation (fresh or resumed)."""
     argv = [codex_binary(settings), "exec", "-s", request.sandbox, "-C", str(request.cwd)]
@@ -70,7 +56,7 @@ def build_argv(request: StepRequest, settings: CodexSettings) -> list[str]:
         argv += ["--output-schema", str(request.output_schema)]
     if request.last_message is not None:
         argv += ["-o", str(request.last_message)]
-    if not in_git_repo(request.cwd):
+    if not in_git_work_tree(request.cwd):
         argv.append("--skip-git-repo-check")
     if prompt_on_stdin(request):
         argv.append("-")

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from orchestrator.errors import ExitCode
+from orchestrator.settings.durations import format_duration
 from orchestrator.store.lock import LockHolder, read_holder
 from orchestrator.store.state import MilestoneState, RunState, run_dir, scan_runs
 from orchestrator.ui import console
@@ -61,13 +62,6 @@ def _elapsed(run: RunState, live: bool) -> float:
     return max(0.0, end - run.created_at)
 
 
-def _fmt_duration(seconds: float) -> str:
-    s = int(seconds)
-    h, rem = divmod(s, 3600)
-    m, s = divmod(rem, 60)
-    return f"{h}h{m:02d}m{s:02d}s" if h else (f"{m}m{s:02d}s" if m else f"{s}s")
-
-
 def _current_step(m: MilestoneState) -> str:
     if not m.steps:
         return m.phase or ""
@@ -94,7 +88,7 @@ def _print_run(repo: Path, run: RunState, holder: LockHolder | None) -> None:
     console.out(f"  status:   {_shown_status(run, holder)}" + (f" (pid {run.pid})" if live else ""))
     if run.stop_reason:
         console.out(f"  reason:   {run.stop_reason}")
-    console.out(f"  started:  {started}, elapsed {_fmt_duration(_elapsed(run, live))}")
+    console.out(f"  started:  {started}, elapsed {format_duration(_elapsed(run, live))}")
     console.out(f"  tokens:   {run.tokens_total:,}")
     event = _last_event(run_dir(repo, run.run_id) / "events.jsonl")
     if event is not None:

@@ -17,6 +17,12 @@ from orchestrator.plan.document import PROGRESS_ITEM, outline, progress_items
 from orchestrator.plan.model import Milestone, Section, SectionKind
 from orchestrator.plan.sections import CANONICAL_HEADING, CANONICAL_ORDER, LIVING
 from orchestrator.plan.text import BOM, line_body, newline_of, split_lines
+from orchestrator.ui.text import one_line
+
+
+def _flat(text: str) -> str:
+    return one_line(text, newline=" ")
+
 
 _LIST_ITEM = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s")
 _HEADING_LIKE = re.compile(r"^( {0,3})(#{1,6}(?:\s|$))")
@@ -32,10 +38,6 @@ def stamp(when: datetime) -> str:
     if when.tzinfo is None or when.utcoffset() is None:
         raise ValueError("when must be a timezone-aware datetime")
     return when.astimezone(UTC).strftime("%Y-%m-%d %H:%MZ")
-
-
-def _one_line(text: str) -> str:
-    return " ".join(text.split())
 
 
 def _insert(text: str, after: int, new: list[str]) -> str:
@@ -144,7 +146,7 @@ def add_progress_item(text: str, *, item: str, checked: bool, when: datetime | N
     """Append ``- [x] (when) item`` (or ``- [ ] item``) to Progress."""
     mark = "x" if checked else " "
     ts = f"({stamp(when)}) " if when is not None else ""
-    return _append_item(text, SectionKind.PROGRESS, [f"- [{mark}] {ts}{_one_line(item)}"])
+    return _append_item(text, SectionKind.PROGRESS, [f"- [{mark}] {ts}{_flat(item)}"])
 
 
 def _names_milestone(item: str, m: Milestone) -> bool:
@@ -162,11 +164,11 @@ def record_milestone_progress(
 ) -> str:
     """Tick the milestone's Progress item(s) with a timestamp, or add one. Idempotent."""
     ts = stamp(when)
-    summary = _one_line(summary)
+    summary = _flat(summary)
     blocks, _, sections = outline(text)
     matching = [p for p in progress_items(blocks, sections) if _names_milestone(p.text, milestone)]
     if not matching:
-        title = _one_line(milestone.title)
+        title = _flat(milestone.title)
         entry = f"Milestone {milestone.id}: {title}" + (f" — {summary}" if summary else "")
         return add_progress_item(text, item=entry, checked=True, when=when)
     pending = [p for p in matching if not (p.checked and p.timestamp)]
@@ -186,14 +188,14 @@ def record_milestone_progress(
 
 def append_discovery(text: str, *, observation: str, evidence: str, when: datetime) -> str:
     """Append an observation (and its evidence) to Surprises & Discoveries."""
-    item = [f"- ({stamp(when)}) Observation: {_one_line(observation)}"]
+    item = [f"- ({stamp(when)}) Observation: {_flat(observation)}"]
     if evidence.strip():
-        item.append(f"  Evidence: {_one_line(evidence)}")
+        item.append(f"  Evidence: {_flat(evidence)}")
     return _append_item(text, SectionKind.SURPRISES, item)
 
 
 def _cell(text: str) -> str:
-    return _one_line(text).replace("|", "\\|")
+    return _flat(text).replace("|", "\\|")
 
 
 def _row(header: list[str], values: dict[str, str]) -> str:
@@ -224,9 +226,9 @@ def append_decision(text: str, *, decision: str, rationale: str, when: datetime)
     if tables:
         values = {"when": stamp(when), "decision": _cell(decision), "rationale": _cell(rationale)}
         return _insert(text, tables[-1].end, [_row(tables[-1].header, values)])
-    item = [f"- ({stamp(when)}) Decision: {_one_line(decision)}"]
+    item = [f"- ({stamp(when)}) Decision: {_flat(decision)}"]
     if rationale.strip():
-        item.append(f"  Rationale: {_one_line(rationale)}")
+        item.append(f"  Rationale: {_flat(rationale)}")
     return _append_item(text, SectionKind.DECISIONS, item)
 
 

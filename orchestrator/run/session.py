@@ -15,6 +15,7 @@ import anyio
 import structlog
 
 from orchestrator.errors import GitError, PlanError, StateError, UsageError
+from orchestrator.paths import RUNS_DIR
 from orchestrator.plan import load_plan
 from orchestrator.plan.lint import lint_plan
 from orchestrator.plan.model import ExecPlan
@@ -25,7 +26,6 @@ from orchestrator.settings.model import Settings
 from orchestrator.store.git import Repo
 from orchestrator.store.lock import RepoLock
 from orchestrator.store.state import (
-    RUNS_DIR,
     STATE_FILE,
     MilestoneState,
     RunState,

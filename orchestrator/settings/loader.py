@@ -146,31 +146,16 @@ def _read_env(env: Mapping[str, str], data: dict[str, Any], origins: dict[str, s
         origins[".".join(path)] = f"environment variable {name}"
 
 
-def _flag_names() -> dict[str, str]:
-    """dest (dotted key) -> the option string, read from the CLI parser (error path only)."""
-    from orchestrator import cli
-
-    names: dict[str, str] = {}
-    parsers = [cli._build_parser()]
-    while parsers:
-        parser = parsers.pop()
-        for action in parser._actions:
-            if action.option_strings and "." in action.dest:
-                names.setdefault(action.dest, max(action.option_strings, key=len))
-            choices = getattr(action, "choices", None)
-            if isinstance(choices, dict):
-                parsers.extend(choices.values())
-    return names
-
-
-def _read_flags(flags: Mapping[str, Any], data: dict[str, Any], origins: dict[str, str]) -> None:
-    names: dict[str, str] | None = None
+def _read_flags(
+    flags: Mapping[str, Any],
+    names: Mapping[str, str],
+    data: dict[str, Any],
+    origins: dict[str, str],
+) -> None:
     for dotted, value in flags.items():
         if value is None:
             continue
         _set_dotted(data, tuple(dotted.split(".")), value)
-        if names is None:
-            names = _flag_names()
         flag = names.get(dotted, "--" + dotted.rsplit(".", 1)[-1].replace("_", "-"))
         origins[dotted] = f"command-line flag {flag}"
 
@@ -200,8 +185,13 @@ def resolve_settings(
     config_file: Path | None = None,
     env: Mapping[str, str] | None = None,
     flags: Mapping[str, Any] | None = None,
+    flag_names: Mapping[str, str] | None = None,
 ) -> LoadedSettings:
-    """The effective settings with the origin of every value set anywhere but the defaults."""
+    """The effective settings with the origin of every value set anywhere but the defaults.
+
+    ``flags`` maps dotted keys (``loop.max_attempts``) to values; ``flag_names`` maps
+    them to the option a person typed (``--max-attempts``), for messages and origins.
+    """
     data: dict[str, Any] = {}
     origins: dict[str, str] = {}
     path = config_file
@@ -212,7 +202,7 @@ def resolve_settings(
             raise ConfigError(f"config file {path} does not exist")
         _read_file(path, data, origins)
     _read_env(env or {}, data, origins)
-    _read_flags(flags or {}, data, origins)
+    _read_flags(flags or {}, flag_names or {}, data, origins)
     try:
         settings = Settings.model_validate(data)
     except ValidationError as exc:
@@ -226,9 +216,13 @@ def load_settings(
     config_file: Path | None = None,
     env: Mapping[str, str] | None = None,
     flags: Mapping[str, Any] | None = None,
+    flag_names: Mapping[str, str] | None = None,
 ) -> Settings:
-    """The effective settings. ``flags`` maps dotted keys (``loop.max_attempts``) to values."""
-    return resolve_settings(repo=repo, config_file=config_file, env=env, flags=flags).settings
+    """The effective settings (see :func:`resolve_settings`)."""
+    loaded = resolve_settings(
+        repo=repo, config_file=config_file, env=env, flags=flags, flag_names=flag_names
+    )
+    return loaded.settings
 
 
 def effective_values(loaded: LoadedSettings) -> dict[str, dict[str, Any]]:
@@ -266,13 +260,16 @@ def show_config(
     config_file: Path | None,
     env: Mapping[str, str] | None,
     flags: Mapping[str, Any] | None,
+    flag_names: Mapping[str, str] | None = None,
     as_json: bool,
 ) -> int:
     """Print the effective settings and where each came from; 0, or ConfigError (exit 2)."""
     from orchestrator.redact import Redactor
     from orchestrator.ui import console
 
-    loaded = resolve_settings(repo=repo, config_file=config_file, env=env, flags=flags)
+    loaded = resolve_settings(
+        repo=repo, config_file=config_file, env=env, flags=flags, flag_names=flag_names
+    )
     redactor = Redactor.from_env(env)
     values = effective_values(loaded)
     if as_json:

@@ -21,11 +21,11 @@ import git as gitpython
 from pydantic import BaseModel, ConfigDict, Field
 
 from orchestrator.errors import GitError
+from orchestrator.paths import RUNS_DIR
 from orchestrator.redact import Redactor
 
-RUNS_DIR = ".agent/runs"
 _EXCLUDE_LINE = "/.agent/runs/"
-_NO_RUNS = f":(exclude){RUNS_DIR}"
+_NO_RUNS = f":(exclude){RUNS_DIR.as_posix()}"
 
 
 class CommitInfo(BaseModel):
@@ -149,7 +149,7 @@ class Repo:
         except GitError:
             return None
 
-    def dirty_paths(self, ignore: Sequence[str] = (RUNS_DIR,)) -> list[str]:
+    def dirty_paths(self, ignore: Sequence[str] = (RUNS_DIR.as_posix(),)) -> list[str]:
         """Changed, staged and untracked paths (not ignored ones), sorted."""
         out = self._git(
             "status", "--porcelain=v1", "-z", "--untracked-files=all", strip_newline_in_stdout=False
@@ -166,7 +166,7 @@ class Repo:
                 paths.append(path)
         return sorted(paths)
 
-    def is_dirty(self, ignore: Sequence[str] = (RUNS_DIR,)) -> bool:
+    def is_dirty(self, ignore: Sequence[str] = (RUNS_DIR.as_posix(),)) -> bool:
         """True if the work tree or index differs from HEAD (untracked files count)."""
         return bool(self.dirty_paths(ignore))
 

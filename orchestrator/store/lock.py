@@ -18,6 +18,7 @@ from types import TracebackType
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from orchestrator.errors import GitError, LockHeldError
+from orchestrator.paths import git_dir_of
 
 LOCK_NAME = "orchestrator.lock"
 
@@ -54,14 +55,9 @@ class LockHolder(BaseModel):
 
 def git_dir(repo: Path) -> Path:
     """The repository's git directory, without starting git (worktrees included)."""
-    dot_git = repo / ".git"
-    if dot_git.is_dir():
-        return dot_git
-    if dot_git.is_file():
-        text = dot_git.read_text(encoding="utf-8").strip()
-        if text.startswith("gitdir:"):
-            target = Path(text.removeprefix("gitdir:").strip())
-            return target if target.is_absolute() else (repo / target).resolve()
+    found = git_dir_of(repo / ".git")
+    if found is not None:
+        return found
     raise GitError(f"{repo} is not the top of a git work tree (no .git found)")
 
 

@@ -14,17 +14,17 @@ import os
 import secrets
 import socket
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from orchestrator.errors import StateError
+from orchestrator.paths import RUNS_DIR
+from orchestrator.store.atomic import atomic_write
 
 STATE_VERSION = 1
 STATE_FILE = "state.json"
-RUNS_DIR = Path(".agent") / "runs"
 
 StepKind = Literal["implement", "review", "repair", "validate"]
 MilestoneStatus = Literal["pending", "running", "passed", "needs_human", "gave_up", "interrupted"]
@@ -141,34 +141,6 @@ def run_dir(repo: Path, run_id: str) -> Path:
 
 def state_path(repo: Path, run_id: str) -> Path:
     return run_dir(repo, run_id) / STATE_FILE
-
-
-def atomic_write(
-    path: Path, data: bytes, *, before_replace: Callable[[], None] | None = None
-) -> None:
-    """Write ``data`` to ``path`` so that a crash leaves the old or the new content.
-
-    ``before_replace`` runs between the durable temp write and the rename (tests kill
-    the process there).
-    """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
-    try:
-        view = memoryview(data)
-        while view:
-            view = view[os.write(fd, view) :]
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    if before_replace is not None:
-        before_replace()
-    os.replace(tmp, path)
-    dir_fd = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
 
 
 def save_state(path: Path, state: RunState) -> None:

@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NoReturn
 
+from orchestrator.paths import in_git_work_tree
 from orchestrator.testing.fake_patch import PatchError, apply_patch
 from orchestrator.testing.scenario import Fault, Reply, Rule, Scenario
 
@@ -332,11 +333,6 @@ def _on_sigint(signo: int, frame: object) -> None:
     os._exit(1)
 
 
-def _in_git_repo(path: Path) -> bool:
-    dots = [p / ".git" for p in (path, *path.parents)]
-    return any(d.is_file() or (d / "HEAD").is_file() for d in dots)
-
-
 def _schema_properties(inv: Invocation) -> set[str] | None:
     schema_file = inv.one("schema")
     if schema_file is None:
@@ -378,7 +374,7 @@ def run(argv: list[str]) -> int:
     scenario_path = Path(scenario_env)
     scenario = Scenario.load(scenario_path)
     workspace = Path(inv.one("cd") or os.getcwd()).resolve()
-    if "--skip-git-repo-check" not in inv.flags and not _in_git_repo(workspace):
+    if "--skip-git-repo-check" not in inv.flags and not in_git_work_tree(workspace):
         _fail("Not inside a trusted directory and --skip-git-repo-check was not specified.", 1)
     props = _schema_properties(inv)
     prompt = _read_prompt(inv)

@@ -10,13 +10,13 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from orchestrator.ui.events import ProgressEvent
+from orchestrator.ui.text import one_line
 
 Fields = Mapping[str, Any]
 
 
 def _short(value: object, limit: int = 100) -> str:
-    text = " ⏎ ".join(p.strip() for p in str(value).strip().splitlines() if p.strip())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    return one_line(str(value), limit)
 
 
 def _seconds(value: object) -> str:

@@ -19,6 +19,7 @@ from orchestrator.errors import ExitCode
 from orchestrator.settings.durations import format_duration
 from orchestrator.settings.model import LogSettings
 from orchestrator.ui import console
+from orchestrator.ui.text import one_line
 from orchestrator.ui.view import RunView
 
 if TYPE_CHECKING:
@@ -35,12 +36,6 @@ _MARKS = {
     "gave_up": ("✗", "red"),
     "failed": ("✗", "red"),
 }
-
-
-def one_line(text: str, limit: int = 300) -> str:
-    """``text`` on one line: newlines shown as ``⏎``, cut to ``limit`` characters."""
-    flat = " ⏎ ".join(part.strip() for part in text.strip().splitlines() if part.strip())
-    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 
 def render_view(view: RunView) -> RenderableType:
@@ -92,7 +87,7 @@ def render_view(view: RunView) -> RenderableType:
             Text.assemble(
                 ("last command: ", "dim"),
                 (code, "red" if view.last_command_exit else ""),
-                (one_line(view.last_command), ""),
+                (one_line(view.last_command, 300), ""),
                 no_wrap=True,
                 overflow="ellipsis",
             )

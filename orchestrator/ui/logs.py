@@ -30,6 +30,7 @@ from orchestrator.settings.model import LogSettings
 from orchestrator.ui import console
 from orchestrator.ui.events import ProgressEvent
 from orchestrator.ui.lines import progress_line
+from orchestrator.ui.text import one_line
 from orchestrator.ui.view import RunView
 
 EVENTS_FILE = "events.jsonl"
@@ -45,8 +46,7 @@ _SHORT = 160
 
 def _short(value: Any) -> Any:
     if isinstance(value, str) and (len(value) > _SHORT or "\n" in value):
-        flat = value.replace("\n", " ⏎ ")
-        return flat if len(flat) <= _SHORT else flat[: _SHORT - 1] + "…"
+        return one_line(value, _SHORT)
     return value
 
 

@@ -9,7 +9,9 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from orchestrator.store.state import CheckRecord, MilestoneState, RunState, atomic_write
+from orchestrator.store.atomic import atomic_write
+from orchestrator.store.state import CheckRecord, MilestoneState, RunState
+from orchestrator.ui.text import one_line
 
 REPORT_FILE = "report.md"
 NEEDS_HUMAN_FILE = "NEEDS_HUMAN.md"
@@ -28,8 +30,7 @@ def _secs(start: float | None, end: float | None) -> str:
 
 
 def _cell(text: str | None, limit: int = 120) -> str:
-    flat = " ".join((text or "").split()).replace("|", "\\|")
-    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+    return one_line((text or "").replace("|", "\\|"), limit, newline=" ")
 
 
 def _finding(f: dict[str, object]) -> str:
