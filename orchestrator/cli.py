@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from orchestrator import __version__
-from orchestrator.errors import EXIT_CODES, ExitCode, OrchestratorError
+from orchestrator.errors import EXIT_CODES, ExitCode, OrchestratorError, UsageError
 
 if TYPE_CHECKING:
     from orchestrator.settings.model import Settings
@@ -29,7 +29,7 @@ def _exit_code_epilog() -> str:
     return f"exit codes:\n{rows}"
 
 
-def _add_settings_flags(p: argparse.ArgumentParser) -> None:
+def _add_settings_flags(p: argparse.ArgumentParser, *, resume: bool = False) -> None:
     """Flags that override settings (dotted keys in ``dest``)."""
     g = p.add_argument_group("settings (override config file and ORCH_* environment)")
     g.add_argument(
@@ -39,9 +39,12 @@ def _add_settings_flags(p: argparse.ArgumentParser) -> None:
         default=None,
         help="run even if the work tree has uncommitted changes",
     )
-    g.add_argument(
-        "--branch", dest="run.branch", metavar="NAME", help="create this branch and run on it"
+    branch_help = (
+        "the branch the run is on: resume stops if another branch is checked out"
+        if resume
+        else "create this branch and run on it"
     )
+    g.add_argument("--branch", dest="run.branch", metavar="NAME", help=branch_help)
     g.add_argument(
         "--max-attempts",
         dest="loop.max_attempts",
@@ -72,7 +75,7 @@ def _add_settings_flags(p: argparse.ArgumentParser) -> None:
         "--deadline",
         dest="run.deadline",
         metavar="HH:MM",
-        help="no milestone starts after this local time",
+        help="no milestone starts after this local time (24-hour clock, e.g. 6:30 or 23:00)",
     )
     g.add_argument(
         "--max-tokens", dest="run.max_tokens", type=int, metavar="N", help="token budget of the run"
@@ -100,32 +103,97 @@ def _add_settings_flags(p: argparse.ArgumentParser) -> None:
 
 
 def _add_common_flags(p: argparse.ArgumentParser, *, default: Any) -> None:
-    """Flags accepted before and after the subcommand (``default=SUPPRESS`` on subcommands,
-    so an absent flag there keeps the value given before it)."""
+    """Flags accepted before and after the subcommand.
+
+    On subcommands they use ``default=SUPPRESS`` (an absent flag there keeps the value given
+    before it) and are left out of the subcommand's help: ``orchestrator --help`` lists them
+    once, and the subcommand's help says where to find them.
+    """
+    top = default is None
+
+    def shown(text: str) -> str:
+        return text if top else argparse.SUPPRESS
+
     p.add_argument(
         "-C",
         "--repo",
         type=Path,
         default=default,
         metavar="DIR",
-        help="target repository (default: the current directory)",
-    )
+        help=shown("run as if started in DIR: the target repository (default: the current "
+                   "directory); PLAN paths are found there first"),
+    )  # fmt: skip
     p.add_argument(
         "--config",
         type=Path,
         default=default,
         metavar="FILE",
-        help="config file (default: .agent/orchestrator.toml if present)",
+        help=shown("config file (default: .agent/orchestrator.toml if present)"),
     )
     p.add_argument(
         "--log-format",
         dest="log.format",
         choices=["auto", "console", "json"],
         default=default,
-        help="console log format",
+        help=shown("console log format"),
     )
-    p.add_argument("-q", "--quiet", dest="log.quiet", action="store_true", default=default,
-                   help="print nothing when the run finishes cleanly (for cron)")  # fmt: skip
+    p.add_argument(
+        "-q",
+        "--quiet",
+        dest="log.quiet",
+        action="store_true",
+        default=default,
+        help=shown("print nothing when the run finishes cleanly (for cron)"),
+    )
+
+
+_GLOBAL_EPILOG = (
+    "Global options (-C DIR, --config FILE, -q, --log-format) are accepted before or after "
+    "the subcommand; `orchestrator --help` describes them."
+)
+_PLAN_HELP = "the ExecPlan file (Markdown), e.g. .agent/plans/feature.md; relative to -C DIR"
+
+
+def _sub(
+    sub: argparse._SubParsersAction[argparse.ArgumentParser], name: str, summary: str, text: str
+) -> argparse.ArgumentParser:
+    """A subcommand with a one-line summary (in the command list) and a description."""
+    p = sub.add_parser(
+        name,
+        help=summary,
+        description=f"{summary[0].upper()}{summary[1:]}.\n\n{text}",
+        epilog=_GLOBAL_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    _add_common_flags(p, default=argparse.SUPPRESS)
+    return p
+
+
+_RUN_TEXT = """\
+Runs each milestone of PLAN not yet done: implement with codex, run the plan's checks,
+review, repair until the checks pass and the review approves, then commit. Progress is
+kept in .agent/runs/ so that `orchestrator resume` continues after a stop or a crash."""
+_RESUME_TEXT = """\
+Continues the newest unfinished run (of PLAN, if given; or the run named by --run) where
+it stopped. Milestones that stopped for a human get a fresh repair budget."""
+_STATUS_TEXT = """\
+Reads the run state files without taking the lock, so it answers at once, also while a
+run is going on."""
+_CHECK_TEXT = """\
+Parses PLAN as the run would, lists its milestones and checks, and prints each problem
+with its line. Exits 0 when the plan is runnable, 2 when it is not."""
+_DEMO_TEXT = """\
+Copies a small sample project into a new git repository and runs its three-milestone
+plan with the real codex binary against the scripted model: no network, no API key."""
+_SERVER_TEXT = """\
+Serves the Responses API from a scenario file so that the real codex binary runs
+offline, and prepares a CODEX_HOME pointing at it. Runs until SIGINT or SIGTERM."""
+_INIT_TEXT = """\
+Adds .agent/PLANS.md (how to write an ExecPlan), .agent/plans/TEMPLATE.md,
+.agent/orchestrator.toml and an AGENTS.md section. Never overwrites a file."""
+_CONFIG_TEXT = """\
+Prints the settings a run would use: defaults < config file < ORCH_* environment < flags,
+each with where its value came from (--show)."""
 
 
 def _build_parser() -> argparse.ArgumentParser:
@@ -139,41 +207,40 @@ def _build_parser() -> argparse.ArgumentParser:
     _add_common_flags(parser, default=None)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    p = sub.add_parser("run", help="run an ExecPlan's milestones")
-    _add_common_flags(p, default=argparse.SUPPRESS)
-    p.add_argument("plan", type=Path, metavar="PLAN")
+    p = _sub(sub, "run", "run an ExecPlan's milestones", _RUN_TEXT)
+    p.add_argument("plan", type=Path, metavar="PLAN", help=_PLAN_HELP)
     p.add_argument(
         "--fresh", action="store_true", help="start a new run even if an unfinished one exists"
     )
     _add_settings_flags(p)
     p.set_defaults(handler=_cmd_run)
 
-    p = sub.add_parser("resume", help="continue the newest unfinished run")
-    _add_common_flags(p, default=argparse.SUPPRESS)
-    p.add_argument("plan", type=Path, nargs="?", metavar="PLAN")
+    p = _sub(sub, "resume", "continue the newest unfinished run", _RESUME_TEXT)
+    p.add_argument(
+        "plan", type=Path, nargs="?", metavar="PLAN", help=_PLAN_HELP + " (default: any plan)"
+    )
     p.add_argument("--run", dest="run_id", metavar="ID", help="resume this run id")
     p.add_argument(
         "--rebuild",
         action="store_true",
         help="rebuild a corrupt state file from git history and the plan",
     )
-    _add_settings_flags(p)
+    _add_settings_flags(p, resume=True)
     p.set_defaults(handler=_cmd_resume)
 
-    p = sub.add_parser("status", help="show the runs of this repository")
-    _add_common_flags(p, default=argparse.SUPPRESS)
-    p.add_argument("plan", type=Path, nargs="?", metavar="PLAN")
+    p = _sub(sub, "status", "show the runs of this repository", _STATUS_TEXT)
+    p.add_argument(
+        "plan", type=Path, nargs="?", metavar="PLAN", help=_PLAN_HELP + " (default: all plans)"
+    )
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(handler=_cmd_status)
 
-    p = sub.add_parser("check", help="lint an ExecPlan and say whether it is runnable")
-    _add_common_flags(p, default=argparse.SUPPRESS)
-    p.add_argument("plan", type=Path, metavar="PLAN")
+    p = _sub(sub, "check", "lint an ExecPlan and say whether it is runnable", _CHECK_TEXT)
+    p.add_argument("plan", type=Path, metavar="PLAN", help=_PLAN_HELP)
     p.add_argument("--json", action="store_true", help="print the parsed plan as JSON")
     p.set_defaults(handler=_cmd_check)
 
-    p = sub.add_parser("demo", help="run a sample plan offline on the real codex binary")
-    _add_common_flags(p, default=argparse.SUPPRESS)
+    p = _sub(sub, "demo", "run a sample plan offline on the real codex binary", _DEMO_TEXT)
     p.add_argument(
         "--keep",
         type=Path,
@@ -183,9 +250,10 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     p.set_defaults(handler=_cmd_demo)
 
-    p = sub.add_parser("model-server", help="serve a scripted model for codex on 127.0.0.1")
-    _add_common_flags(p, default=argparse.SUPPRESS)
-    p.add_argument("scenario", type=Path, metavar="SCENARIO")
+    p = _sub(sub, "model-server", "serve a scripted model for codex on 127.0.0.1", _SERVER_TEXT)
+    p.add_argument(
+        "scenario", type=Path, metavar="SCENARIO", help="the scenario file (JSON), see docs"
+    )
     p.add_argument(
         "--codex-home",
         type=Path,
@@ -195,13 +263,18 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     p.set_defaults(handler=_cmd_model_server)
 
-    p = sub.add_parser("init", help="add PLANS.md, a plan template and a config")
-    _add_common_flags(p, default=argparse.SUPPRESS)
-    p.add_argument("directory", type=Path, nargs="?", default=Path(), metavar="DIR")
+    p = _sub(sub, "init", "add PLANS.md, a plan template and a config", _INIT_TEXT)
+    p.add_argument(
+        "directory",
+        type=Path,
+        nargs="?",
+        default=None,
+        metavar="DIR",
+        help="where to add them (default: -C DIR, else the current directory)",
+    )
     p.set_defaults(handler=_cmd_init)
 
-    p = sub.add_parser("config", help="show the effective settings")
-    _add_common_flags(p, default=argparse.SUPPRESS)
+    p = _sub(sub, "config", "show the effective settings", _CONFIG_TEXT)
     p.add_argument("--show", action="store_true", help="print settings and their origins")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     _add_settings_flags(p)
@@ -210,8 +283,17 @@ def _build_parser() -> argparse.ArgumentParser:
 
 
 def _repo(args: argparse.Namespace) -> Path:
+    """The -C directory (which must exist), or the current directory."""
     repo: Path | None = args.repo
-    return (repo or Path.cwd()).resolve()
+    if repo is None:
+        return Path.cwd().resolve()
+    if not repo.is_dir():
+        what = "is not a directory" if repo.exists() else "does not exist"
+        raise UsageError(
+            f"-C {repo}: the directory {what}. -C names the repository to work in; "
+            "give an existing directory (or leave -C out to use the current one)."
+        )
+    return repo.resolve()
 
 
 def _flags(args: argparse.Namespace) -> dict[str, Any]:
@@ -249,10 +331,19 @@ def _settings(args: argparse.Namespace) -> Settings:
     return settings
 
 
+def _plan_arg(args: argparse.Namespace) -> Path:
+    """PLAN as run and resume find it: under -C first, else relative to the current directory."""
+    plan: Path = args.plan
+    if plan.is_absolute() or args.repo is None:
+        return plan
+    under = _repo(args) / plan
+    return under if under.exists() or not plan.exists() else plan
+
+
 def _cmd_check(args: argparse.Namespace) -> int:
     from orchestrator.plan.lint import check_command
 
-    return check_command(path=args.plan, as_json=args.json)
+    return check_command(path=_plan_arg(args), as_json=args.json)
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
@@ -278,7 +369,8 @@ def _cmd_resume(args: argparse.Namespace) -> int:
 def _cmd_status(args: argparse.Namespace) -> int:
     from orchestrator.commands.status import show_status
 
-    return show_status(repo=_repo(args), plan_path=args.plan, as_json=args.json)
+    plan = _plan_arg(args) if args.plan is not None else None
+    return show_status(repo=_repo(args), plan_path=plan, as_json=args.json)
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
@@ -296,7 +388,12 @@ def _cmd_model_server(args: argparse.Namespace) -> int:
 def _cmd_init(args: argparse.Namespace) -> int:
     from orchestrator.commands.init import init_project
 
-    return init_project(directory=args.directory)
+    directory: Path | None = args.directory
+    if directory is None:
+        directory = args.repo if args.repo is not None else Path()
+    elif args.repo is not None and not directory.is_absolute():
+        directory = args.repo / directory
+    return init_project(directory=directory)
 
 
 def _cmd_config(args: argparse.Namespace) -> int:

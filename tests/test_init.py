@@ -84,3 +84,20 @@ def test_packaged_templates_match_the_project_copies(name: str) -> None:
     assert packaged.read_text(encoding="utf-8") == project.read_text(encoding="utf-8"), (
         f"{packaged} differs from {project}: copy the project's file into the package"
     )
+
+
+def test_dash_c_init_writes_into_that_directory(
+    git_repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _require_plans_template()
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    assert main(["-C", str(git_repo), "init"]) == 0
+    assert (git_repo / ".agent" / "plans" / "TEMPLATE.md").is_file()
+    assert (git_repo / "AGENTS.md").is_file()
+    assert list(elsewhere.iterdir()) == []
+    # a DIR after init is taken relative to -C, as every other path is
+    assert main(["-C", str(git_repo), "init", "sub"]) == 0
+    assert (git_repo / "sub" / ".agent" / "PLANS.md").is_file()
+    assert list(elsewhere.iterdir()) == []

@@ -36,6 +36,7 @@ def test_second_taker_is_refused_naming_the_holder(git_repo: Path) -> None:
         assert int(info.value.exit_code) == 75
         message = info.value.message
         assert f"pid {proc.pid}" in message
+        assert f"`kill -INT {proc.pid}`" in message
         assert socket.gethostname() in message
         assert "plan docs/plan.md" in message
         assert "20260101-000000-aaaa" in message

@@ -107,6 +107,20 @@ def test_branch_is_created(git_repo: Path, fake_codex: Path, scenario_file: Path
     assert git(git_repo, "log", "main", "--format=%s").splitlines()[0] == "add plan"
 
 
+def test_resume_branch_refuses_another_checked_out_branch(
+    git_repo: Path, fake_codex: Path, scenario_file: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write_plan(git_repo, [("first", ["test -f m1.txt"])])
+    write_scenario(scenario_file, [implement("1", status="needs_human", question="?")])
+    assert _cli(git_repo, fake_codex, "run", PLAN_REL, "--branch", "feature/x") == 3
+    git(git_repo, "checkout", "-q", "main")
+    capsys.readouterr()
+    assert _cli(git_repo, fake_codex, "resume", PLAN_REL, "--branch", "feature/x") == 2
+    err = capsys.readouterr().err
+    assert "is to continue on branch feature/x, but main is checked out" in err
+    assert "`git checkout feature/x`" in err
+
+
 def test_unrunnable_plan_exits_2(git_repo: Path, fake_codex: Path) -> None:
     write_plan(git_repo, [("first", [])])
     assert _cli(git_repo, fake_codex, "run", PLAN_REL) == 2

@@ -296,6 +296,12 @@ def resume_run(
             )
         if state.finished:
             raise UsageError(f"run {state.run_id} already passed; nothing to resume")
+        branch = settings.run.branch
+        if branch and git.current_branch() != branch:
+            raise UsageError(
+                f"run {state.run_id} is to continue on branch {branch}, but "
+                f"{git.current_branch()} is checked out: `git checkout {branch}` and resume again"
+            )
         lock.set_run(state.run_id)
         _prepare_resume(state, plan, settings)
         (run_dir(git.root, state.run_id) / NEEDS_HUMAN_FILE).unlink(missing_ok=True)

@@ -6,6 +6,7 @@ The layered loader with value origins lives in :mod:`orchestrator.settings.loade
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
@@ -81,7 +82,7 @@ class RunSettings(_Strict):
     branch: str | None = Field(None, description="create and run on this branch")
     max_wall: Duration | None = Field(None, gt=0, description="wall-clock budget of a run, seconds")
     deadline: str | None = Field(
-        None, pattern=r"^\d{2}:\d{2}$", description="HH:MM local time; no milestone starts after"
+        None, description="HH:MM local time (24-hour; 6:30 is 06:30); no milestone starts after"
     )
     deadline_grace: Duration = Field(
         900.0, ge=0, description="seconds a running milestone may go on"
@@ -91,11 +92,15 @@ class RunSettings(_Strict):
     @field_validator("deadline")
     @classmethod
     def _valid_clock_time(cls, value: str | None) -> str | None:
-        if value is not None:
-            hours, minutes = (int(part) for part in value.split(":"))
-            if hours > 23 or minutes > 59:
-                raise ValueError(f"invalid time {value!r}; expected HH:MM between 00:00 and 23:59")
-        return value
+        if value is None:
+            return None
+        match = re.fullmatch(r"(\d{1,2}):(\d{2})", value.strip())
+        if match is None or int(match[1]) > 23 or int(match[2]) > 59:
+            raise ValueError(
+                f"invalid time {value!r}; expected a 24-hour local time H:MM or HH:MM "
+                "between 00:00 and 23:59, e.g. 6:30 or 23:00"
+            )
+        return f"{int(match[1]):02d}:{match[2]}"
 
 
 class HookSettings(_Strict):

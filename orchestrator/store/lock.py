@@ -118,10 +118,11 @@ class RepoLock:
                 os.close(fd)
                 holder = _parse_holder(text)
                 who = holder.describe() if holder else "a process that has not written its info yet"
+                stop = f"`kill -INT {holder.pid}`" if holder else "`kill -INT` on its pid"
                 raise LockHeldError(
                     f"another run holds the lock of {self.repo}: {who}. Only one run per "
-                    "repository at a time; wait for it to end, or stop it with "
-                    "`kill -INT <pid>`. `orchestrator status` shows its progress."
+                    f"repository at a time; wait for it to end, or stop it with {stop}. "
+                    "`orchestrator status` shows its progress."
                 ) from None
             # Re-check after taking it: the file must still be the one at the path.
             try:
