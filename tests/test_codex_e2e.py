@@ -135,7 +135,7 @@ def test_structured_answer(live: Env, settings: CodexSettings, tmp_path: Path) -
     out = tmp_path / "last.txt"
     result = _run(live.request("summarise", output_schema=schema, last_message=out), settings)
     assert result.outcome is Outcome.OK, result.error
-    assert result.answer == {"summary": "all good"}
+    assert json.loads(result.final_message or "") == {"summary": "all good"}
     assert json.loads(out.read_text()) == {"summary": "all good"}
     assert live.server.requests[-1].body["text"]["format"]["schema"]["required"] == ["summary"]
 

@@ -62,10 +62,10 @@ def test_ok_step_collects_everything(tmp_path: Path, git_repo: Path) -> None:
     result = _step(_request(git_repo, scenario, output_schema=schema, last_message=last), settings)
     assert result.outcome is Outcome.OK
     assert result.exit_code == 0
-    assert result.answer == {"summary": "done"}
-    assert result.answer_error is None
+    assert result.final_message is not None
+    assert json.loads(result.final_message) == {"summary": "done"}
     assert [(c.exit_code, c.status) for c in result.commands] == [(0, "completed"), (1, "failed")]
-    assert [(Path(f.path).name, f.kind) for f in result.files_changed] == [("new.txt", "add")]
+    assert (git_repo / "new.txt").exists()
     assert (git_repo / "hi.txt").read_text() == "hi\n"
     assert result.usage.input_tokens > 0
     assert result.thread_id
@@ -73,15 +73,13 @@ def test_ok_step_collects_everything(tmp_path: Path, git_repo: Path) -> None:
     assert result.thread_id in result.transcript.read_text()
 
 
-def test_non_json_answer_sets_answer_error(tmp_path: Path, git_repo: Path) -> None:
+def test_non_json_answer_is_kept_as_the_final_message(tmp_path: Path, git_repo: Path) -> None:
     settings, scenario = _setup(tmp_path, [{"name": "m", "reply": {"message": "not json"}}])
     schema = tmp_path / "schema.json"
     schema.write_text("{}")
     result = _step(_request(git_repo, scenario, output_schema=schema), settings)
     assert result.outcome is Outcome.OK
     assert result.final_message == "not json"
-    assert result.answer is None
-    assert result.answer_error is not None
 
 
 @pytest.mark.parametrize(

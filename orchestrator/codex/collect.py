@@ -16,7 +16,6 @@ from orchestrator.codex.events import (
     CommandExecutionItem,
     ErrorEvent,
     EventUsage,
-    FileChangeItem,
     ItemCompleted,
     MalformedLine,
     ThreadStarted,
@@ -25,7 +24,7 @@ from orchestrator.codex.events import (
     UnknownEvent,
     parse_event,
 )
-from orchestrator.codex.step import CommandRun, FileChange
+from orchestrator.codex.step import CommandRun
 from orchestrator.redact import redact
 from orchestrator.ui.events import ProgressEvent
 
@@ -44,7 +43,6 @@ class EventCollector:
         self.provisional_message: str | None = None
         self.final_message: str | None = None
         self.commands: list[CommandRun] = []
-        self.files: list[FileChange] = []
         self.errors: deque[str] = deque(maxlen=5)
         self.malformed = 0
         self.unknown = 0
@@ -88,8 +86,6 @@ class EventCollector:
                 exit_code=item.exit_code,
                 status=item.status,
             )
-        elif isinstance(item, FileChangeItem) and item.status == "completed":
-            self.files.extend(FileChange(path=c.path, kind=c.kind) for c in item.changes)
 
     def failure_text(self) -> str:
         """Everything that says why the turn failed, for classification."""

@@ -8,11 +8,9 @@ after the child's process tree is dead.
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
-from typing import Any
 
 import structlog
 
@@ -26,20 +24,6 @@ from orchestrator.retry import transient_policy
 from orchestrator.settings.model import CodexSettings
 
 log = structlog.get_logger()
-
-
-def _answer(request: StepRequest, message: str | None) -> tuple[dict[str, Any] | None, str | None]:
-    if request.output_schema is None:
-        return None, None
-    if message is None:
-        return None, "the turn ended without a final message"
-    try:
-        value = json.loads(message)
-    except ValueError as exc:
-        return None, f"the final message is not JSON: {exc}"
-    if not isinstance(value, dict):
-        return None, f"the final message is JSON but not an object: {type(value).__name__}"
-    return value, None
 
 
 def _scrub(path: Path, env: Mapping[str, str] | None) -> None:
@@ -83,18 +67,14 @@ async def run_step(request: StepRequest, settings: CodexSettings) -> StepResult:
         failure_text=collector.failure_text(),
     )
     final = collector.final_message if outcome is Outcome.OK else None
-    answer, answer_error = _answer(request, final) if outcome is Outcome.OK else (None, None)
     usage = Usage.model_validate(collector.usage.model_dump()) if collector.usage else Usage()
     result = StepResult(
         outcome=outcome,
         exit_code=proc.exit_code,
         thread_id=collector.thread_id,
         final_message=final,
-        answer=answer,
-        answer_error=answer_error,
         usage=usage,
         commands=collector.commands,
-        files_changed=collector.files,
         error=reason,
         started_at=proc.started_at,
         duration_s=proc.duration_s,

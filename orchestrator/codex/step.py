@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -57,23 +56,17 @@ class CommandRun(BaseModel):
     status: str
 
 
-class FileChange(BaseModel):
-    path: str
-    kind: str
-
-
 class StepResult(BaseModel):
     """The typed outcome of one step, whatever the child did."""
 
     outcome: Outcome
     exit_code: int | None = Field(description="codex's exit code; None if killed or never started")
     thread_id: str | None = None
-    final_message: str | None = Field(None, description="last agent_message of a completed turn")
-    answer: dict[str, Any] | None = Field(None, description="final message parsed as JSON")
-    answer_error: str | None = Field(None, description="why the answer did not parse/validate")
+    final_message: str | None = Field(
+        None, description="last agent_message of a completed turn (the answer, if a schema)"
+    )
     usage: Usage = Field(default_factory=Usage, description="cumulative for the thread")
     commands: list[CommandRun] = Field(default_factory=list)
-    files_changed: list[FileChange] = Field(default_factory=list)
     error: str | None = Field(None, description="turn.failed message, stderr tail, or reason")
     started_at: float = Field(description="unix time")
     duration_s: float

@@ -17,7 +17,7 @@ two fingerprints are equal. The loop never commits; it returns a
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, assert_never
 
 import structlog
 
@@ -28,7 +28,7 @@ from orchestrator.milestone.fingerprint import fingerprint, normalize_output
 from orchestrator.milestone.ports import AgentStepRequest
 from orchestrator.milestone.prompts import render_prompt
 from orchestrator.plan.model import Check
-from orchestrator.store.state import CheckRecord, StepRecord
+from orchestrator.store.state import CheckRecord, Finding, StepRecord
 from orchestrator.ui.events import ProgressEvent
 
 log = structlog.get_logger()
@@ -72,12 +72,8 @@ def _indent(text: str) -> str:
     return "\n".join(f"    {line}" for line in text.splitlines())
 
 
-def _finding_lines(findings: list[dict[str, object]]) -> list[str]:
-    out = []
-    for f in findings:
-        where = f" {f['path']}:" if f.get("path") else ""
-        out.append(f"[{f.get('severity', 'major')}]{where} {f.get('message', '')}")
-    return out
+def _finding_lines(findings: list[Finding]) -> list[str]:
+    return [f.line() for f in findings]
 
 
 def _last_work_step(ctx: StepContext) -> StepRecord | None:
@@ -147,7 +143,7 @@ async def _work_step(ctx: StepContext, kind: Literal["implement", "repair"]) -> 
         return await _work_step(ctx, kind)
     if result.thread_id and (kind == "implement" or not ms.thread_id):
         ms.thread_id = result.thread_id
-    answer, error = parse_answer(StepAnswer, result.answer or result.final_message)
+    answer, error = parse_answer(StepAnswer, result.final_message)
     if result.outcome is Outcome.OK and answer is not None:
         record.summary = answer.summary
         record.outcome = f"ok/{answer.status}"
@@ -301,7 +297,7 @@ async def _review(ctx: StepContext) -> LoopResult | None:
                     "needs_human",
                     f"codex failed with a permanent error (auth or configuration): {result.error}",
                 )
-            answer, note = parse_answer(ReviewAnswer, result.answer or result.final_message)
+            answer, note = parse_answer(ReviewAnswer, result.final_message)
             if result.outcome is not Outcome.OK:
                 answer, note = None, f"review step ended {result.outcome}: {result.error}"
             record.outcome = f"ok/{answer.verdict}" if answer else "invalid_answer"
@@ -319,7 +315,7 @@ async def _review(ctx: StepContext) -> LoopResult | None:
         findings=len(answer.findings) if answer else 0,
     )
     if answer is not None and answer.verdict == "needs_human":
-        ms.findings = [f.model_dump() for f in answer.findings]
+        ms.findings = list(answer.findings)
         ctx.save()
         return LoopResult("needs_human", "the reviewer asked for a human", answer.question)
     if all_passed and verdict == "approve":
@@ -327,17 +323,12 @@ async def _review(ctx: StepContext) -> LoopResult | None:
         ms.phase = "approved"
         ctx.save()
         return None
-    findings = [f.model_dump() for f in answer.findings] if answer else []
+    findings = list(answer.findings) if answer else []
     if answer is None and ctx.review_gate:
-        findings.append(
-            {
-                "severity": "major",
-                "path": None,
-                "message": f"the review gave no usable verdict: {note}",
-            }
-        )
+        message = f"the review gave no usable verdict: {note}"
+        findings.append(Finding(severity="major", path=None, message=message))
     if all_passed and answer is not None and not findings:
-        findings.append({"severity": "major", "path": None, "message": answer.summary})
+        findings.append(Finding(severity="major", path=None, message=answer.summary))
     ms.findings = findings
     ms.fingerprints.append(_fingerprint(ctx))
     ms.phase = "reviewed"
@@ -373,19 +364,19 @@ async def run_milestone(ctx: StepContext) -> LoopResult:
         reason = ctx.budget_reason()
         if reason is not None:
             return LoopResult("budget", reason)
-        phase = ms.phase
         stop: LoopResult | None = None
-        if phase in (None, "started"):
-            stop = await _work_step(ctx, "implement")
-        elif phase in ("implemented", "repaired"):
-            await _validate(ctx)
-        elif phase == "validated":
-            stop = await _review(ctx)
-        elif phase == "reviewed":
-            stop = _stop_test(ctx) or await _work_step(ctx, "repair")
-        elif phase in ("approved", "committed"):
-            return LoopResult("approved")
-        else:
-            raise AssertionError(f"unknown milestone phase {phase!r}")
+        match ms.phase:
+            case None | "started":
+                stop = await _work_step(ctx, "implement")
+            case "implemented" | "repaired":
+                await _validate(ctx)
+            case "validated":
+                stop = await _review(ctx)
+            case "reviewed":
+                stop = _stop_test(ctx) or await _work_step(ctx, "repair")
+            case "approved" | "committed":
+                return LoopResult("approved")
+            case unknown:
+                assert_never(unknown)
         if stop is not None:
             return stop
