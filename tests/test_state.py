@@ -182,3 +182,28 @@ def test_assignment_is_validated() -> None:
     state = _state("x")
     with pytest.raises(ValueError, match="status"):
         state.status = "nonsense"  # type: ignore[assignment]
+
+
+def test_a_state_from_an_earlier_version_with_retired_fields_still_loads(tmp_path: Path) -> None:
+    path = tmp_path / "run" / "state.json"
+    save_state(path, _state("old"))
+    data = json.loads(path.read_text(encoding="utf-8"))
+    data.update(settings={"loop": {"max_attempts": 3}}, last_event="step_started")
+    path.write_text(json.dumps(data), encoding="utf-8")
+    loaded = load_state(path)
+    assert loaded.run_id == "old"
+    assert "settings" not in loaded.model_dump()
+
+
+def test_phase_and_findings_are_typed(tmp_path: Path) -> None:
+    path = tmp_path / "run" / "state.json"
+    save_state(path, _state("typed"))
+    assert load_state(path).milestones[0].findings[0].line() == "[major] m"
+    data = json.loads(path.read_text(encoding="utf-8"))
+    data["milestones"][0]["phase"] = "half-done"
+    data["milestones"][0]["findings"] = [{"severity": "huge", "path": None, "message": "m"}]
+    path.write_text(json.dumps(data), encoding="utf-8")
+    with pytest.raises(StateError) as info:
+        load_state(path)
+    assert "milestones.0.phase" in info.value.message
+    assert "milestones.0.findings.0.severity" in info.value.message

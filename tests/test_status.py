@@ -21,7 +21,6 @@ def _save(repo: Path, run_id: str, plan: str, status: str, pid: int = 1) -> RunS
         created_at=1_700_000_000.0,
         tokens_total=12345,
         current_milestone="2",
-        last_event="step_started",
         stop_reason="max attempts" if status == "gave_up" else None,
         milestones=[
             MilestoneState(id="1", title="Setup", status="passed", commit="a" * 40, attempts=1),

@@ -93,8 +93,6 @@ def _print_run(repo: Path, run: RunState, holder: LockHolder | None) -> None:
     event = _last_event(run_dir(repo, run.run_id) / "events.jsonl")
     if event is not None:
         console.out(f"  last log: {event.get('event', '?')} {event.get('timestamp', '')}".rstrip())
-    elif run.last_event:
-        console.out(f"  last:     {run.last_event}")
     width = max((len(m.id) for m in run.milestones), default=1)
     for m in run.milestones:
         mark = "*" if m.id == run.current_milestone and live else " "

@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from orchestrator.paths import SCHEMAS_DIR
 from orchestrator.redact import Redactor
+from orchestrator.store.state import Finding
 
 STEP_SCHEMA = SCHEMAS_DIR / "step_answer.json"
 REVIEW_SCHEMA = SCHEMAS_DIR / "review_answer.json"
@@ -42,17 +43,6 @@ class StepAnswer(_Answer):
     discoveries: list[Discovery]
     decisions: list[Decision]
     question: str | None
-
-
-class Finding(_Answer):
-    severity: Literal["blocker", "major", "minor"]
-    path: str | None
-    message: str
-
-    def line(self) -> str:
-        """One line for prompts, reports and fingerprints."""
-        where = f" {self.path}:" if self.path else ""
-        return f"[{self.severity}]{where} {self.message}"
 
 
 class ReviewAnswer(_Answer):

@@ -159,9 +159,7 @@ class Runner:
             return await self._milestones()
         signum = signal.Signals(self.signum or signal.SIGINT)
         end = self._stopped("interrupted", int(_SIGNAL_EXIT[signum]), f"stopped by {signum.name}")
-        for ms in self.state.milestones:
-            if ms.status == "running":
-                ms.status = "interrupted"
+        self.state.interrupt_running()
         self.save()
         return end
 
@@ -183,9 +181,7 @@ class Runner:
         log.warning("second_interrupt", action="exit now")
         reap_leftovers(self.repo.root, timeout=1.0)
         self._stopped("interrupted", int(ExitCode.INTERRUPTED), "stopped by a second SIGINT")
-        for ms in self.state.milestones:
-            if ms.status == "running":
-                ms.status = "interrupted"
+        self.state.interrupt_running()
         self.save()
         os._exit(int(ExitCode.INTERRUPTED))
 
@@ -276,7 +272,7 @@ class Runner:
         if result.kind == "budget":
             return self._budget_stop(ms, result.reason)
         if result.kind == "unavailable":
-            ms.status = "interrupted"
+            self.state.interrupt_running()
             log.warning("codex_unavailable", milestone=ms.id, reason=result.reason)
             end = self._stopped("unavailable", int(ExitCode.GAVE_UP), result.reason)
             self.save()
@@ -316,8 +312,7 @@ class Runner:
         return end
 
     def _budget_stop(self, ms: MilestoneState, reason: str) -> RunEnd:
-        if ms.status == "running":
-            ms.status = "interrupted"
+        self.state.interrupt_running()
         log.warning("budget_exhausted", reason=reason)
         end = self._stopped("budget", int(ExitCode.GAVE_UP), f"budget: {reason}")
         self.save()

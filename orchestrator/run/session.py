@@ -134,9 +134,7 @@ def _claim_and_execute(
         except (Terminated, KeyboardInterrupt) as exc:
             if state.status != "running":  # the run had ended; keep how it ended
                 return EXIT_BY_STATUS.get(state.status, exit_code_for(exc))
-            for ms in state.milestones:
-                if ms.status == "running":
-                    ms.status = "interrupted"
+            state.interrupt_running()
             state.status = "interrupted"
             state.stop_reason = "stopped by a signal before the run loop took over"
             state.ended_at = time.time()
@@ -174,7 +172,6 @@ def start_run(*, repo: Path, plan_path: Path, settings: Settings, fresh: bool) -
             plan_path=plan_rel,
             plan_hash=_digest(text),
             pinned_checks=pinned_checks(plan, settings),
-            settings=settings.model_dump(mode="json"),
             base_commit=git.head(),
             branch=settings.run.branch or git.current_branch(),
             milestones=[MilestoneState(id=m.id, title=m.title) for m in plan.milestones],
@@ -227,7 +224,6 @@ def _rebuild(
         plan_path=plan_rel,
         plan_hash=_digest(text),
         pinned_checks=pinned_checks(plan, settings),
-        settings=settings.model_dump(mode="json"),
         base_commit=git.head(),
         branch=git.current_branch(),
         status="interrupted",

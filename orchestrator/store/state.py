@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from orchestrator.errors import StateError
 from orchestrator.paths import RUNS_DIR
@@ -37,6 +37,10 @@ RunStatus = Literal[
     "budget",
     "unavailable",
     "failed",
+]
+# A milestone's last completed transition; the loop's state machine (milestone/loop.py).
+Phase = Literal[
+    "started", "implemented", "validated", "reviewed", "repaired", "approved", "committed"
 ]
 FINISHED: frozenset[str] = frozenset({"passed"})
 
@@ -71,6 +75,23 @@ class CheckRecord(_State):
     output_tail: str = Field("", description="bounded, redacted end of the output")
 
 
+class Finding(_State):
+    """One review finding: what the reviewer wants changed (also the answer schema's item)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    severity: Literal["blocker", "major", "minor"]
+    path: str | None
+    message: str
+
+    def line(self, *, markdown: bool = False) -> str:
+        """One line for prompts, fingerprints and (``markdown``) reports."""
+        if not self.path:
+            return f"[{self.severity}] {self.message}"
+        where = f"`{self.path}`" if markdown else self.path
+        return f"[{self.severity}] {where}: {self.message}"
+
+
 class MilestoneState(_State):
     """Where one milestone stands."""
 
@@ -83,15 +104,16 @@ class MilestoneState(_State):
     thread_id: str | None = Field(None, description="the implementing codex thread")
     fingerprints: list[str] = Field(default_factory=list, description="delta per iteration")
     steps: list[StepRecord] = Field(default_factory=list)
-    phase: str | None = Field(None, description="last completed transition, e.g. 'validated'")
-    findings: list[dict[str, Any]] = Field(
-        default_factory=list, description="open review findings (severity, path, message)"
-    )
+    phase: Phase | None = Field(None, description="last completed transition, e.g. 'validated'")
+    findings: list[Finding] = Field(default_factory=list, description="open review findings")
     last_checks: list[CheckRecord] = Field(default_factory=list)
     started_at: float | None = None
     ended_at: float | None = None
     tokens: int = 0
     stop_reason: str | None = Field(None, description="why it stopped, if it did not pass")
+
+
+_RETIRED_FIELDS = ("settings", "last_event")  # written by earlier versions, never read
 
 
 class RunState(_State):
@@ -104,7 +126,6 @@ class RunState(_State):
     pinned_checks: dict[str, list[str]] = Field(
         default_factory=dict, description="milestone id (or 'plan') -> check commands"
     )
-    settings: dict[str, Any] = Field(default_factory=dict, description="settings snapshot")
     status: RunStatus = "running"
     stop_reason: str | None = None
     created_at: float = Field(default_factory=time.time, description="unix time")
@@ -117,11 +138,24 @@ class RunState(_State):
     milestones: list[MilestoneState] = Field(default_factory=list)
     current_milestone: str | None = None
     tokens_total: int = 0
-    last_event: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _drop_retired(cls, data: Any) -> Any:
+        if isinstance(data, dict) and any(k in data for k in _RETIRED_FIELDS):
+            return {k: v for k, v in data.items() if k not in _RETIRED_FIELDS}
+        return data
 
     @property
     def finished(self) -> bool:
         return self.status in FINISHED
+
+    def interrupt_running(self) -> None:
+        """The one place milestones are marked interrupted: those still running (resume
+        continues them where their phase says)."""
+        for m in self.milestones:
+            if m.status == "running":
+                m.status = "interrupted"
 
     def milestone(self, milestone_id: str) -> MilestoneState:
         for m in self.milestones:

@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 from orchestrator.store.atomic import atomic_write
-from orchestrator.store.state import CheckRecord, MilestoneState, RunState
+from orchestrator.store.state import CheckRecord, Finding, MilestoneState, RunState
 from orchestrator.ui.text import one_line
 
 REPORT_FILE = "report.md"
@@ -33,9 +33,8 @@ def _cell(text: str | None, limit: int = 120) -> str:
     return one_line((text or "").replace("|", "\\|"), limit, newline=" ")
 
 
-def _finding(f: dict[str, object]) -> str:
-    where = f" `{f['path']}`:" if f.get("path") else ""
-    return f"- [{f.get('severity', 'major')}]{where} {f.get('message', '')}"
+def _finding(f: Finding) -> str:
+    return f"- {f.line(markdown=True)}"
 
 
 def _checks(records: list[CheckRecord]) -> list[str]:
