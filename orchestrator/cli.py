@@ -193,7 +193,7 @@ Adds .agent/PLANS.md (how to write an ExecPlan), .agent/plans/TEMPLATE.md,
 .agent/orchestrator.toml and an AGENTS.md section. Never overwrites a file."""
 _CONFIG_TEXT = """\
 Prints the settings a run would use: defaults < config file < ORCH_* environment < flags,
-each with where its value came from (--show)."""
+each with where its value came from (--json for machines)."""
 
 
 def _build_parser() -> argparse.ArgumentParser:
@@ -275,7 +275,6 @@ def _build_parser() -> argparse.ArgumentParser:
     p.set_defaults(handler=_cmd_init)
 
     p = _sub(sub, "config", "show the effective settings", _CONFIG_TEXT)
-    p.add_argument("--show", action="store_true", help="print settings and their origins")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     _add_settings_flags(p)
     p.set_defaults(handler=_cmd_config)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 def test_closed_pipe_ends_quietly(tmp_path: Path) -> None:
     # `true` exits before the orchestrator starts writing: every write hits a closed pipe.
-    script = f"{sys.executable} -m orchestrator -C {tmp_path} config --show | true"
+    script = f"{sys.executable} -m orchestrator -C {tmp_path} config | true"
     proc = subprocess.run(
         ["bash", "-o", "pipefail", "-c", script], capture_output=True, text=True, check=False
     )

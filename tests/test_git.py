@@ -59,7 +59,7 @@ def test_exclude_runs_dir_is_idempotent(git_repo: Path) -> None:
     assert git(git_repo, "status", "--porcelain") == ""
 
 
-def test_diff_and_changed_paths_include_untracked_and_leave_index_alone(git_repo: Path) -> None:
+def test_diff_includes_untracked_and_leaves_index_alone(git_repo: Path) -> None:
     repo = Repo.open(git_repo)
     checkpoint = repo.head()
     _runs_file(git_repo)
@@ -71,7 +71,6 @@ def test_diff_and_changed_paths_include_untracked_and_leave_index_alone(git_repo
     assert "+++ b/src/new.py" in diff
     assert ".agent" not in diff
     assert diff == repo.diff_since(checkpoint)  # deterministic
-    assert repo.changed_paths_since(checkpoint) == ["README.md", "src/new.py"]
     # the real index is untouched: the new file is still untracked
     assert "?? src/" in git(git_repo, "status", "--porcelain")
 
@@ -150,25 +149,9 @@ def test_reset_to_removes_changes_but_keeps_runs_and_ignored(git_repo: Path) -> 
     assert (git_repo / "build" / "out.o").exists()
 
 
-def test_restore_path(git_repo: Path) -> None:
+def test_current_branch_is_none_when_detached(git_repo: Path) -> None:
     repo = Repo.open(git_repo)
-    checkpoint = repo.head()
-    (git_repo / "README.md").write_text("agent edit\n", encoding="utf-8")
-    (git_repo / "added.md").write_text("new\n", encoding="utf-8")
-    git(git_repo, "add", "added.md")
-    repo.restore_path("README.md", checkpoint)
-    repo.restore_path("added.md", checkpoint)
-    assert (git_repo / "README.md").read_text(encoding="utf-8") == "# sample\n"
-    assert not (git_repo / "added.md").exists()
-    assert not repo.is_dirty()
-
-
-def test_is_ancestor(git_repo: Path) -> None:
-    repo = Repo.open(git_repo)
-    first = repo.head()
     repo.commit_all("second", {})
-    assert repo.is_ancestor(first)
-    assert not repo.is_ancestor("0" * 40)
     detached = subprocess.run(
         ["git", "checkout", "-q", "--detach"], cwd=git_repo, check=True, capture_output=True
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
@@ -14,15 +15,16 @@ from orchestrator.plan import (
     add_progress_item,
     append_decision,
     append_discovery,
-    fixed_sections_digest,
     parse_plan,
     read_plan_text,
     record_milestone_progress,
     write_outcomes,
     write_plan_atomic,
 )
+from orchestrator.plan.document import outline
 from orchestrator.plan.model import SectionKind
-from orchestrator.plan.text import line_body, split_lines
+from orchestrator.plan.sections import LIVING
+from orchestrator.plan.text import BOM, line_body, split_lines
 
 WHEN = datetime(2026, 11, 21, 14, 3, 59, tzinfo=UTC)
 CORPUS = Path(__file__).parent / "data" / "plans"
@@ -57,6 +59,23 @@ _table = st.lists(_words.map(lambda w: f"| {w} | y |"), max_size=2).map(
 _content = st.lists(st.one_of(_paragraph, _list, _checks, _fence, _table), max_size=3).map(
     lambda blocks: [line for b in blocks for line in [*b, ""]]
 )
+
+
+def fixed_sections_digest(text: str) -> str:
+    """sha256 of what people wrote: the plan without its living sections
+    (blank lines and endings ignored)."""
+    blocks, _, sections = outline(text)
+    living: set[int] = set()
+    for s in sections:
+        if s.kind in LIVING:
+            living.update(range(s.span.start, s.span.end + 1))
+    kept = [
+        line_body(raw).lstrip(BOM).rstrip()
+        for n, raw in enumerate(blocks.lines, start=1)
+        if n not in living
+    ]
+    data = "\n".join(x for x in kept if x)
+    return hashlib.sha256(data.encode("utf-8")).hexdigest()
 
 
 @st.composite

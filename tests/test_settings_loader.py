@@ -111,7 +111,7 @@ def test_cli_reports_env_error_with_exit_2(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.setenv("ORCH_LOOP__MAX_ATTEMPTS", "-1")
-    assert main(["-C", str(tmp_path), "config", "--show"]) == 2
+    assert main(["-C", str(tmp_path), "config"]) == 2
     err = capsys.readouterr().err
     assert "loop.max_attempts" in err
     assert "environment variable ORCH_LOOP__MAX_ATTEMPTS" in err
@@ -122,7 +122,7 @@ def test_cli_reports_file_error_with_exit_2(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     path = _write_config(tmp_path, "[hooks]\ntimeout = 'forever'\n")
-    assert main(["-C", str(tmp_path), "config", "--show"]) == 2
+    assert main(["-C", str(tmp_path), "config"]) == 2
     err = capsys.readouterr().err
     assert f"{path} key hooks.timeout (line 2)" in err
     assert "invalid duration 'forever'" in err
@@ -133,7 +133,7 @@ def test_cli_show_json_lists_every_key_with_source(
 ) -> None:
     _write_config(tmp_path, "[run]\nmax_wall = '2h'\n")
     monkeypatch.setenv("ORCH_CODEX__MODEL", "gpt-test")
-    assert main(["-C", str(tmp_path), "--quiet", "config", "--show", "--json"]) == 0
+    assert main(["-C", str(tmp_path), "--quiet", "config", "--json"]) == 0
     shown = json.loads(capsys.readouterr().out)
     expected = effective_values(
         resolve_settings(repo=tmp_path, env={"ORCH_CODEX__MODEL": "gpt-test"})
@@ -153,7 +153,7 @@ def test_cli_show_text_masks_secret_values(
 ) -> None:
     monkeypatch.setenv("ORCH_CODEX__PROFILE", "s3cr3t-value-123")
     monkeypatch.setenv("MY_SERVICE_TOKEN", "s3cr3t-value-123")
-    assert main(["-C", str(tmp_path), "config", "--show"]) == 0
+    assert main(["-C", str(tmp_path), "config"]) == 0
     out = capsys.readouterr().out
     assert "codex.profile" in out
     assert "s3cr3t-value-123" not in out

@@ -7,7 +7,6 @@ from orchestrator.plan.edit import (
     add_progress_item,
     append_decision,
     append_discovery,
-    fixed_sections_digest,
     record_milestone_progress,
     write_outcomes,
 )
@@ -17,7 +16,6 @@ __all__ = [
     "add_progress_item",
     "append_decision",
     "append_discovery",
-    "fixed_sections_digest",
     "load_plan",
     "parse_plan",
     "read_plan_text",

@@ -8,14 +8,13 @@ an aware datetime; it is written in UTC as ``2026-11-21 14:03Z``.
 
 from __future__ import annotations
 
-import hashlib
 import re
 from datetime import UTC, datetime
 
 from orchestrator.plan.blocks import Blocks, Fence
 from orchestrator.plan.document import PROGRESS_ITEM, outline, progress_items
 from orchestrator.plan.model import Milestone, Section, SectionKind
-from orchestrator.plan.sections import CANONICAL_HEADING, CANONICAL_ORDER, LIVING
+from orchestrator.plan.sections import CANONICAL_HEADING, CANONICAL_ORDER
 from orchestrator.plan.text import BOM, line_body, newline_of, split_lines
 from orchestrator.ui.text import one_line
 
@@ -258,19 +257,3 @@ def write_outcomes(text: str, *, body: str, when: datetime) -> str:
         lines[sec.span.start - 1] = head + nl
     lines[sec.span.start : sec.span.end] = [x + nl for x in new]
     return "".join(lines)
-
-
-def fixed_sections_digest(text: str) -> str:
-    """sha256 of the plan without its living sections (blank lines and endings ignored)."""
-    blocks, _, sections = outline(text)
-    living: set[int] = set()
-    for s in sections:
-        if s.kind in LIVING:
-            living.update(range(s.span.start, s.span.end + 1))
-    kept = [
-        line_body(raw).lstrip(BOM).rstrip()
-        for n, raw in enumerate(blocks.lines, start=1)
-        if n not in living
-    ]
-    data = "\n".join(x for x in kept if x)
-    return hashlib.sha256(data.encode("utf-8")).hexdigest()

@@ -170,14 +170,6 @@ class Repo:
         """True if the work tree or index differs from HEAD (untracked files count)."""
         return bool(self.dirty_paths(ignore))
 
-    def is_ancestor(self, sha: str) -> bool:
-        """True if ``sha`` is a commit that HEAD contains."""
-        try:
-            self._git("merge-base", "--is-ancestor", sha, "HEAD")
-        except GitError:
-            return False
-        return True
-
     def diff_since(self, checkpoint: str) -> str:
         """Unified diff of the work tree (untracked files included) against ``checkpoint``."""
         with self._work_tree_index() as env:
@@ -186,15 +178,6 @@ class Repo:
                 "--no-renames", "--full-index", checkpoint, "--", ".", _NO_RUNS,
                 env=env, strip_newline_in_stdout=False,
             )  # fmt: skip
-
-    def changed_paths_since(self, checkpoint: str) -> list[str]:
-        """Paths whose work-tree content differs from ``checkpoint``, sorted."""
-        with self._work_tree_index() as env:
-            out = self._git(
-                "diff", "--cached", "--name-only", "-z", "--no-renames", checkpoint,
-                "--", ".", _NO_RUNS, env=env, strip_newline_in_stdout=False,
-            )  # fmt: skip
-        return sorted(p for p in out.split("\0") if p)
 
     def milestone_commits(self, plan_path: str, since: str | None = None) -> dict[str, CommitInfo]:
         """Milestone id -> its commit, for commits whose ``ExecPlan:`` trailer is ``plan_path``.
@@ -281,13 +264,3 @@ class Repo:
         """Hard reset to ``checkpoint`` and remove untracked files (not ignored ones)."""
         self._git("reset", "-q", "--hard", checkpoint)
         self._git("clean", "-f", "-d", "-q", "-e", _EXCLUDE_LINE)
-
-    def restore_path(self, path: str, checkpoint: str) -> None:
-        """Give ``path`` its content at ``checkpoint`` (delete it if it did not exist)."""
-        try:
-            self._git("cat-file", "-e", f"{checkpoint}:{path}")
-        except GitError:
-            self._git("rm", "-q", "--cached", "--ignore-unmatch", "--", path)
-            (self.root / path).unlink(missing_ok=True)
-            return
-        self._git("checkout", "-q", checkpoint, "--", path)

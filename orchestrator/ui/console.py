@@ -2,7 +2,7 @@
 
 Logs for machines go through structlog (see :mod:`orchestrator.ui.logs`); this
 module is for messages, summaries and the live status area. A closed pipe
-(``orchestrator config --show | head``) ends the program quietly.
+(``orchestrator config | head``) ends the program quietly.
 """
 
 from __future__ import annotations
