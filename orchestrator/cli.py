@@ -208,9 +208,21 @@ def _build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     p = _sub(sub, "run", "run an ExecPlan's milestones", _RUN_TEXT)
-    p.add_argument("plan", type=Path, metavar="PLAN", help=_PLAN_HELP)
+    p.add_argument(
+        "plan",
+        type=Path,
+        nargs="+",
+        metavar="PLAN",
+        help=_PLAN_HELP + "; several plans run side by side in worktrees (see --parallel)",
+    )
     p.add_argument(
         "--fresh", action="store_true", help="start a new run even if an unfinished one exists"
+    )
+    p.add_argument(
+        "--parallel",
+        type=int,
+        metavar="N",
+        help="run the plans in their own git worktrees, at most N at once (default: all)",
     )
     _add_settings_flags(p)
     p.set_defaults(handler=_cmd_run)
@@ -346,10 +358,28 @@ def _cmd_check(args: argparse.Namespace) -> int:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
+    plans: list[Path] = args.plan
+    if len(plans) > 1 or args.parallel is not None:
+        return _cmd_run_parallel(args, plans)
     from orchestrator.run.session import start_run
 
     return start_run(
-        repo=_repo(args), plan_path=args.plan, settings=_settings(args), fresh=args.fresh
+        repo=_repo(args), plan_path=plans[0], settings=_settings(args), fresh=args.fresh
+    )
+
+
+def _cmd_run_parallel(args: argparse.Namespace, plans: list[Path]) -> int:
+    from orchestrator.fleet.parallel import run_parallel
+
+    if args.fresh:
+        raise UsageError("--fresh applies to one plan; run it on its own")
+    settings = _settings(args)
+    return run_parallel(
+        repo=_repo(args),
+        plans=plans,
+        parallel=args.parallel or len(plans),
+        flags=_flags(args),
+        token_budget=settings.run.max_tokens,
     )
 
 

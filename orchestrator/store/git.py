@@ -231,6 +231,30 @@ class Repo:
             exclude.write_text(f"{text}{sep}{_EXCLUDE_LINE}\n", encoding="utf-8")
         self._runs_excluded = True
 
+    def exclude_path(self, pattern: str) -> None:
+        """Add ``pattern`` to ``.git/info/exclude`` (shared by worktrees; idempotent)."""
+        exclude = Path(self._repo.common_dir) / "info" / "exclude"
+        text = exclude.read_text(encoding="utf-8") if exclude.exists() else ""
+        if pattern not in text.splitlines():
+            exclude.parent.mkdir(parents=True, exist_ok=True)
+            sep = "" if not text or text.endswith("\n") else "\n"
+            exclude.write_text(f"{text}{sep}{pattern}\n", encoding="utf-8")
+
+    def add_worktree(self, path: Path, branch: str) -> None:
+        """A new worktree at ``path`` on ``branch`` (made at HEAD unless it exists)."""
+        try:
+            self._git("rev-parse", "--verify", "-q", f"refs/heads/{branch}")
+        except GitError:
+            self._git("worktree", "add", "-q", "-b", branch, str(path), "HEAD")
+            return
+        self._git("worktree", "add", "-q", str(path), branch)
+
+    def commit_paths(self, paths: Sequence[str], message: str) -> str:
+        """Commit exactly ``paths`` (hooks skipped); returns the new sha."""
+        self._git("add", "--", *paths)
+        self._git("commit", "-q", "--no-verify", "-m", message, "--", *paths)
+        return self.head()
+
     def commit_all(self, message: str, trailers: Mapping[str, str]) -> str:
         """Stage everything except ``.agent/runs`` and commit; returns the new sha.
 

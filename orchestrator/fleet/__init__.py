@@ -1,0 +1,1 @@
+"""Many plans at once: parallel git worktrees on one machine, Temporal across machines."""

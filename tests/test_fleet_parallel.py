@@ -1,0 +1,147 @@
+"""`orchestrator run PLAN_A PLAN_B --parallel N`: plans side by side in worktrees."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import psutil
+
+from tests.supervisor_helpers import approve_all, fake_codex, git, implement, write_plan
+from tests.supervisor_helpers import write_scenario
+
+__all__ = ["fake_codex"]  # the fixture, imported for pytest
+
+PLANS = (".agent/plans/alpha.md", ".agent/plans/beta.md")
+
+
+def _two_plans(repo: Path) -> None:
+    a = write_plan(repo, [("Alpha one", ["test -f m1.txt"]), ("Alpha two", ["test -f m2.txt"])],
+                   commit=False)  # fmt: skip
+    a.rename(repo / PLANS[0])
+    b = write_plan(repo, [("Beta one", ["test -f m1.txt"]), ("Beta two", ["test -f m2.txt"])],
+                   commit=False)  # fmt: skip
+    b.rename(repo / PLANS[1])
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "two plans")
+
+
+def _command(repo: Path, fake: Path, *extra: str) -> list[str]:
+    return [sys.executable, "-m", "orchestrator", "-C", str(repo), "run", *PLANS,
+            "--parallel", "2", "--codex-bin", str(fake), *extra]  # fmt: skip
+
+
+def _run(repo: Path, fake: Path, scenario: Path) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "FAKE_CODEX_SCENARIO": str(scenario)}
+    return subprocess.run(_command(repo, fake), env=env, capture_output=True, text=True,
+                          timeout=180, check=False)  # fmt: skip
+
+
+def _milestones_on(repo: Path, branch: str) -> list[str]:
+    out = git(repo, "log", branch, "--format=%(trailers:key=Milestone,valueonly)")
+    return [line.strip() for line in out.splitlines() if line.strip()]
+
+
+def _user_view(repo: Path) -> tuple[str, str, str]:
+    return (git(repo, "rev-parse", "HEAD"), git(repo, "status", "--porcelain=v1", "-uall"),
+            git(repo, "diff", "--cached"))  # fmt: skip
+
+
+def _with_user_changes(repo: Path) -> None:
+    (repo / "notes.txt").write_text("mine, untracked\n", encoding="utf-8")
+    (repo / "README.md").write_text("# sample, staged edit\n", encoding="utf-8")
+    git(repo, "add", "README.md")
+
+
+def test_two_plans_run_in_their_own_worktrees_and_the_checkout_stays_untouched(
+    git_repo: Path, fake_codex: Path, tmp_path: Path
+) -> None:
+    _two_plans(git_repo)
+    _with_user_changes(git_repo)
+    before = _user_view(git_repo)
+    scenario = write_scenario(
+        tmp_path / "s.json",
+        [implement("1", "touch m1.txt"), implement("2", "touch m2.txt"), approve_all()],
+    )
+    done = _run(git_repo, fake_codex, scenario)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert _user_view(git_repo) == before
+    for branch in ("orchestrator/alpha", "orchestrator/beta"):
+        assert _milestones_on(git_repo, branch) == ["2", "1"]
+        assert f"git merge {branch}" in done.stdout
+    # The same line again: both plans are done, nothing is committed.
+    heads = [git(git_repo, "rev-parse", b) for b in ("orchestrator/alpha", "orchestrator/beta")]
+    again = _run(git_repo, fake_codex, scenario)
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert again.stdout.count("already done") == 2
+    assert [git(git_repo, "rev-parse", b) for b in ("orchestrator/alpha", "orchestrator/beta")] \
+        == heads  # fmt: skip
+    assert _user_view(git_repo) == before
+
+
+def test_a_plan_the_checkout_has_not_committed_is_carried_into_its_worktree(
+    git_repo: Path, fake_codex: Path, tmp_path: Path
+) -> None:
+    _two_plans(git_repo)
+    plan = git_repo / PLANS[1]
+    plan.write_text(plan.read_text(encoding="utf-8").replace("Beta two", "Beta 2"), "utf-8")
+    scenario = write_scenario(
+        tmp_path / "s.json",
+        [implement("1", "touch m1.txt"), implement("2", "touch m2.txt"), approve_all()],
+    )
+    done = _run(git_repo, fake_codex, scenario)
+    assert done.returncode == 0, done.stdout + done.stderr
+    shown = git(git_repo, "show", f"orchestrator/beta:{PLANS[1]}")
+    assert "Milestone 2: Beta 2" in shown
+    assert git(git_repo, "status", "--porcelain").strip() == f"M {PLANS[1]}"
+
+
+def _running_everywhere(repo: Path, milestone: str) -> bool:
+    for slug in ("alpha", "beta"):
+        runs = repo / ".agent" / "worktrees" / slug / ".agent" / "runs"
+        states = list(runs.glob("*/state.json")) if runs.is_dir() else []
+        if not states:
+            return False
+        data = json.loads(states[0].read_text(encoding="utf-8"))
+        now = next((m for m in data["milestones"] if m["id"] == milestone), None)
+        if now is None or now["status"] != "running":
+            return False
+    return True
+
+
+def test_a_killed_batch_resumes_every_plan_with_each_milestone_committed_once(
+    git_repo: Path, fake_codex: Path, tmp_path: Path
+) -> None:
+    _two_plans(git_repo)
+    scenario = write_scenario(
+        tmp_path / "s.json",
+        [implement("1", "touch m1.txt"), implement("2", "sleep 3", "touch m2.txt"),
+         approve_all()],
+    )  # fmt: skip
+    env = {**os.environ, "FAKE_CODEX_SCENARIO": str(scenario)}
+    batch = subprocess.Popen(_command(git_repo, fake_codex), env=env, stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL)  # fmt: skip
+    try:
+        deadline = time.monotonic() + 90
+        while not _running_everywhere(git_repo, "2"):
+            assert batch.poll() is None, "the batch ended before milestone 2 started"
+            assert time.monotonic() < deadline, "milestone 2 never started in both plans"
+            time.sleep(0.05)
+        tree = [batch.pid, *(p.pid for p in psutil.Process(batch.pid).children(recursive=True))]
+        for pid in tree:  # the whole batch dies at once, children included
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+    finally:
+        batch.kill()
+        batch.wait()
+    again = _run(git_repo, fake_codex, scenario)
+    assert again.returncode == 0, again.stdout + again.stderr
+    for branch in ("orchestrator/alpha", "orchestrator/beta"):
+        assert _milestones_on(git_repo, branch) == ["2", "1"]
