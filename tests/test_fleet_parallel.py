@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -12,8 +13,14 @@ from pathlib import Path
 
 import psutil
 
-from tests.supervisor_helpers import approve_all, fake_codex, git, implement, write_plan
-from tests.supervisor_helpers import write_scenario
+from tests.supervisor_helpers import (
+    approve_all,
+    fake_codex,
+    git,
+    implement,
+    write_plan,
+    write_scenario,
+)
 
 __all__ = ["fake_codex"]  # the fixture, imported for pytest
 
@@ -74,6 +81,11 @@ def test_two_plans_run_in_their_own_worktrees_and_the_checkout_stays_untouched(
     for branch in ("orchestrator/alpha", "orchestrator/beta"):
         assert _milestones_on(git_repo, branch) == ["2", "1"]
         assert f"git merge {branch}" in done.stdout
+    status = subprocess.run([sys.executable, "-m", "orchestrator", "-C", str(git_repo), "status",
+                             "--json"], capture_output=True, text=True, check=True)  # fmt: skip
+    trees = json.loads(status.stdout)["worktrees"]
+    assert [(Path(t["path"]).name, t["runs"][0]["status"]) for t in trees] == [
+        ("alpha", "passed"), ("beta", "passed")]  # fmt: skip
     # The same line again: both plans are done, nothing is committed.
     heads = [git(git_repo, "rev-parse", b) for b in ("orchestrator/alpha", "orchestrator/beta")]
     again = _run(git_repo, fake_codex, scenario)
@@ -134,10 +146,8 @@ def test_a_killed_batch_resumes_every_plan_with_each_milestone_committed_once(
             time.sleep(0.05)
         tree = [batch.pid, *(p.pid for p in psutil.Process(batch.pid).children(recursive=True))]
         for pid in tree:  # the whole batch dies at once, children included
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
     finally:
         batch.kill()
         batch.wait()

@@ -119,6 +119,7 @@ def show_status(repo: Path, plan_path: Path | None, as_json: bool) -> int:
             "lock": holder.model_dump(mode="json") if holder else None,
             "runs": [_run_json(repo, r, holder) for r in runs],
             "errors": [e.message for e in errors],
+            "worktrees": _worktree_json(repo),
         }
         console.out(json.dumps(payload, indent=2))
         return int(ExitCode.OK)
@@ -133,7 +134,34 @@ def show_status(repo: Path, plan_path: Path | None, as_json: bool) -> int:
         _print_run(repo, run, holder)
     for exc in errors:
         console.err(f"orchestrator: {exc.message}")
+    _worktree_runs(repo, plan_path)
     return int(ExitCode.OK)
+
+
+def _worktree_json(repo: Path) -> list[dict[str, Any]]:
+    from orchestrator.fleet.worktrees import existing_worktrees
+
+    out = []
+    for tree in existing_worktrees(repo):
+        runs, _ = scan_runs(tree)
+        holder = read_holder(tree)
+        out.append({"path": str(tree), "runs": [_run_json(tree, r, holder) for r in runs[:1]]})
+    return out
+
+
+def _worktree_runs(repo: Path, plan_path: Path | None) -> None:
+    """The newest run in each plan worktree of ``orchestrator run A B --parallel N``."""
+    from orchestrator.fleet.worktrees import existing_worktrees
+
+    for tree in existing_worktrees(repo):
+        runs, _ = scan_runs(tree)
+        if plan_path is not None:
+            wanted = _relative(repo, plan_path)
+            runs = [r for r in runs if os.path.normpath(r.plan_path) == wanted]
+        if runs:
+            console.out()
+            console.out(f"worktree {tree.relative_to(repo)} (branch orchestrator/{tree.name}):")
+            _print_run(tree, runs[0], read_holder(tree))
 
 
 def _relative(repo: Path, plan_path: Path) -> str:

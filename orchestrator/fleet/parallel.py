@@ -25,11 +25,12 @@ import structlog
 
 from orchestrator.errors import ExitCode, UsageError
 from orchestrator.fleet.worktrees import PlanWorktree, slug_for, worktree_for
+from orchestrator.paths import RUNS_DIR
 from orchestrator.process.child import ProcessRequest, run_process
 from orchestrator.settings.loader import ENV_PREFIX
 from orchestrator.store.git import Repo
 from orchestrator.store.lock import read_holder
-from orchestrator.store.state import RUNS_DIR, RunState, find_unfinished, list_runs
+from orchestrator.store.state import RunState, find_unfinished, list_runs
 from orchestrator.ui import console
 
 log = structlog.get_logger()
@@ -212,8 +213,9 @@ class Batch:
             console.out(
                 f"{job.wt.plan_rel}: not finished ({why}); report in {job.wt.path / RUNS_DIR}"
             )
-        console.out("Run the same line again to continue the unfinished plans.")
         bad = [c for c in codes if c != 0]
+        if bad:
+            console.out("Run the same line again to continue the unfinished plans.")
         if not bad:
             return 0
         for severe in _SEVERITY:
