@@ -51,9 +51,47 @@ def test_view_follows_the_event_sequence() -> None:
         ("M3", "pending"),
     ]
     assert (view.step, view.attempt, view.tokens_total) == ("repair", 3, 45678)
-    assert view.last_command == "make lint"
-    assert view.last_command_exit == 2
+    assert view.last_command is None  # the new step has run no command yet
     assert view.last_checks == "1 passed, 1 failed: unit-tests"
+
+
+def test_last_command_belongs_to_its_step_and_milestone() -> None:
+    view = RunView()
+    view.apply({"event": "milestone_started", "milestone": "1"})
+    view.apply({"event": "step_started", "milestone": "1", "step": "implement", "attempt": 1})
+    view.apply({"event": "codex_command", "command": "make lint", "exit_code": 2})
+    assert (view.last_command, view.last_command_exit) == ("make lint", 2)
+    view.apply({"event": "step_started", "milestone": "1", "step": "review", "attempt": 1})
+    assert view.last_command is None
+    view.apply({"event": "codex_command", "command": "cat a.py", "exit_code": 0})
+    view.apply({"event": "milestone_started", "milestone": "2"})
+    assert view.last_command is None
+
+
+def test_checks_show_while_they_run_and_their_duration_after() -> None:
+    clock = _Clock()
+    view = RunView(clock=clock)
+    view.apply({"event": "milestone_started", "milestone": "1", "title": "One"})
+    view.apply({"event": "step_started", "milestone": "1", "step": "implement", "attempt": 1})
+    view.apply({"event": "codex_command", "command": "touch a", "exit_code": 0})
+    view.apply({"event": "step_finished", "step": "implement", "duration_s": 3.0})
+    view.apply({"event": "checks_started", "attempt": 1, "checks": ["unit", "lint"]})
+    clock.now += 15
+    text = _render(view)
+    assert "checks running  attempt 1  milestone 1  15s" in text
+    assert "implement" not in text.split("checks running")[1]
+    assert "last command" not in text
+    view.apply({"event": "checks_finished", "attempt": 1, "passed": 2, "failed": []})
+    assert "step checks  attempt 1  milestone 1  done in 15s" in _render(view)
+
+
+def test_an_interrupted_run_shows_no_milestone_running() -> None:
+    view, _ = _driven_view()
+    view.apply({"event": "run_finished", "status": "interrupted", "exit_code": 130})
+    assert [m.status for m in view.milestones] == ["passed", "interrupted", "pending"]
+    text = _render(view)
+    assert "running" not in text
+    assert "‖ M2 Render widgets" in " ".join(text.split())
 
 
 def test_render_shows_plan_milestones_step_command_tokens_checks() -> None:
@@ -66,7 +104,8 @@ def test_render_shows_plan_milestones_step_command_tokens_checks() -> None:
         assert line in " ".join(text.split()), text
     assert "abcdef12" in text
     assert "step repair  attempt 3  milestone M2  1m15s" in text
-    assert "last command: (exit 2) make lint" in text
+    view.apply({"event": "codex_command", "command": "make lint", "exit_code": 2})
+    assert "last command: (exit 2) make lint" in _render(view)
     assert "tokens 45,678" in text
     assert "validation: 1 passed, 1 failed: unit-tests" in text
 
@@ -85,7 +124,9 @@ def test_multi_line_command_stays_on_one_line() -> None:
     (line,) = [ln for ln in text.splitlines() if "last command" in ln]
     assert "(exit 0) cat > a.py <<'EOF' ⏎ x = 1 ⏎" in line
     assert line.rstrip(" │").endswith("…")
-    assert len(text.splitlines()) == len(_render(_driven_view()[0], width=80).splitlines())
+    short, _ = _driven_view()
+    short.apply({"event": "codex_command", "command": "true", "exit_code": 0})
+    assert len(text.splitlines()) == len(_render(short, width=80).splitlines())
 
 
 def test_finished_step_shows_its_duration() -> None:
@@ -188,7 +229,7 @@ def test_live_display_in_a_real_tmux_pane(tmp_path: Path) -> None:
             ).stdout
         assert "LIVE-DONE" in screen, screen
         assert "Render widgets" in screen
-        assert "last command: (exit 2) make lint" in screen
+        assert "$ make lint  (exit 2)" in screen  # history printed above the status area
         assert "tokens 45,678" in screen
         assert "step repair  attempt 3" in screen
     finally:

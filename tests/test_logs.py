@@ -1,6 +1,11 @@
 from __future__ import annotations
 
+import io
 import json
+import os
+import re
+import subprocess
+import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -79,10 +84,45 @@ def test_console_lines_are_human_readable(capsys: pytest.CaptureFixture[str]) ->
     configure_logging(LogSettings(format="console"), None, "run-4")
     structlog.get_logger().warning("check_failed", check="unit")
     err = capsys.readouterr().err
-    assert "[warning" in err
-    assert "check_failed" in err
-    assert "check=unit" in err
+    # the same HH:MM:SS style as progress lines, not an ISO timestamp
+    assert re.fullmatch(r"\d\d:\d\d:\d\d warning: check_failed check=unit\n", err), err
     assert not err.lstrip().startswith("{")
+
+
+def test_progress_and_warning_lines_share_one_style(capsys: pytest.CaptureFixture[str]) -> None:
+    configure_logging(LogSettings(format="console"), None, "run-4")
+    log = structlog.get_logger()
+    log.info("milestone_started", milestone="1", title="One")
+    log.warning("step_retry", attempt_no=1, max_attempts=3, reason="429", wait_s=2)
+    log.error("hook_failed", hook="notify")
+    lines = capsys.readouterr().err.splitlines()
+    assert [re.sub(r"^\d\d:\d\d:\d\d ", "", ln) for ln in lines] == [
+        "milestone 1: One",
+        "warning: step_retry attempt_no=1 max_attempts=3 reason=429 wait_s=2",
+        "error: hook_failed hook=notify",
+    ]
+    assert "\x1b[" not in "".join(lines)  # not a terminal: no colour
+
+
+def test_colour_is_decided_once_in_the_console_module(monkeypatch: pytest.MonkeyPatch) -> None:
+    from orchestrator.ui import console
+
+    class _Tty(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    monkeypatch.setenv("TERM", "xterm-256color")
+    assert console.colour_enabled(_Tty())
+    assert not console.colour_enabled(io.StringIO())
+    assert console.paint("ok", "green", enabled=True) == "\x1b[32mok\x1b[0m"
+    assert console.paint("ok", "green", enabled=False) == "ok"
+    monkeypatch.setenv("NO_COLOR", "1")
+    assert not console.colour_enabled(_Tty())
+    monkeypatch.setenv("NO_COLOR", "")  # https://no-color.org: an empty value does not count
+    assert console.colour_enabled(_Tty())
+    monkeypatch.setenv("TERM", "dumb")
+    assert not console.colour_enabled(_Tty())
 
 
 def test_quiet_prints_nothing_but_still_records(
@@ -120,3 +160,32 @@ def test_planted_secret_never_reaches_file_or_console(
         assert SECRET not in text
         assert "abcdefghijklmnopqrstuvwxyz0123" not in text
     assert "[REDACTED]" in err
+
+
+_COLOUR_SCRIPT = """
+import structlog
+from orchestrator.settings.model import LogSettings
+from orchestrator.ui.logs import configure_logging
+configure_logging(LogSettings(live=False), None, "r")
+structlog.get_logger().info("checks_finished", attempt=1, passed=2, failed=[])
+"""
+
+
+@pytest.mark.parametrize("no_color", [None, "1"])
+def test_progress_lines_are_coloured_on_a_terminal_unless_no_color(no_color: str | None) -> None:
+    master, slave = os.openpty()
+    env = {k: v for k, v in os.environ.items() if k != "NO_COLOR"} | {"TERM": "xterm"}
+    if no_color is not None:
+        env["NO_COLOR"] = no_color
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-c", _COLOUR_SCRIPT],
+            stderr=slave, stdout=subprocess.DEVNULL, env=env, timeout=60, check=False,
+        )  # fmt: skip
+        os.close(slave)
+        assert proc.returncode == 0
+        shown = os.read(master, 65536).decode()
+    finally:
+        os.close(master)
+    assert "checks: all 2 passed" in shown
+    assert ("\x1b[32m" in shown) is (no_color is None), repr(shown)

@@ -96,7 +96,7 @@ def _print_run(repo: Path, run: RunState, holder: LockHolder | None) -> None:
     width = max((len(m.id) for m in run.milestones), default=1)
     for m in run.milestones:
         mark = "*" if m.id == run.current_milestone and live else " "
-        line = f" {mark} {m.id:<{width}}  {m.status:<11}  attempts {m.attempts}"
+        line = f" {mark} {m.id:<{width}}  {m.status:<11}  attempts {m.attempts_made}"
         if m.commit:
             line += f"  commit {m.commit[:10]}"
         elif m.status == "running" or m.id == run.current_milestone:

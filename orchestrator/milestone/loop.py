@@ -212,6 +212,7 @@ async def _validate(ctx: StepContext) -> None:
     round_no = ms.attempts + 1
     log_dir = ctx.run_dir / "checks" / f"m{ctx.milestone.id}-a{round_no}"
     structlog.contextvars.bind_contextvars(step="validate", attempt=round_no)
+    log.info(ProgressEvent.CHECKS_STARTED, attempt=round_no, checks=[c.id for c in ctx.checks])
     started = ctx.clock()
     results = await ctx.validator(ctx, log_dir)
     ms.last_checks = [CheckRecord.model_validate(r.model_dump()) for r in results]

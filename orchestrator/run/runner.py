@@ -306,7 +306,7 @@ class Runner:
             ProgressEvent.MILESTONE_FINISHED,
             milestone=ms.id,
             status=ms.status,
-            attempts=ms.attempts,
+            attempts=ms.attempts_made,
             commit=None,
         )
         return end
@@ -358,7 +358,7 @@ class Runner:
             {
                 "ExecPlan": self.state.plan_path,
                 "Milestone": ms.id,
-                "Attempts": str(ms.attempts + 1),
+                "Attempts": str(ms.attempts_made),
                 "Codex-Thread": ms.thread_id or "none",
             },
         )
@@ -371,10 +371,10 @@ class Runner:
             ProgressEvent.MILESTONE_FINISHED,
             milestone=ms.id,
             status="passed",
-            attempts=ms.attempts,
+            attempts=ms.attempts_made,
             commit=sha,
         )
-        await self._hook("milestone_passed", milestone=ms.id, commit=sha, attempts=ms.attempts + 1)
+        await self._hook("milestone_passed", milestone=ms.id, commit=sha, attempts=ms.attempts_made)
 
     async def _outcomes(self) -> None:
         marker = f"<!-- orchestrator run {self.state.run_id}: outcomes -->"
@@ -392,10 +392,9 @@ class Runner:
             "",
         ]
         for ms in self.state.milestones:
-            rounds = sum(1 for s in ms.steps if s.kind in ("implement", "repair"))
             commit = (ms.commit or "-")[:10]
             lines.append(
-                f"- Milestone {ms.id} ({ms.title}): {max(rounds, 1)} attempt(s), commit {commit}."
+                f"- Milestone {ms.id} ({ms.title}): {ms.attempts_made} attempt(s), commit {commit}."
             )
         lines += ["", f"Tokens used: {self.state.tokens_total}.", "", marker]
         when = datetime.now(UTC)

@@ -112,6 +112,15 @@ class MilestoneState(_State):
     tokens: int = 0
     stop_reason: str | None = Field(None, description="why it stopped, if it did not pass")
 
+    @property
+    def attempts_made(self) -> int:
+        """Attempts as people count them everywhere (status, live view, report, commit
+        trailer): the implement step plus each repair; 0 before the first step."""
+        started = self.commit is not None or any(
+            s.kind in ("implement", "repair") for s in self.steps
+        )
+        return self.attempts + 1 if started or self.attempts else 0
+
 
 _RETIRED_FIELDS = ("settings", "last_event")  # written by earlier versions, never read
 

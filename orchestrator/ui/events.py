@@ -21,6 +21,7 @@ class ProgressEvent(StrEnum):
     CODEX_COMMAND = "codex_command"  # command, exit_code, status (one per command_execution)
     STEP_FINISHED = "step_finished"  # step, attempt, outcome, tokens, tokens_total, duration_s
     STEP_RETRY = "step_retry"  # attempt_no, max_attempts, reason, wait_s
+    CHECKS_STARTED = "checks_started"  # attempt, checks: list[str] (ids)
     CHECKS_FINISHED = "checks_finished"  # attempt, passed: int, failed: list[str]
     REVIEW_VERDICT = "review_verdict"  # verdict, findings: int
     MILESTONE_FINISHED = "milestone_finished"  # milestone, status, attempts, commit

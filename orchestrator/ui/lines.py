@@ -52,6 +52,12 @@ def _step_finished(f: Fields) -> str:
     )
 
 
+def _checks_started(f: Fields) -> str:
+    checks = f.get("checks")
+    count = len(checks) if isinstance(checks, list) else "?"
+    return f"  checks (round {f.get('attempt')}): running {count}"
+
+
 def _checks_finished(f: Fields) -> str:
     failed = list(f.get("failed") or [])
     if not failed:
@@ -83,6 +89,7 @@ _LINES: dict[str, Callable[[Fields], str]] = {
     ProgressEvent.STEP_STARTED: _step_started,
     ProgressEvent.CODEX_COMMAND: _codex_command,
     ProgressEvent.STEP_FINISHED: _step_finished,
+    ProgressEvent.CHECKS_STARTED: _checks_started,
     ProgressEvent.CHECKS_FINISHED: _checks_finished,
     ProgressEvent.REVIEW_VERDICT: _review_verdict,
     ProgressEvent.MILESTONE_FINISHED: _milestone_finished,
@@ -94,3 +101,19 @@ def progress_line(fields: Fields) -> str | None:
     """The line for a progress event, or None for any other record."""
     render = _LINES.get(str(fields.get("event")))
     return render(fields) if render is not None else None
+
+
+def line_style(fields: Fields) -> str | None:
+    """The colour a progress line is shown in (when colour is on), or None for plain."""
+    event = str(fields.get("event"))
+    if event == ProgressEvent.MILESTONE_STARTED:
+        return "bold"
+    if event in (ProgressEvent.MILESTONE_FINISHED, ProgressEvent.RUN_FINISHED):
+        return "green" if fields.get("status") == "passed" else "yellow"
+    if event == ProgressEvent.CHECKS_FINISHED:
+        return "red" if fields.get("failed") else "green"
+    if event == ProgressEvent.REVIEW_VERDICT:
+        return "green" if fields.get("verdict") == "approve" else "yellow"
+    if event == ProgressEvent.CODEX_COMMAND:
+        return "dim"
+    return None

@@ -35,6 +35,9 @@ _MARKS = {
     "gave-up": ("✗", "red"),
     "gave_up": ("✗", "red"),
     "failed": ("✗", "red"),
+    "interrupted": ("‖", "yellow"),
+    "budget": ("‖", "yellow"),
+    "unavailable": ("‖", "yellow"),
 }
 
 
@@ -73,7 +76,9 @@ def render_view(view: RunView) -> RenderableType:
     lines: list[RenderableType] = [header, table]
     if view.step is not None:
         elapsed = view.step_elapsed()
-        step = f"step {view.step}  attempt {view.attempt or 0}  milestone {view.milestone or '-'}"
+        running_checks = view.step == "checks" and elapsed is not None
+        what = "checks running" if running_checks else f"step {view.step}"
+        step = f"{what}  attempt {view.attempt or 0}  milestone {view.milestone or '-'}"
         if elapsed is not None:
             step += f"  {format_duration(elapsed)}"
         elif view.step_duration is not None:
@@ -123,7 +128,7 @@ def live_display(settings: LogSettings, view: RunView | None = None) -> Iterator
     shown = view if view is not None else logs.run_view()
     live = Live(
         get_renderable=lambda: render_view(shown),
-        console=Console(stderr=True),
+        console=Console(stderr=True, no_color=not console.colour_enabled(sys.stderr)),
         refresh_per_second=2,
         transient=False,
         redirect_stdout=True,

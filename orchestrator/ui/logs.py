@@ -15,7 +15,6 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
-import os
 import sys
 import threading
 from collections.abc import Mapping, MutableMapping
@@ -29,7 +28,7 @@ from orchestrator.redact import Redactor
 from orchestrator.settings.model import LogSettings
 from orchestrator.ui import console
 from orchestrator.ui.events import ProgressEvent
-from orchestrator.ui.lines import progress_line
+from orchestrator.ui.lines import line_style, progress_line
 from orchestrator.ui.text import one_line
 from orchestrator.ui.view import RunView
 
@@ -61,7 +60,6 @@ class _State:
     colors: bool = False
     live: bool = False
     view: RunView = field(default_factory=RunView)
-    renderer: Any = None
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
@@ -98,24 +96,46 @@ def _json_line(event_dict: Mapping[str, Any]) -> str:
 
 
 def _emit(_: Any, __: str, event_dict: EventDict) -> str:
-    """Write the record to events.jsonl; return the console line (or drop it)."""
+    """Write the record to events.jsonl; return the console line (or drop it).
+
+    Progress events and warnings print as ``HH:MM:SS`` lines (UTC, like the records'
+    timestamps); with the live status area up they print above it, so the run's history
+    stays on screen when the area stops. Other records stay in events.jsonl.
+    """
     line = _json_line(event_dict)
     with _state.lock:
         if _state.events_file is not None:
             _state.events_file.write(line + "\n")
             _state.events_file.flush()
     level = _LEVELS.get(str(event_dict.get("level")), 20)
-    if _state.settings.quiet or level < (30 if _state.live else 20):
+    if _state.settings.quiet or level < 20:
         raise structlog.DropEvent
     if _state.console_format == "json":
         return line
     if level < 30 and str(event_dict.get("event")) not in _FOR_PEOPLE:
         raise structlog.DropEvent  # diagnostics stay in events.jsonl
+    clock = console.paint(str(event_dict.get("timestamp", ""))[11:19], "dim", enabled=_state.colors)
     if level < 30 and (text := progress_line(event_dict)) is not None:
-        clock = str(event_dict.get("timestamp", ""))[11:19]  # HH:MM:SS (UTC)
-        return _state.redactor(f"{clock} {text}")
-    shown = {k: _short(v) for k, v in event_dict.items() if v is not None}
-    return _state.redactor(_state.renderer(None, "", shown))
+        return _state.redactor(
+            f"{clock} {console.paint(text, line_style(event_dict), enabled=_state.colors)}"
+        )
+    return _state.redactor(f"{clock} {_problem_line(event_dict, level)}")
+
+
+def _problem_line(event_dict: Mapping[str, Any], level: int) -> str:
+    """A warning or error on one line: ``warning: event key=value ...``."""
+    name = "error" if level >= 40 else "warning"
+    fields = " ".join(
+        f"{k}={_short(v)}"
+        for k, v in event_dict.items()
+        if v is not None and k not in ("timestamp", "level", "event", "run_id")
+    )
+    head = console.paint(
+        f"{name}: {event_dict.get('event')}",
+        "red" if level >= 40 else "yellow",
+        enabled=_state.colors,
+    )
+    return one_line(f"{head} {fields}".rstrip(), 400)
 
 
 class _ConsoleLogger:
@@ -132,11 +152,9 @@ def _logger_factory(*_: Any) -> _ConsoleLogger:
 
 
 def _console_format(settings: LogSettings) -> tuple[str, bool]:
-    tty = sys.stderr.isatty()
     if settings.format == "json":
         return "json", False
-    colors = tty and "NO_COLOR" not in os.environ and settings.format == "auto"
-    return "console", colors
+    return "console", settings.format == "auto" and console.colour_enabled(sys.stderr)
 
 
 def configure_logging(
@@ -156,11 +174,6 @@ def configure_logging(
         _state.run_id = run_id
         _state.redactor = Redactor.from_env()
         _state.console_format, _state.colors = _console_format(settings)
-        _state.renderer = structlog.dev.ConsoleRenderer(
-            colors=_state.colors,
-            pad_event_to=24,
-            exception_formatter=structlog.dev.plain_traceback,
-        )
     structlog.configure(
         processors=[
             structlog.contextvars.merge_contextvars,

@@ -53,12 +53,10 @@ def _checks(records: list[CheckRecord]) -> list[str]:
 
 
 def _milestone(ms: MilestoneState) -> list[str]:
-    rounds = sum(1 for s in ms.steps if s.kind in ("implement", "repair"))
-    rounds = rounds or (ms.attempts + 1 if ms.attempts else 0)
     lines = [
         f"## Milestone {ms.id}: {ms.title} ({ms.status})",
         "",
-        f"- Attempts: {rounds} (implement + {ms.attempts} repairs)",
+        f"- Attempts: {ms.attempts_made} (implement + {ms.attempts} repairs)",
         f"- Commit: {ms.commit or '-'}",
         f"- Tokens: {ms.tokens}",
         f"- Duration: {_secs(ms.started_at, ms.ended_at)}",

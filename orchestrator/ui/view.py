@@ -97,6 +97,8 @@ class RunView:
         self.milestone = m.id
         self.step = None
         self.attempt = None
+        self.last_command = None
+        self.last_command_exit = None
         self.last_checks = None
         self.last_review = None
 
@@ -108,6 +110,8 @@ class RunView:
         self.step_started_at = self.clock()
         self.step_duration = None
         self.last_retry = None
+        self.last_command = None  # the last command belongs to the step that ran it
+        self.last_command_exit = None
         if self.milestone is not None:
             m = self._milestone(self.milestone)
             m.attempts = max(m.attempts, self.attempt)
@@ -131,7 +135,19 @@ class RunView:
             f" (waiting {r.get('wait_s')}s)"
         )
 
+    def _on_checks_started(self, r: Mapping[str, Any]) -> None:
+        self.step = "checks"
+        self.attempt = _int(r.get("attempt"), self.attempt or 0)
+        self.step_started_at = self.clock()
+        self.step_duration = None
+        self.last_command = None
+        self.last_command_exit = None
+        self.last_checks = None
+
     def _on_checks_finished(self, r: Mapping[str, Any]) -> None:
+        if self.step == "checks" and self.step_started_at is not None:
+            self.step_duration = self.step_elapsed()
+            self.step_started_at = None
         failed = r.get("failed") or []
         failed_list = [str(f) for f in failed] if isinstance(failed, list) else [str(failed)]
         text = f"{_int(r.get('passed'))} passed, {len(failed_list)} failed"
@@ -158,6 +174,9 @@ class RunView:
         self.reason = r.get("reason")
         self.step = None
         self.step_started_at = None
+        for m in self.milestones:  # a stop mid-milestone (Ctrl-C, budget) ends it too
+            if m.status == "running":
+                m.status = self.status
 
     def run_elapsed(self) -> float:
         """Seconds since the run started (0 before it did)."""
