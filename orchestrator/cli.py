@@ -364,7 +364,11 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from orchestrator.run.session import start_run
 
     return start_run(
-        repo=_repo(args), plan_path=plans[0], settings=_settings(args), fresh=args.fresh
+        repo=_repo(args),
+        plan_path=plans[0],
+        settings=_settings(args),
+        fresh=args.fresh,
+        config_file=args.config,
     )
 
 
@@ -392,6 +396,7 @@ def _cmd_resume(args: argparse.Namespace) -> int:
         run_id=args.run_id,
         rebuild=args.rebuild,
         settings=_settings(args),
+        config_file=args.config,
     )
 
 

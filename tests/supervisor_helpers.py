@@ -13,6 +13,7 @@ import pytest
 from orchestrator.settings.model import (
     CheckSettings,
     CodexSettings,
+    HookSettings,
     LoopSettings,
     RunSettings,
     Settings,
@@ -169,6 +170,7 @@ def make_settings(fake: Path, **sections: dict[str, Any]) -> Settings:
         loop=LoopSettings(**sections.get("loop", {})),
         checks=CheckSettings(**{"timeout": 30.0, **sections.get("checks", {})}),
         run=RunSettings(**sections.get("run", {})),
+        hooks=HookSettings(**sections.get("hooks", {})),
     )
 
 

@@ -10,7 +10,7 @@ import anyio
 import pytest
 import structlog
 
-from orchestrator.run.hooks import fire_hook
+from orchestrator.run.hooks import BASE_ENV, fire_hook
 from orchestrator.settings.model import HookSettings, LogSettings
 from orchestrator.ui.logs import close_logging, configure_logging
 
@@ -99,3 +99,19 @@ def test_no_commands_and_unknown_events_do_nothing(tmp_path: Path) -> None:
     _fire("bogus", {}, HookSettings(run_finished=["true"]), run_dir)
     assert not (run_dir / "hooks").exists()
     assert _events(tmp_path, "hook_unknown_event")
+
+
+def test_minimal_environment_and_passthrough(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-secret-never-in-a-hook")
+    monkeypatch.setenv("WEBHOOK_TOKEN", "wanted")
+    seen = tmp_path / "env.txt"
+    settings = HookSettings(run_finished=[f"env > {seen}"], env=["WEBHOOK_TOKEN"])
+    _fire("run_finished", {"run_id": "r"}, settings, tmp_path / "run")
+    names = {line.split("=", 1)[0] for line in seen.read_text().splitlines()}
+    assert "OPENAI_API_KEY" not in names
+    assert "WEBHOOK_TOKEN=wanted" in seen.read_text().splitlines()
+    assert {"PATH", "HOME", "ORCH_EVENT", "ORCH_RUN_ID", "ORCH_PAYLOAD"} <= names
+    allowed = {*BASE_ENV, "WEBHOOK_TOKEN", "PWD", "SHLVL", "_", "OLDPWD"}
+    assert {n for n in names if not n.startswith("ORCH_")} <= allowed

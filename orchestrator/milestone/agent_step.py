@@ -85,6 +85,9 @@ class StepContext:
     step_timeout: Callable[[float], float] = lambda default: default
     clock: Callable[[], float] = time.time
     resumed: bool = False  # the milestone had begun in an earlier (killed) process
+    # What else must be as the orchestrator left it after a step or a validation (the
+    # run's inputs and refs, see orchestrator.guard): restores it and says what changed.
+    guard: Callable[[str], str | None] = lambda who: None
     agent: AgentSteps = codex_agent_step
     validator: Validator = shell_validator
 
@@ -200,4 +203,12 @@ async def run_codex_step(
         duration_s=round(result.duration_s, 3),
         retries=result.retries,
     )
-    return StepRun(result=result, record=record, guard_violation=ctx.keeper.check_and_restore())
+    return StepRun(
+        result=result, record=record, guard_violation=check_guards(ctx, f"the {kind} step")
+    )
+
+
+def check_guards(ctx: StepContext, who: str) -> str | None:
+    """Restore the plan and whatever the run guards; None if nothing was touched."""
+    found = [ctx.keeper.check_and_restore(), ctx.guard(who)]
+    return "\n\n".join(v for v in found if v) or None

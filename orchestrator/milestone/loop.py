@@ -22,7 +22,7 @@ from typing import Literal, assert_never
 import structlog
 
 from orchestrator.codex.step import Outcome
-from orchestrator.milestone.agent_step import StepContext
+from orchestrator.milestone.agent_step import StepContext, check_guards
 from orchestrator.milestone.answers import ReviewAnswer, StepAnswer, parse_answer
 from orchestrator.milestone.fingerprint import fingerprint, normalize_output
 from orchestrator.milestone.ports import AgentStepRequest
@@ -371,6 +371,9 @@ async def run_milestone(ctx: StepContext) -> LoopResult:
                 stop = await _work_step(ctx, "implement")
             case "implemented" | "repaired":
                 await _validate(ctx)
+                violation = check_guards(ctx, "a validation check")
+                if violation:
+                    return LoopResult("needs_human", violation)
             case "validated":
                 stop = await _review(ctx)
             case "reviewed":

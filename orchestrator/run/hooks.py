@@ -5,9 +5,12 @@ For each command configured for an event (``hooks.milestone_passed``,
 ``<run_dir>/hooks/<n>-<event>.json`` and the command runs with ``bash -c`` in
 the repository, with ``ORCH_EVENT``, ``ORCH_PAYLOAD`` (that file),
 ``ORCH_RUN_ID``, ``ORCH_REPO`` and ``ORCH_EXIT_CODE`` set where the payload
-knows them (keys ``run_id``, ``repo``, ``exit_code``). Each command is bounded
-by ``hooks.timeout``; its output goes to a ``.log`` beside the payload. A hook
-that fails, hangs or cannot start is logged and never stops the run.
+knows them (keys ``run_id``, ``repo``, ``exit_code``). The environment is
+minimal: those variables, :data:`BASE_ENV` and the names listed in
+``hooks.env``; nothing else of the orchestrator's environment (API keys, tokens)
+reaches a hook. Each command is bounded by ``hooks.timeout``; its output goes
+to a ``.log`` beside the payload. A hook that fails, hangs or cannot start is
+logged and never stops the run.
 """
 
 from __future__ import annotations
@@ -28,6 +31,19 @@ log = structlog.get_logger()
 HOOK_EVENTS = ("milestone_passed", "needs_human", "gave_up", "run_finished")
 HOOKS_DIR = "hooks"
 KILL_GRACE = 2.0
+BASE_ENV = (
+    "PATH",
+    "HOME",
+    "USER",
+    "LOGNAME",
+    "SHELL",
+    "LANG",
+    "LC_ALL",
+    "LC_CTYPE",
+    "TZ",
+    "TMPDIR",
+)
+"""Variables of the orchestrator's environment every hook receives (when set)."""
 
 
 def _next_path(directory: Path, event: str) -> Path:
@@ -38,8 +54,10 @@ def _next_path(directory: Path, event: str) -> Path:
     return path
 
 
-def _hook_env(event: str, payload: dict[str, Any], payload_path: Path) -> dict[str, str]:
-    env = dict(os.environ)
+def _hook_env(
+    event: str, payload: dict[str, Any], payload_path: Path, passthrough: list[str]
+) -> dict[str, str]:
+    env = {k: os.environ[k] for k in (*BASE_ENV, *passthrough) if k in os.environ}
     env["ORCH_EVENT"] = event
     env["ORCH_PAYLOAD"] = str(payload_path)
     for key, name in (("run_id", "ORCH_RUN_ID"), ("repo", "ORCH_REPO")):
@@ -71,13 +89,13 @@ async def _fire(event: str, payload: dict[str, Any], settings: HookSettings, run
     commands: list[str] = getattr(settings, event)
     if not commands:
         return
-    payload_path, cwd, env = _prepare(event, payload, run_dir)
+    payload_path, cwd, env = _prepare(event, payload, run_dir, settings.env)
     for index, command in enumerate(commands):
         await _run_one(event, command, index, cwd, env, settings, payload_path)
 
 
 def _prepare(
-    event: str, payload: dict[str, Any], run_dir: Path
+    event: str, payload: dict[str, Any], run_dir: Path, passthrough: list[str]
 ) -> tuple[Path, Path, dict[str, str]]:
     """Write the payload file; the hook's working directory and environment."""
     redactor = Redactor.from_env()
@@ -87,7 +105,7 @@ def _prepare(
     payload_path.write_text(text + "\n", encoding="utf-8")
     repo = payload.get("repo")
     cwd = Path(repo) if repo is not None and Path(repo).is_dir() else run_dir
-    return payload_path, cwd, _hook_env(event, payload, payload_path)
+    return payload_path, cwd, _hook_env(event, payload, payload_path, passthrough)
 
 
 async def _run_one(

@@ -22,7 +22,8 @@ from anyio import TASK_STATUS_IGNORED
 from anyio.abc import TaskStatus
 
 from orchestrator.errors import ExitCode
-from orchestrator.milestone.agent_step import PlanKeeper, StepContext, answer_path
+from orchestrator.guard.inputs import InputsKeeper
+from orchestrator.milestone.agent_step import PlanKeeper, StepContext, answer_path, check_guards
 from orchestrator.milestone.answers import StepAnswer, answer_from_file
 from orchestrator.milestone.loop import LoopResult, run_milestone
 from orchestrator.plan import (
@@ -104,11 +105,15 @@ class Runner:
         plan_path: Path,
         settings: Settings,
         started_at: float,
+        config_file: Path | None = None,
     ) -> None:
         self.repo = repo
         self.state = state
         self.plan = plan
         self.keeper = PlanKeeper(plan_path, plan_text)
+        self.inputs = InputsKeeper.for_run(
+            repo.root, settings, plan_rel=state.plan_path, config_file=config_file
+        )
         self.settings = settings
         self.run_dir = state_path(repo.root, state.run_id).parent
         self.started_at = started_at
@@ -127,8 +132,16 @@ class Runner:
     def _step_budget_reason(self) -> str | None:
         return self._budget_reason(in_milestone=True)
 
+    def _guard(self, who: str) -> str | None:
+        """Restore what the agent or a check must not change; say what it was."""
+        return self.inputs.check_and_restore(who, self.run_dir / "guard")
+
     async def _hook(self, event: str, **payload: Any) -> None:
-        base = {"run_id": self.state.run_id, "plan": self.state.plan_path}
+        base = {
+            "run_id": self.state.run_id,
+            "plan": self.state.plan_path,
+            "repo": str(self.repo.root),
+        }
         await fire_hook(event, {**base, **payload}, self.settings.hooks, self.run_dir)
 
     # -- the run ---------------------------------------------------------------------------
@@ -256,10 +269,14 @@ class Runner:
             budget_reason=self._step_budget_reason,
             step_timeout=self.budget.step_timeout,
             resumed=resumed,
+            guard=self._guard,
         )
         result = await run_milestone(ctx)
         structlog.contextvars.unbind_contextvars("step", "attempt")
         if result.kind == "approved":
+            violation = check_guards(ctx, "a process that outlived its step or check")
+            if violation:
+                return await self._stop(ms, LoopResult("needs_human", violation))
             await self._commit(ms)
             return None
         return await self._stop(ms, result)

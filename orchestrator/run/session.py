@@ -80,7 +80,13 @@ def _digest(text: str) -> str:
 
 
 def _execute(
-    repo: Repo, state: RunState, plan: ExecPlan, text: str, plan_abs: Path, settings: Settings
+    repo: Repo,
+    state: RunState,
+    plan: ExecPlan,
+    text: str,
+    plan_abs: Path,
+    settings: Settings,
+    config_file: Path | None,
 ) -> int:
     rdir = run_dir(repo.root, state.run_id)
     configure_logging(settings.log, rdir, state.run_id)
@@ -96,6 +102,7 @@ def _execute(
         plan_path=plan_abs,
         settings=settings,
         started_at=time.time(),
+        config_file=config_file,
     )
     try:
         with live_display(settings.log):
@@ -123,14 +130,20 @@ def _execute(
 
 
 def _claim_and_execute(
-    repo: Repo, state: RunState, plan: ExecPlan, text: str, plan_abs: Path, settings: Settings
+    repo: Repo,
+    state: RunState,
+    plan: ExecPlan,
+    text: str,
+    plan_abs: Path,
+    settings: Settings,
+    config_file: Path | None = None,
 ) -> int:
     """Save the state as ours and run; a signal outside the run loop still saves it."""
     path = state_path(repo.root, state.run_id)
     with signals_raise():
         try:
             save_state(path, state)
-            return _execute(repo, state, plan, text, plan_abs, settings)
+            return _execute(repo, state, plan, text, plan_abs, settings, config_file)
         except (Terminated, KeyboardInterrupt) as exc:
             if state.status != "running":  # the run had ended; keep how it ended
                 return EXIT_BY_STATUS.get(state.status, exit_code_for(exc))
@@ -144,7 +157,14 @@ def _claim_and_execute(
             return code
 
 
-def start_run(*, repo: Path, plan_path: Path, settings: Settings, fresh: bool) -> int:
+def start_run(
+    *,
+    repo: Path,
+    plan_path: Path,
+    settings: Settings,
+    fresh: bool,
+    config_file: Path | None = None,
+) -> int:
     """`orchestrator run PLAN`: start a new run of the plan; returns the exit code."""
     git = Repo.open(repo)
     plan_abs, plan_rel = _plan_location(git.root, plan_path)
@@ -177,7 +197,7 @@ def start_run(*, repo: Path, plan_path: Path, settings: Settings, fresh: bool) -
             milestones=[MilestoneState(id=m.id, title=m.title) for m in plan.milestones],
         )
         lock.set_run(state.run_id)
-        return _claim_and_execute(git, state, plan, text, plan_abs, settings)
+        return _claim_and_execute(git, state, plan, text, plan_abs, settings, config_file)
 
 
 def _find_run(root: Path, plan_rel: str | None, run_id: str | None) -> RunState:
@@ -264,6 +284,7 @@ def resume_run(
     run_id: str | None,
     rebuild: bool,
     settings: Settings,
+    config_file: Path | None = None,
 ) -> int:
     """`orchestrator resume [PLAN] [--run ID] [--rebuild]`; returns the exit code."""
     git = Repo.open(repo)
@@ -301,4 +322,4 @@ def resume_run(
         lock.set_run(state.run_id)
         _prepare_resume(state, plan, settings)
         (run_dir(git.root, state.run_id) / NEEDS_HUMAN_FILE).unlink(missing_ok=True)
-        return _claim_and_execute(git, state, plan, text, plan_abs, settings)
+        return _claim_and_execute(git, state, plan, text, plan_abs, settings, config_file)

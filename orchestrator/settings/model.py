@@ -111,6 +111,11 @@ class HookSettings(_Strict):
     gave_up: list[str] = Field(default_factory=list, description="max attempts or stalled")
     run_finished: list[str] = Field(default_factory=list, description="at the end of every run")
     timeout: Duration = Field(30.0, gt=0, description="seconds a hook may run")
+    env: list[str] = Field(
+        default_factory=list,
+        description="more environment variables a hook receives (e.g. a webhook token); "
+        "others are withheld",
+    )
 
 
 class LogSettings(_Strict):

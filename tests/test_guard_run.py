@@ -1,0 +1,52 @@
+"""Guards on a whole run with the fake codex: checks that touch what they must not."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from orchestrator.run.session import start_run
+from orchestrator.store.state import list_runs
+from tests.supervisor_helpers import (
+    PLAN_REL,
+    approve_all,
+    fake_codex,
+    git,
+    implement,
+    log_subjects,
+    make_settings,
+    scenario_file,
+    write_plan,
+    write_scenario,
+)
+
+__all__ = ["fake_codex", "scenario_file"]  # fixtures
+
+CONFIG = ".agent/orchestrator.toml"
+
+
+def _config(repo: Path) -> Path:
+    path = repo / CONFIG
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("[loop]\nmax_attempts = 2\n", encoding="utf-8")
+    return path
+
+
+def test_a_check_that_rewrites_the_config_stops_the_run(
+    git_repo: Path, fake_codex: Path, scenario_file: Path
+) -> None:
+    config = _config(git_repo)
+    tamper = f"test -f m1.txt && printf '[checks]\\nshell = \"true\"\\n' >> {CONFIG}"
+    write_plan(git_repo, [("first", [tamper])])
+    write_scenario(scenario_file, [implement("1", "touch m1.txt"), approve_all()])
+    code = start_run(
+        repo=git_repo, plan_path=Path(PLAN_REL), settings=make_settings(fake_codex), fresh=False
+    )
+    assert code == 3
+    state = list_runs(git_repo)[0]
+    assert state.status == "needs_human"
+    reason = state.milestones[0].stop_reason or ""
+    assert reason.startswith("a validation check changed files")
+    assert '+shell = "true"' in reason
+    assert config.read_text() == "[loop]\nmax_attempts = 2\n"
+    assert log_subjects(git_repo) == ["add plan", "initial"]
+    assert git(git_repo, "status", "--porcelain", "--", ".agent") == ""
