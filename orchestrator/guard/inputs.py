@@ -28,9 +28,9 @@ from pathlib import Path
 
 import structlog
 
-from orchestrator.paths import find_codex
+from orchestrator.paths import RUNS_DIR, find_codex
 from orchestrator.settings.model import Settings
-from orchestrator.store.state import RUNS_DIR, atomic_write
+from orchestrator.store.atomic import atomic_write
 
 log = structlog.get_logger()
 
