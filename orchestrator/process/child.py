@@ -102,6 +102,10 @@ class _Run:
         self.exited = anyio.Event()
         self.stdout_done = anyio.Event()
 
+    def close_transcript(self) -> None:
+        if self.transcript is not None:
+            self.transcript.close()
+
     def write(self, text: str) -> None:
         if self.transcript is not None:
             self.transcript.write(self.redact(text))
@@ -216,6 +220,10 @@ async def run_process(
     started_at = time.time()
     begin = time.monotonic()
     run = _Run(request, on_line)
+    # The transcript opens before the child starts: an OSError here starts nothing.
+    if request.transcript is not None:
+        request.transcript.parent.mkdir(parents=True, exist_ok=True)
+        run.transcript = request.transcript.open("a", encoding="utf-8", errors="replace")
     try:
         process = await anyio.open_process(
             request.argv,
@@ -227,6 +235,7 @@ async def run_process(
             start_new_session=True,
         )
     except (FileNotFoundError, PermissionError, NotADirectoryError) as exc:
+        run.close_transcript()
         log.info("process_not_found", argv0=request.argv[0] if request.argv else "", error=str(exc))
         return ProcessOutcome(
             argv=request.argv,
@@ -241,9 +250,6 @@ async def run_process(
         )
     tree = ProcessTree(process.pid)
     ended: Ended = "cancelled"
-    if request.transcript is not None:
-        request.transcript.parent.mkdir(parents=True, exist_ok=True)
-        run.transcript = request.transcript.open("a", encoding="utf-8", errors="replace")
     try:
         async with anyio.create_task_group() as tg:
             assert process.stdout is not None
@@ -263,8 +269,7 @@ async def run_process(
     finally:
         with anyio.CancelScope(shield=True):
             await tree.stop(process, request.kill_grace, request.interrupt_first)
-            if run.transcript is not None:
-                run.transcript.close()
+            run.close_transcript()
             for stream in (process.stdout, process.stderr, process.stdin):
                 if stream is not None:
                     await stream.aclose()

@@ -51,14 +51,21 @@ class ProcessTree:
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(self.pgid, signo)
 
+    def _signal_child(self, signo: int) -> None:
+        """Signal the child itself with ``os.kill``. Never through ``Popen.send_signal``
+        or ``kill``: those poll first, and a poll reaps a child that has just exited
+        behind asyncio's back, which then reports exit code 255 instead of the real one.
+        (A child keeps its pid until asyncio reaps it, just before ``returncode`` is set.)"""
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.kill(self.pid, signo)
+
     async def stop(self, process: Process, grace: float, interrupt_first: bool) -> None:
         """Stop the child (SIGINT or SIGTERM, grace, SIGKILL), then sweep the tree."""
         await anyio.to_thread.run_sync(self.snapshot)
         if process.returncode is None:
             if interrupt_first:
                 log.info("process_interrupt", pid=self.pid)
-                with contextlib.suppress(ProcessLookupError):
-                    process.send_signal(signal.SIGINT)
+                self._signal_child(signal.SIGINT)
             else:
                 log.info("process_terminate", pid=self.pid)
                 self._signal_group(signal.SIGTERM)
@@ -68,8 +75,7 @@ class ProcessTree:
             log.warning("process_kill", pid=self.pid, grace=grace)
             await anyio.to_thread.run_sync(self.snapshot)
             self._signal_group(signal.SIGKILL)
-            with contextlib.suppress(ProcessLookupError):
-                process.kill()
+            self._signal_child(signal.SIGKILL)
             await process.wait()
         await anyio.to_thread.run_sync(self.sweep)
 
@@ -86,7 +92,7 @@ class ProcessTree:
                 continue
         if alive:
             log.info("process_sweep", pid=self.pid, killed=[p.pid for p in alive])
-            _wait_gone(alive, timeout=2.0)
+            wait_gone(alive, timeout=2.0)
 
 
 def _gone(proc: psutil.Process) -> bool:
@@ -96,8 +102,11 @@ def _gone(proc: psutil.Process) -> bool:
         return True
 
 
-def _wait_gone(procs: list[psutil.Process], timeout: float) -> None:
-    """Wait until each process is gone or a zombie (an orphan's zombie is init's to reap)."""
+def wait_gone(procs: list[psutil.Process], timeout: float) -> None:
+    """Wait until each process is gone or a zombie (an orphan's zombie is init's to reap).
+
+    A SIGKILLed process is not gone when ``kill`` returns: it dies when the kernel next
+    runs it, later still on a loaded machine. Whoever must see it gone waits here."""
     deadline = time.monotonic() + timeout
     while any(not _gone(p) for p in procs) and time.monotonic() < deadline:
         time.sleep(0.01)
