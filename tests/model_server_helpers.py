@@ -13,6 +13,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+import psutil
+
+from orchestrator.process.tree import wait_gone
+
 ENV_CONTEXT = "<environment_context>\n  <cwd>/ws</cwd>\n</environment_context>"
 
 
@@ -99,11 +103,26 @@ def turn_headers(turn_id: str) -> dict[str, str]:
     return {"x-codex-turn-metadata": json.dumps({"turn_id": turn_id, "request_kind": "turn"})}
 
 
+def group_members(pgid: int) -> list[psutil.Process]:
+    """Processes of the group that are still alive (zombies awaiting reaping do not count)."""
+    alive = []
+    for process in psutil.process_iter(["pid", "status"]):
+        try:
+            if os.getpgid(process.pid) == pgid and process.status() != psutil.STATUS_ZOMBIE:
+                alive.append(process)
+        except (ProcessLookupError, psutil.NoSuchProcess):
+            continue
+    return alive
+
+
 def kill_group(proc: subprocess.Popen[Any]) -> None:
-    """SIGKILL a child started with start_new_session=True, and its whole group."""
+    """SIGKILL a child started with start_new_session=True and its whole group; return
+    once every member is gone (a killed process dies when the kernel next runs it)."""
+    members = group_members(proc.pid)
     with contextlib.suppress(ProcessLookupError):
         os.killpg(proc.pid, signal.SIGKILL)
     proc.wait(timeout=10)
+    wait_gone(members, timeout=10)
 
 
 def codex_argv(codex: Path, workspace: Path, *extra: str) -> list[str]:

@@ -11,13 +11,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import psutil
 import pytest
 
 from orchestrator.testing.codex_home import prepare_codex_home
 from orchestrator.testing.scenario import Scenario
 from orchestrator.testing.server import ScriptedModelServer
-from tests.model_server_helpers import codex_argv, kill_group
+from tests.model_server_helpers import codex_argv, group_members, kill_group
 
 pytestmark = pytest.mark.e2e
 
@@ -69,18 +68,6 @@ RULES: list[dict[str, Any]] = [
     {"name": "silent", "match": {"prompt_contains": "hang"}, "reply": {"fault": {"kind": "hang"}}},
     {"name": "first", "match": {"prompt_contains": "first"}, "reply": {"message": "first answer"}},
 ]
-
-
-def living_members(pgid: int) -> list[int]:
-    """Processes of the group that are still alive (zombies awaiting reaping do not count)."""
-    alive = []
-    for process in psutil.process_iter(["pid", "status"]):
-        try:
-            if os.getpgid(process.pid) == pgid and process.status() != psutil.STATUS_ZOMBIE:
-                alive.append(process.pid)
-        except (ProcessLookupError, psutil.NoSuchProcess):
-            continue
-    return alive
 
 
 @dataclass
@@ -276,4 +263,4 @@ def test_a_hung_codex_is_killed_with_its_process_group(codex: Codex) -> None:
     proc.stdout.close()
     assert "turn.completed" not in out
     assert "turn.failed" not in out
-    assert living_members(proc.pid) == []  # the native binary went with the group
+    assert group_members(proc.pid) == []  # the native binary went with the group
