@@ -87,6 +87,18 @@ def _add_settings_flags(p: argparse.ArgumentParser, *, resume: bool = False) -> 
         help="wall-clock limit of one codex step",
     )
     g.add_argument(
+        "--stall-timeout",
+        dest="codex.stall_timeout",
+        metavar="DURATION",
+        help="end a codex step idle this long (no event, command or session entry)",
+    )
+    g.add_argument(
+        "--command-timeout",
+        dest="codex.command_timeout",
+        metavar="DURATION",
+        help="end a codex step whose command runs this long",
+    )
+    g.add_argument(
         "--check-timeout",
         dest="checks.timeout",
         metavar="DURATION",

@@ -33,9 +33,9 @@ def classify(
 ) -> tuple[Outcome, str | None]:
     """The outcome of one run and, unless it is OK, a one-line reason."""
     if proc.ended == "timeout":
-        return Outcome.TIMEOUT, f"no result within the step timeout ({proc.duration_s:.0f}s)"
+        return Outcome.TIMEOUT, proc.reason or f"no result within {proc.duration_s:.0f}s"
     if proc.ended == "stalled":
-        return Outcome.STALLED, "codex printed nothing for the stall timeout"
+        return Outcome.STALLED, proc.reason or "codex printed nothing for the stall timeout"
     if proc.ended == "cancelled":
         return Outcome.CANCELLED, "cancelled"
     if proc.ended == "not_found":

@@ -15,6 +15,7 @@ from orchestrator.codex.events import (
     AgentMessageItem,
     CommandExecutionItem,
     ErrorEvent,
+    Event,
     EventUsage,
     ItemCompleted,
     MalformedLine,
@@ -48,9 +49,10 @@ class EventCollector:
         self.unknown = 0
         self.events = 0
 
-    def feed(self, line: str) -> None:
+    def feed(self, line: str) -> Event | None:
+        """Fold one stdout line in; the parsed event (None for a blank line)."""
         if not line.strip():
-            return
+            return None
         self.events += 1
         event = parse_event(line)
         if isinstance(event, ItemCompleted):
@@ -72,6 +74,7 @@ class EventCollector:
             self.unknown += 1
         elif event.type == "turn.started":
             self.turn_started = True
+        return event
 
     def _item(self, event: ItemCompleted) -> None:
         item = event.item

@@ -17,10 +17,13 @@ import structlog
 from orchestrator.codex.argv import build_argv, stdin_bytes
 from orchestrator.codex.classify import classify
 from orchestrator.codex.collect import EventCollector
+from orchestrator.codex.liveness import Liveness
+from orchestrator.codex.rollout import codex_home
 from orchestrator.codex.step import Outcome, StepRequest, StepResult, Usage
 from orchestrator.process.child import ProcessRequest, run_process
 from orchestrator.redact import Redactor
 from orchestrator.retry import transient_policy
+from orchestrator.settings.durations import format_duration
 from orchestrator.settings.model import CodexSettings
 
 log = structlog.get_logger()
@@ -43,6 +46,17 @@ async def run_step(request: StepRequest, settings: CodexSettings) -> StepResult:
         request.last_message.unlink(missing_ok=True)
     env = {**os.environ, **request.env} if request.env else None
     collector = EventCollector()
+    liveness = Liveness(
+        stall_timeout=settings.stall_timeout,
+        command_timeout=settings.command_timeout,
+        codex_home=codex_home(env if env is not None else os.environ),
+    )
+
+    def on_line(line: str) -> None:
+        event = collector.feed(line)
+        if event is not None:
+            liveness.saw(event)
+
     proc = await run_process(
         ProcessRequest(
             argv=build_argv(request, settings),
@@ -50,16 +64,19 @@ async def run_step(request: StepRequest, settings: CodexSettings) -> StepResult:
             env=env,
             stdin=stdin_bytes(request),
             timeout=settings.step_timeout,
-            stall_timeout=settings.stall_timeout,
             kill_grace=settings.kill_grace,
             interrupt_first=True,
             transcript=request.transcript,
             max_line_bytes=settings.max_line_bytes,
         ),
-        collector.feed,
+        on_line,
+        liveness,
     )
     if request.last_message is not None:
         _scrub(request.last_message, env)
+    if proc.ended == "timeout" and liveness.verdict is None:
+        limit = format_duration(settings.step_timeout)
+        proc = proc.model_copy(update={"reason": f"no result within codex.step_timeout ({limit})"})
     outcome, reason = classify(
         proc,
         completed=collector.completed,

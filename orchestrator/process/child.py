@@ -7,8 +7,11 @@ appended (redacted) to an optional transcript file. Memory stays bounded
 whatever the child prints.
 
 A run ends when the child exits, or when our wall-clock (``timeout``) or
-inactivity (``stall_timeout``: no stdout bytes for that long) limit passes, or
-when the caller cancels us. In every case the whole process tree is stopped
+inactivity limit passes, or when the caller cancels us. Inactivity is either
+the simple ``stall_timeout`` (no stdout bytes for that long) or, for a child
+whose work is not all on stdout, a :class:`Watchdog` the caller passes: it is
+consulted every ``interval`` seconds and may end the run with a reason (codex's
+lives in :mod:`orchestrator.codex.liveness`). In every case the whole process tree is stopped
 in steps (see :mod:`orchestrator.process.tree`) before we return or re-raise, so
 no orphan survives: descendants are recorded while the child runs because a
 command started in its own session leaves the child's process group.
@@ -21,7 +24,7 @@ import subprocess
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import IO, Literal
+from typing import IO, Literal, Protocol
 
 import anyio
 import structlog
@@ -35,6 +38,31 @@ log = structlog.get_logger()
 
 Ended = Literal["exited", "timeout", "stalled", "cancelled", "not_found", "signalled"]
 _CHUNK = 65536
+
+
+class Verdict(BaseModel):
+    """A watchdog's decision to end a run, and why (one line for people)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    ended: Literal["stalled", "timeout"]
+    reason: str
+
+
+class Watchdog(Protocol):
+    """Decides whether a child that looks quiet is still working."""
+
+    @property
+    def interval(self) -> float:
+        """Seconds between two consultations."""
+        ...
+
+    def check(self, now: float, last_output: float) -> Verdict | None:
+        """None while the child is alive; a verdict ends the run.
+
+        ``now`` and ``last_output`` (the last stdout bytes) are ``time.monotonic()`` values.
+        """
+        ...
 
 
 class ProcessRequest(BaseModel):
@@ -69,6 +97,7 @@ class ProcessOutcome(BaseModel):
     stdout_tail: str = Field(description="last tail_bytes of stdout, redacted")
     stderr_tail: str = Field(description="last tail_bytes of stderr, redacted")
     signal: int | None = Field(None, description="signal that ended the child, if any")
+    reason: str | None = Field(None, description="why a limit ended the run, for people")
 
 
 class _Tail:
@@ -90,9 +119,16 @@ class _Tail:
 class _Run:
     """Mutable state of one supervised child."""
 
-    def __init__(self, request: ProcessRequest, on_line: Callable[[str], None] | None) -> None:
+    def __init__(
+        self,
+        request: ProcessRequest,
+        on_line: Callable[[str], None] | None,
+        watchdog: Watchdog | None = None,
+    ) -> None:
         self.request = request
         self.on_line = on_line
+        self.watchdog = watchdog
+        self.reason: str | None = None
         self.last_activity = time.monotonic()
         self.out_tail = _Tail(request.tail_bytes)
         self.err_tail = _Tail(request.tail_bytes)
@@ -189,18 +225,26 @@ class _Run:
                 deadlines.append(begin + request.timeout)
             if request.stall_timeout is not None:
                 deadlines.append(self.last_activity + request.stall_timeout)
-            wait = min(deadlines) - now if deadlines else None
+            if self.watchdog is not None:
+                deadlines.append(now + self.watchdog.interval)
+            wait = max(0.0, min(deadlines) - now) if deadlines else None
             with anyio.move_on_after(wait):
                 await self.exited.wait()
                 return "exited"
             now = time.monotonic()
             if request.timeout is not None and now >= begin + request.timeout:
+                self.reason = f"the wall-clock limit ({request.timeout:g}s) passed"
                 return "timeout"
             if (
                 request.stall_timeout is not None
                 and now >= self.last_activity + request.stall_timeout
             ):
+                self.reason = f"no output for {now - self.last_activity:.0f}s"
                 return "stalled"
+            verdict = self.watchdog.check(now, self.last_activity) if self.watchdog else None
+            if verdict is not None:
+                self.reason = verdict.reason
+                return verdict.ended
 
 
 async def _feed(process: Process, data: bytes) -> None:
@@ -214,12 +258,17 @@ async def _feed(process: Process, data: bytes) -> None:
 
 
 async def run_process(
-    request: ProcessRequest, on_line: Callable[[str], None] | None = None
+    request: ProcessRequest,
+    on_line: Callable[[str], None] | None = None,
+    watchdog: Watchdog | None = None,
 ) -> ProcessOutcome:
-    """Run one child under limits; kill its whole tree before returning or re-raising."""
+    """Run one child under limits; kill its whole tree before returning or re-raising.
+
+    ``watchdog``, if given, is consulted while the child runs and may end it.
+    """
     started_at = time.time()
     begin = time.monotonic()
-    run = _Run(request, on_line)
+    run = _Run(request, on_line, watchdog)
     # The transcript opens before the child starts: an OSError here starts nothing.
     if request.transcript is not None:
         request.transcript.parent.mkdir(parents=True, exist_ok=True)
@@ -287,6 +336,7 @@ async def run_process(
         stdout_tail=run.out_tail.text(run.redact),
         stderr_tail=run.err_tail.text(run.redact),
         signal=signal_no,
+        reason=run.reason if ended in ("stalled", "timeout") else None,
     )
     log.info(
         "process_finished",
@@ -296,5 +346,6 @@ async def run_process(
         exit_code=outcome.exit_code,
         signal=outcome.signal,
         duration_s=round(outcome.duration_s, 3),
+        reason=outcome.reason,
     )
     return outcome

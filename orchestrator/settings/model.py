@@ -37,10 +37,18 @@ class CodexSettings(_Strict):
     )
     extra_args: list[str] = Field(default_factory=list, description="extra codex exec arguments")
     step_timeout: Duration = Field(
-        1800.0, gt=0, description="wall-clock limit of one step, seconds"
+        14400.0,
+        gt=0,
+        description="wall-clock limit of one codex step, however busy (default 4h)",
     )
     stall_timeout: Duration = Field(
-        300.0, gt=0, description="no JSONL event for this long ends a step"
+        300.0,
+        gt=0,
+        description="a step doing nothing for this long ends: no JSONL event, no command"
+        " in flight, no new session (rollout) entry",
+    )
+    command_timeout: Duration = Field(
+        7200.0, gt=0, description="one command inside a step running this long ends the step"
     )
     kill_grace: Duration = Field(5.0, ge=0, description="seconds between SIGINT and SIGKILL")
     retries: int = Field(4, ge=0, description="retries of a transient step failure")

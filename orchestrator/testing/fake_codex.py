@@ -421,7 +421,7 @@ def run(argv: list[str]) -> int:
         if fault is not None and not fault.after_commands:
             play_fault(fault, turn, reply)
         for command in reply.commands:
-            turn.run_command(command)
+            turn.run_command(command if isinstance(command, str) else command.cmd)
         if reply.patch is not None:
             turn.apply(reply.patch)
         if fault is not None and fault.after_commands:

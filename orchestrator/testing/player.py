@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from orchestrator.testing import sse
-from orchestrator.testing.scenario import Fault, Match, Reply, Rule, Scenario
+from orchestrator.testing.scenario import Command, Fault, Match, Reply, Rule, Scenario
 from orchestrator.testing.turns import TurnView
 
 Ending = Literal["complete", "cut", "hang"]
@@ -98,17 +98,35 @@ class Player:
         fault = reply.fault
         if fault is not None and not fault.after_commands:
             return self._fault(name, fault, reply, view)
-        if view.round < _tool_rounds(reply):
-            return Plan(rule=name, items=[self._step(reply, view.round)])
+        poll = self._poll(reply, view)
+        if poll is not None:
+            return Plan(rule=name, items=[poll])
+        position = view.round - view.polls
+        if position < _tool_rounds(reply):
+            return Plan(rule=name, items=[self._step(reply, position)])
         if fault is not None:
             return self._fault(name, fault, reply, view)
-        return Plan(rule=name, items=[self._step(reply, view.round)])
+        return Plan(rule=name, items=[self._step(reply, position)])
+
+    def _poll(self, reply: Reply, view: TurnView) -> sse.Item | None:
+        """A ``write_stdin`` poll if the last command still runs and the model still waits."""
+        position = view.round - view.polls
+        if view.running_session is None or not 0 < position <= len(reply.commands):
+            return None
+        command = _command(reply.commands[position - 1])
+        if command.polls is not None and view.trailing_polls >= command.polls:
+            return None
+        return sse.write_stdin_item(
+            self.next_id("fc"), self.next_id("call"), view.running_session, command.poll_ms
+        )
 
     def _step(self, reply: Reply, round_: int) -> sse.Item:
         """The item of one round: a command, the patch, or the final answer."""
         if round_ < len(reply.commands):
-            command = reply.commands[round_]
-            return sse.exec_command_item(self.next_id("fc"), self.next_id("call"), command)
+            command = _command(reply.commands[round_])
+            return sse.exec_command_item(
+                self.next_id("fc"), self.next_id("call"), command.cmd, command.yield_ms
+            )
         if reply.patch is not None and round_ == len(reply.commands):
             return sse.apply_patch_item(self.next_id("ctc"), self.next_id("call"), reply.patch)
         text = reply.message if reply.answer is None else json.dumps(reply.answer)
@@ -133,6 +151,10 @@ class Player:
         # delay, flood, malformed: the reply plays normally (delay waits first).
         delay = fault.seconds if fault.kind == "delay" else 0.0
         return Plan(rule=name, items=[self._step(reply, view.round)], delay=delay)
+
+
+def _command(entry: str | Command) -> Command:
+    return Command(cmd=entry) if isinstance(entry, str) else entry
 
 
 def _tool_rounds(reply: Reply) -> int:

@@ -8,7 +8,10 @@ user prompt and goes on through tool rounds until the model answers without a
 tool call. At the start of each turn the first rule whose ``match`` fits (and
 whose ``times`` is not used up) is chosen; its ``reply`` plays the whole turn:
 
-1. each entry of ``commands`` is one tool round (``exec_command``), in order;
+1. each entry of ``commands`` is one tool round (``exec_command``), in order; a
+   command still running when codex answers ("Process running with session ID
+   N") is polled with ``write_stdin`` until it exits, as a real model does (see
+   :class:`Command`);
 2. ``patch`` (if set) is one ``apply_patch`` round;
 3. then the final answer: ``answer`` serialised as JSON if set, else ``message``.
 
@@ -73,10 +76,31 @@ class Fault(_Model):
     after_commands: bool = Field(False, description="run the reply's commands first")
 
 
+class Command(_Model):
+    """One ``exec_command`` call, with how the model waits for it.
+
+    codex runs the command and answers after ``yield_ms`` (its ``yield_time_ms``) at
+    the latest; if the command still runs, the answer says "Process running with
+    session ID N" and the model polls with ``write_stdin`` (empty ``chars``) every
+    round until the output says the process exited, up to ``polls`` polls.
+    """
+
+    cmd: str = Field(description="the shell command")
+    yield_ms: int | None = Field(
+        None, ge=250, le=30000, description="exec_command yield_time_ms (codex default 10000)"
+    )
+    poll_ms: int = Field(1000, ge=250, le=30000, description="write_stdin yield_time_ms per poll")
+    polls: int | None = Field(
+        None, ge=0, description="give up polling after this many polls and go on; None: no limit"
+    )
+
+
 class Reply(_Model):
     """What the model does in one turn."""
 
-    commands: list[str] = Field(default_factory=list, description="shell commands, one per round")
+    commands: list[str | Command] = Field(
+        default_factory=list, description="shell commands, one per round (plus its polls)"
+    )
     patch: str | None = Field(None, description="apply_patch text ('*** Begin Patch' ...)")
     message: str = Field("done", description="final assistant message")
     answer: dict[str, Any] | None = Field(None, description="final structured answer (JSON)")

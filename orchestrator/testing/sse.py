@@ -34,14 +34,32 @@ def message_item(item_id: str, text: str) -> Item:
     }
 
 
-def exec_command_item(item_id: str, call_id: str, command: str) -> Item:
+def exec_command_item(
+    item_id: str, call_id: str, command: str, yield_ms: int | None = None
+) -> Item:
     """A call of codex's shell tool (becomes a ``command_execution``)."""
+    arguments: dict[str, Any] = {"cmd": command}
+    if yield_ms is not None:
+        arguments["yield_time_ms"] = yield_ms
     return {
         "type": "function_call",
         "id": item_id,
         "call_id": call_id,
         "name": "exec_command",
-        "arguments": json.dumps({"cmd": command}),
+        "arguments": json.dumps(arguments),
+        "status": "completed",
+    }
+
+
+def write_stdin_item(item_id: str, call_id: str, session_id: int, yield_ms: int) -> Item:
+    """A poll of a command still running (empty ``chars``): no JSONL item in codex."""
+    arguments = {"session_id": session_id, "chars": "", "yield_time_ms": yield_ms}
+    return {
+        "type": "function_call",
+        "id": item_id,
+        "call_id": call_id,
+        "name": "write_stdin",
+        "arguments": json.dumps(arguments),
         "status": "completed",
     }
 

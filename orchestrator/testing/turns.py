@@ -4,14 +4,18 @@ codex re-sends the whole conversation with every request. The turn's prompt
 is the last user message that is not context codex injected itself (the
 environment block, AGENTS.md instructions, an aborted-turn marker). The
 round is the number of tool calls after that prompt: 0 on the turn's first
-request, 1 after the first tool output, and so on. A turn is resumed when
-the conversation holds anything before the prompt besides injected context.
+request, 1 after the first tool output, and so on; ``polls`` counts the
+``write_stdin`` calls among them, and ``running_session`` is the session id
+when the last tool output says a command is still running. A turn is resumed
+when the conversation holds anything before the prompt besides injected
+context.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,6 +30,9 @@ _CONTEXT_PREFIXES = (
     "<user_shell_command>",
 )
 _TOOL_CALLS = frozenset({"function_call", "custom_tool_call", "local_shell_call"})
+_TOOL_OUTPUTS = frozenset({"function_call_output", "custom_tool_call_output"})
+_RUNNING = re.compile(r"Process running with session ID (\d+)")
+POLL_TOOL = "write_stdin"
 
 
 @dataclass(frozen=True)
@@ -37,6 +44,9 @@ class TurnView:
     resumed: bool
     schema: dict[str, Any] | None
     key: str
+    polls: int = 0
+    trailing_polls: int = 0
+    running_session: int | None = None
 
     @property
     def schema_properties(self) -> frozenset[str]:
@@ -95,6 +105,8 @@ def read_turn(body: dict[str, Any], headers: dict[str, str]) -> TurnView:
     prompt = message_text(items[prompt_at]) if prompt_at >= 0 else ""
     after = items[prompt_at + 1 :]
     rounds = sum(1 for item in after if item.get("type") in _TOOL_CALLS)
+    polls = [item.get("name") == POLL_TOOL for item in after if item.get("type") in _TOOL_CALLS]
+    trailing = next((n for n, poll in enumerate(reversed(polls)) if not poll), len(polls))
     before = items[:prompt_at] if prompt_at >= 0 else []
     resumed = any(
         _is_user_prompt(item) or item.get("role") == "assistant" or item.get("type") in _TOOL_CALLS
@@ -106,7 +118,21 @@ def read_turn(body: dict[str, Any], headers: dict[str, str]) -> TurnView:
         resumed=resumed,
         schema=output_schema(body),
         key=_turn_key(body, headers, prompt_at, prompt),
+        polls=sum(polls),
+        trailing_polls=trailing,
+        running_session=_running_session(after),
     )
+
+
+def _running_session(after: list[dict[str, Any]]) -> int | None:
+    """The session id if the last tool output says its command is still running."""
+    outputs = [item for item in after if item.get("type") in _TOOL_OUTPUTS]
+    if not outputs:
+        return None
+    output = outputs[-1].get("output")
+    text = output if isinstance(output, str) else json.dumps(output)
+    found = _RUNNING.search(text)
+    return int(found.group(1)) if found else None
 
 
 def _turn_key(body: dict[str, Any], headers: dict[str, str], prompt_at: int, prompt: str) -> str:

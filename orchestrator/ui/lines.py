@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from orchestrator.settings.durations import format_duration
 from orchestrator.ui.events import ProgressEvent
 from orchestrator.ui.text import one_line
 
@@ -40,6 +41,20 @@ def _step_started(f: Fields) -> str:
 
 def _codex_command(f: Fields) -> str:
     return f"    $ {_short(f.get('command', ''))}  (exit {f.get('exit_code')})"
+
+
+def _codex_command_started(f: Fields) -> str:
+    return f"    $ {_short(f.get('command', ''))}  (started)"
+
+
+def _codex_command_running(f: Fields) -> str:
+    polls = f.get("polls")
+    polled = ""
+    if isinstance(polls, int) and polls:
+        polled = f", the model polled it {'once' if polls == 1 else f'{polls} times'}"
+    elapsed = f.get("elapsed_s")
+    ran = format_duration(elapsed) if isinstance(elapsed, int | float) else "?"
+    return f"    … $ {_short(f.get('command', ''))}  still running after {ran}{polled}"
 
 
 def _step_finished(f: Fields) -> str:
@@ -87,6 +102,8 @@ _LINES: dict[str, Callable[[Fields], str]] = {
     ProgressEvent.RUN_STARTED: _run_started,
     ProgressEvent.MILESTONE_STARTED: _milestone_started,
     ProgressEvent.STEP_STARTED: _step_started,
+    ProgressEvent.CODEX_COMMAND_STARTED: _codex_command_started,
+    ProgressEvent.CODEX_COMMAND_RUNNING: _codex_command_running,
     ProgressEvent.CODEX_COMMAND: _codex_command,
     ProgressEvent.STEP_FINISHED: _step_finished,
     ProgressEvent.CHECKS_STARTED: _checks_started,

@@ -86,6 +86,18 @@ def render_view(view: RunView) -> RenderableType:
         lines.append(Text(step, style="cyan"))
     if view.last_retry:
         lines.append(Text(view.last_retry, style="yellow"))
+    if view.running_command is not None:
+        polled = f", polled {view.running_polls}x" if view.running_polls else ""
+        ran = format_duration(view.command_elapsed() or 0.0)
+        lines.append(
+            Text.assemble(
+                ("running: ", "dim"),
+                (f"{ran}{polled} ", "bold cyan"),
+                (one_line(view.running_command), ""),
+                no_wrap=True,
+                overflow="ellipsis",
+            )
+        )
     if view.last_command is not None:
         code = "" if view.last_command_exit is None else f"(exit {view.last_command_exit}) "
         lines.append(

@@ -40,6 +40,8 @@ _LEVELS = {"debug": 10, "info": 20, "warning": 30, "warn": 30, "error": 40, "cri
 EventDict = MutableMapping[str, Any]
 # Console lines (without the live area) show progress, warnings and errors only.
 _FOR_PEOPLE = frozenset(e.value for e in ProgressEvent)
+# Progress the live area shows but a plain console skips (the finished line follows).
+_VIEW_ONLY = frozenset({ProgressEvent.CODEX_COMMAND_STARTED.value})
 _SHORT = 160
 
 
@@ -112,7 +114,8 @@ def _emit(_: Any, __: str, event_dict: EventDict) -> str:
         raise structlog.DropEvent
     if _state.console_format == "json":
         return line
-    if level < 30 and str(event_dict.get("event")) not in _FOR_PEOPLE:
+    name = str(event_dict.get("event"))
+    if level < 30 and (name not in _FOR_PEOPLE or name in _VIEW_ONLY):
         raise structlog.DropEvent  # diagnostics stay in events.jsonl
     clock = console.paint(str(event_dict.get("timestamp", ""))[11:19], "dim", enabled=_state.colors)
     if level < 30 and (text := progress_line(event_dict)) is not None:

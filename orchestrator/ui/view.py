@@ -50,6 +50,9 @@ class RunView:
     step_duration: float | None = None
     last_command: str | None = None
     last_command_exit: int | None = None
+    running_command: str | None = None
+    running_since: float | None = None
+    running_polls: int = 0
     tokens_total: int = 0
     last_checks: str | None = None
     last_review: str | None = None
@@ -116,12 +119,32 @@ class RunView:
             m = self._milestone(self.milestone)
             m.attempts = max(m.attempts, self.attempt)
 
+    def _on_codex_command_started(self, r: Mapping[str, Any]) -> None:
+        self.running_command = str(r.get("command") or "")
+        self.running_since = self.clock()
+        self.running_polls = 0
+
+    def _on_codex_command_running(self, r: Mapping[str, Any]) -> None:
+        self.running_command = str(r.get("command") or self.running_command or "")
+        try:
+            self.running_since = self.clock() - float(r["elapsed_s"])
+        except (KeyError, TypeError, ValueError):
+            self.running_since = self.running_since or self.clock()
+        self.running_polls = _int(r.get("polls"), self.running_polls)
+
     def _on_codex_command(self, r: Mapping[str, Any]) -> None:
         self.last_command = str(r.get("command") or "")
         code = r.get("exit_code")
         self.last_command_exit = None if code is None else _int(code)
+        self._command_done()
+
+    def _command_done(self) -> None:
+        self.running_command = None
+        self.running_since = None
+        self.running_polls = 0
 
     def _on_step_finished(self, r: Mapping[str, Any]) -> None:
+        self._command_done()
         self.tokens_total = _int(r.get("tokens_total"), self.tokens_total)
         try:
             self.step_duration = float(r["duration_s"])
@@ -181,6 +204,12 @@ class RunView:
     def run_elapsed(self) -> float:
         """Seconds since the run started (0 before it did)."""
         return 0.0 if self.started_at is None else max(0.0, self.clock() - self.started_at)
+
+    def command_elapsed(self) -> float | None:
+        """Seconds the command in flight has run, or None when none runs."""
+        if self.running_since is None:
+            return None
+        return max(0.0, self.clock() - self.running_since)
 
     def step_elapsed(self) -> float | None:
         """Seconds since the current step started, or None between steps."""

@@ -1,0 +1,64 @@
+"""A command in flight is visible: the live area and the progress lines show it running."""
+
+from __future__ import annotations
+
+from rich.console import Console
+
+from orchestrator.ui.lines import progress_line
+from orchestrator.ui.live import render_view
+from orchestrator.ui.view import RunView
+
+
+class _Clock:
+    def __init__(self) -> None:
+        self.now = 5_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def _render(view: RunView) -> str:
+    rich_console = Console(record=True, force_terminal=True, width=120, color_system=None)
+    rich_console.print(render_view(view))
+    return rich_console.export_text()
+
+
+def _view_in_a_step() -> tuple[RunView, _Clock]:
+    clock = _Clock()
+    view = RunView(clock=clock)
+    view.apply({"event": "run_started", "run_id": "r1", "plan": "p.md", "milestones": []})
+    view.apply({"event": "step_started", "milestone": "1", "step": "implement", "attempt": 0})
+    return view, clock
+
+
+def test_the_live_area_shows_the_command_in_flight_its_time_and_its_polls() -> None:
+    view, clock = _view_in_a_step()
+    view.apply({"event": "codex_command_started", "command": "pytest -q tests/"})
+    clock.now += 95
+    assert "running: 1m35s pytest -q tests/" in _render(view)
+    view.apply({"event": "codex_command_running", "command": "pytest -q tests/",
+                "elapsed_s": 120.0, "polls": 9})  # fmt: skip
+    clock.now += 10
+    assert "running: 2m10s, polled 9x pytest -q tests/" in _render(view)
+
+
+def test_a_finished_command_or_step_clears_the_running_line() -> None:
+    view, clock = _view_in_a_step()
+    view.apply({"event": "codex_command_started", "command": "make build"})
+    view.apply({"event": "codex_command", "command": "/bin/bash -lc 'make build'",
+                "exit_code": 0})  # fmt: skip
+    assert view.running_command is None
+    assert "running:" not in _render(view)
+    view.apply({"event": "codex_command_started", "command": "sleep 600"})
+    view.apply({"event": "step_finished", "step": "implement", "duration_s": 3.0})
+    assert view.command_elapsed() is None
+    assert "running:" not in _render(view)
+
+
+def test_progress_lines_say_a_long_command_is_still_running_and_polled() -> None:
+    line = progress_line({"event": "codex_command_running", "command": "make test",
+                          "elapsed_s": 480.0, "polls": 30})  # fmt: skip
+    assert line == "    … $ make test  still running after 8m, the model polled it 30 times"
+    line = progress_line({"event": "codex_command_running", "command": "make test",
+                          "elapsed_s": 45.0, "polls": 0})  # fmt: skip
+    assert line == "    … $ make test  still running after 45s"
