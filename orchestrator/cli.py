@@ -200,6 +200,11 @@ plan with the real codex binary against the scripted model: no network, no API k
 _SERVER_TEXT = """\
 Serves the Responses API from a scenario file so that the real codex binary runs
 offline, and prepares a CODEX_HOME pointing at it. Runs until SIGINT or SIGTERM."""
+_REHEARSE_TEXT = """\
+Checks SCENARIO, clones the repository (with PLAN and the config as they are in your
+working tree) into a scratch directory, serves the scenario to the real codex binary,
+runs PLAN there and prints the report. Your working tree is not touched; no network,
+no API key. The scenario format is in docs/scripted-model.md."""
 _INIT_TEXT = """\
 Adds .agent/PLANS.md (how to write an ExecPlan), .agent/plans/TEMPLATE.md,
 .agent/orchestrator.toml and an AGENTS.md section. Never overwrites a file."""
@@ -286,6 +291,22 @@ def _build_parser() -> argparse.ArgumentParser:
         help="prepare this CODEX_HOME (default: a new temporary directory)",
     )
     p.set_defaults(handler=_cmd_model_server)
+
+    p = _sub(sub, "rehearse", "run a plan against a scripted model in a scratch clone",
+             _REHEARSE_TEXT)  # fmt: skip
+    p.add_argument("plan", type=Path, metavar="PLAN", help=_PLAN_HELP)
+    p.add_argument(
+        "scenario", type=Path, metavar="SCENARIO", help="the scenario file (JSON), see docs"
+    )
+    p.add_argument(
+        "--keep",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="make the scratch clone here and keep it (default: a temporary directory)",
+    )
+    _add_settings_flags(p)
+    p.set_defaults(handler=_cmd_rehearse)
 
     p = _sub(sub, "init", "add PLANS.md, a plan template and a config", _INIT_TEXT)
     p.add_argument(
@@ -429,6 +450,18 @@ def _cmd_model_server(args: argparse.Namespace) -> int:
     from orchestrator.testing.server import serve_command
 
     return serve_command(scenario_path=args.scenario, codex_home=args.codex_home)
+
+
+def _cmd_rehearse(args: argparse.Namespace) -> int:
+    from orchestrator.commands.rehearse import rehearse
+
+    return rehearse(
+        repo=_repo(args),
+        plan_path=args.plan,
+        scenario_path=args.scenario,
+        keep=args.keep,
+        settings=_settings(args),
+    )
 
 
 def _cmd_init(args: argparse.Namespace) -> int:

@@ -13,14 +13,13 @@ CODEX_HOME at it, and runs the three-milestone plan
 
 from __future__ import annotations
 
-import os
 import shutil
 import tempfile
 import time
 from pathlib import Path
 
 from orchestrator.errors import EXIT_CODES, ExitCode, UsageError
-from orchestrator.paths import PACKAGE_DIR, find_codex
+from orchestrator.paths import PACKAGE_DIR
 from orchestrator.settings.model import Settings
 from orchestrator.ui import console
 
@@ -68,38 +67,24 @@ def _demo_settings(base: Settings, codex: str) -> Settings:
 def run_demo(*, directory: Path | None, settings: Settings) -> int:
     """Create the sample repository, serve the scripted model, run the plan, say what happened."""
     from orchestrator.run.session import start_run
-    from orchestrator.testing.codex_home import prepare_codex_home
-    from orchestrator.testing.server import ScriptedModelServer, load_scenario
+    from orchestrator.testing.rehearsal import pinned_codex, scripted_codex
+    from orchestrator.testing.server import load_scenario
 
-    codex = find_codex(settings.codex.binary)
-    if codex is None:
-        raise UsageError(
-            "the codex binary was not found: run `make demo` (it installs the pinned "
-            "@openai/codex into .codex-cli/), or set codex.binary in the config."
-        )
+    codex = pinned_codex(settings)
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="orchestrator-demo-") as scratch:
         repo = (directory or Path(scratch) / "textstats").resolve()
         _prepare_repo(repo)
         console.out(f"demo repository: {repo}")
         scenario = load_scenario(SCENARIO_FILE)
-        with ScriptedModelServer(scenario) as server:
-            env = prepare_codex_home(
-                Path(scratch) / "codex-home", base_url=server.url, model=scenario.model
-            )
+        with scripted_codex(scenario, Path(scratch) / "codex-home") as server:
             console.out(f"scripted model: {server.url} (scenario {SCENARIO_FILE.name})")
-            saved = dict(os.environ)
-            os.environ.update(env)
-            try:
-                code = start_run(
-                    repo=repo,
-                    plan_path=repo / PLAN_REL,
-                    settings=_demo_settings(settings, codex),
-                    fresh=True,
-                )
-            finally:
-                os.environ.clear()
-                os.environ.update(saved)
+            code = start_run(
+                repo=repo,
+                plan_path=repo / PLAN_REL,
+                settings=_demo_settings(settings, codex),
+                fresh=True,
+            )
             requests = len(server.requests)
         _summarise(repo, code, requests, time.monotonic() - started, keep=directory is not None)
     return code

@@ -30,6 +30,7 @@ from orchestrator.milestone.prompts import render_prompt
 from orchestrator.plan.model import Check
 from orchestrator.store.state import CheckRecord, Finding, StepRecord
 from orchestrator.ui.events import ProgressEvent
+from orchestrator.ui.text import one_line
 
 log = structlog.get_logger()
 
@@ -310,18 +311,15 @@ async def _review(ctx: StepContext) -> LoopResult | None:
     verdict = (
         answer.verdict if answer else ("approve" if all_passed and not ctx.review_gate else "")
     )
-    log.info(
-        ProgressEvent.REVIEW_VERDICT,
-        verdict=verdict or "invalid",
-        findings=len(answer.findings) if answer else 0,
-    )
     if answer is not None and answer.verdict == "needs_human":
         ms.findings = list(answer.findings)
+        _log_verdict(verdict, ms.findings, note)
         ctx.save()
         return LoopResult("needs_human", "the reviewer asked for a human", answer.question)
     if all_passed and verdict == "approve":
         ms.findings = []
         ms.phase = "approved"
+        _log_verdict(verdict, ms.findings, note)
         ctx.save()
         return None
     findings = list(answer.findings) if answer else []
@@ -331,10 +329,21 @@ async def _review(ctx: StepContext) -> LoopResult | None:
     if all_passed and answer is not None and not findings:
         findings.append(Finding(severity="major", path=None, message=answer.summary))
     ms.findings = findings
+    _log_verdict(verdict, ms.findings, note)
     ms.fingerprints.append(_fingerprint(ctx))
     ms.phase = "reviewed"
     ctx.save()
     return None
+
+
+def _log_verdict(verdict: str, findings: list[Finding], note: str | None) -> None:
+    """The review's outcome with the findings the repair gets (as the report lists them)."""
+    log.info(
+        ProgressEvent.REVIEW_VERDICT,
+        verdict=verdict or "invalid",
+        findings=len(findings),
+        **({"problem": note} if not verdict and note else {}),
+    )
 
 
 def _fingerprint(ctx: StepContext) -> str:
@@ -346,10 +355,25 @@ def _fingerprint(ctx: StepContext) -> str:
     )
 
 
+def _still_open(ctx: StepContext) -> str:
+    """What keeps repeating, for the stop reason: failing checks, else the open findings."""
+    failing = [c.check_id for c in _failing(ctx)]
+    if failing:
+        return f"; still failing: {', '.join(failing)}"
+    if ctx.ms.findings:
+        first = one_line(ctx.ms.findings[0].message, 300)
+        more = len(ctx.ms.findings) - 1
+        return f"; still open: {first}" + (f" (and {more} more findings)" if more else "")
+    return ""
+
+
 def _stop_test(ctx: StepContext) -> LoopResult | None:
     fps = ctx.ms.fingerprints
     if len(fps) >= 2 and fps[-1] == fps[-2]:
-        return LoopResult("gave_up", "stalled: the remaining delta did not change after a repair")
+        return LoopResult(
+            "gave_up",
+            "stalled: the remaining delta did not change after a repair" + _still_open(ctx),
+        )
     used = len(fps) - 1
     if used >= ctx.settings.loop.max_attempts:
         return LoopResult(

@@ -249,6 +249,11 @@ class Repo:
             return
         self._git("worktree", "add", "-q", str(path), branch)
 
+    def clone_to(self, path: Path) -> Repo:
+        """A separate clone of HEAD at ``path`` (its own objects: nothing is shared back)."""
+        self._git("clone", "-q", "--no-hardlinks", str(self.root), str(path))
+        return Repo.open(path)
+
     def commit_paths(self, paths: Sequence[str], message: str) -> str:
         """Commit exactly ``paths`` (hooks skipped); returns the new sha."""
         self._git("add", "--", *paths)

@@ -29,10 +29,17 @@ with.
 
 from __future__ import annotations
 
+import json
+import re
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from orchestrator.errors import ConfigError
+
+# The marker line every orchestrator prompt starts with (docs/scripted-model.md).
+_STEP_MARKER = re.compile(r"step=(implement|repair|review)\b")
 
 
 class _Model(BaseModel):
@@ -113,6 +120,21 @@ class Rule(_Model):
     times: int | None = Field(None, ge=1, description="fire at most this many times")
     reply: Reply = Field(default_factory=Reply)
 
+    def step_kind(self) -> str | None:
+        """The orchestrator step this rule answers, from the prompt marker it matches."""
+        found = _STEP_MARKER.search(f"{self.match.prompt_contains} {self.match.prompt_regex}")
+        return found.group(1) if found else None
+
+    @model_validator(mode="after")
+    def _answer_fits_its_step(self) -> Rule:
+        """A rule that answers an orchestrator step must give an answer its schema accepts."""
+        kind = self.step_kind()
+        if kind is not None and self.reply.answer is not None:
+            problem = answer_problem(kind, self.reply.answer)
+            if problem is not None:
+                raise ValueError(f"rule {self.name!r}: {problem}")
+        return self
+
 
 class TokenUsage(_Model):
     """Token counts the scripted server reports for every response it completes."""
@@ -134,5 +156,55 @@ class Scenario(_Model):
 
     @classmethod
     def load(cls, path: Path) -> Scenario:
-        """Load a scenario from a JSON file."""
-        return cls.model_validate_json(path.read_text(encoding="utf-8"))
+        """Load a scenario from a JSON file; a ConfigError names the file and each problem."""
+        try:
+            text = path.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise ConfigError(f"cannot read scenario {path}: {exc.strerror or exc}") from None
+        try:
+            return cls.model_validate_json(text)
+        except ValidationError as exc:
+            raise ConfigError(
+                f"scenario {path} is not valid: {describe_errors(exc)}. The format is in "
+                "docs/scripted-model.md."
+            ) from None
+
+    def answer_problems(self) -> list[str]:
+        """Answers an orchestrator run would reject: each rule's answer checked against the
+        step schema its marker names, or (without a marker) the review schema when it has
+        a ``verdict`` and the step schema otherwise."""
+        problems = []
+        for i, rule in enumerate(self.rules):
+            if rule.reply.answer is None or rule.step_kind() is not None:
+                continue  # no answer, or already checked when the scenario loaded
+            kind = "review" if "verdict" in rule.reply.answer else "implement"
+            problem = answer_problem(kind, rule.reply.answer)
+            if problem is not None:
+                problems.append(f"rules[{i}]: rule {rule.name!r}: {problem}")
+        return problems
+
+
+def answer_problem(kind: str, answer: dict[str, Any]) -> str | None:
+    """Why ``answer`` is not a valid answer of a ``kind`` step, or None if it is."""
+    from orchestrator.milestone.answers import ReviewAnswer, StepAnswer, parse_answer
+
+    text = json.dumps(answer)
+    if kind == "review":
+        problem = parse_answer(ReviewAnswer, text)[1]
+    else:
+        problem = parse_answer(StepAnswer, text)[1]
+    if problem is None:
+        return None
+    step = "a review" if kind == "review" else f"an {kind}"
+    return f"the answer of {step} step {problem.removeprefix('the final answer ')}"
+
+
+def describe_errors(exc: ValidationError) -> str:
+    """Pydantic errors as one readable sentence: where, then what (no URLs, no input dumps)."""
+    parts = []
+    for error in exc.errors(include_url=False)[:6]:
+        where = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in error["loc"])
+        message = str(error["msg"]).removeprefix("Value error, ")
+        parts.append(f"{where.lstrip('.') or 'the file'}: {message}")
+    more = len(exc.errors()) - len(parts)
+    return "; ".join(parts) + (f"; and {more} more" if more > 0 else "")

@@ -27,9 +27,8 @@ import structlog
 from anyio.abc import SocketAttribute, SocketStream
 from anyio.from_thread import start_blocking_portal
 from anyio.streams.buffered import BufferedByteReceiveStream
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 
-from orchestrator.errors import ConfigError
 from orchestrator.testing import http, sse
 from orchestrator.testing.codex_home import prepare_codex_home
 from orchestrator.testing.player import Plan, Player
@@ -240,13 +239,8 @@ class ScriptedModelServer:
 
 
 def load_scenario(path: Path) -> Scenario:
-    """Load a scenario file, with errors that name the file."""
-    try:
-        return Scenario.load(path)
-    except OSError as exc:
-        raise ConfigError(f"cannot read scenario {path}: {exc.strerror or exc}") from exc
-    except ValidationError as exc:
-        raise ConfigError(f"scenario {path} is not valid: {exc}") from exc
+    """Load a scenario file, with errors that name the file (see :meth:`Scenario.load`)."""
+    return Scenario.load(path)
 
 
 async def _serve_until_signal(scenario: Scenario, home: Path) -> None:

@@ -81,7 +81,8 @@ def _checks_finished(f: Fields) -> str:
 
 
 def _review_verdict(f: Fields) -> str:
-    return f"  review: {f.get('verdict')} ({f.get('findings')} findings)"
+    problem = f": {_short(f.get('problem'))}" if f.get("problem") else ""
+    return f"  review: {f.get('verdict')} ({f.get('findings')} findings){problem}"
 
 
 def _milestone_finished(f: Fields) -> str:
