@@ -323,6 +323,10 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="machine-readable output")
     _add_settings_flags(p)
     p.set_defaults(handler=_cmd_config)
+
+    from orchestrator.commands.fleet import add_commands
+
+    add_commands(sub, _sub)
     return parser
 
 

@@ -1,0 +1,73 @@
+"""The fleet on a real Temporal development server, real workers and the real codex."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.fleet_helpers import Fleet, milestones_on, remote_with_plan, temporal
+from tests.supervisor_helpers import implement, review_answer, rule
+
+__all__ = ["temporal"]  # the fixture, imported for pytest
+
+pytestmark = [pytest.mark.fleet, pytest.mark.e2e, pytest.mark.slow]
+BRANCH = "orchestrator/feature"
+APPROVE = rule("approve", schema="verdict", answer=review_answer("approve"))
+
+
+def _rules() -> list[dict[str, object]]:
+    return [
+        implement("1", "echo one > one.txt"),
+        implement("2", "sleep 4", "echo two > two.txt"),
+        APPROVE,
+    ]
+
+
+def _two_milestones() -> list[tuple[str, list[str]]]:
+    return [("One", ["grep -qx one one.txt"]), ("Two", ["grep -qx two two.txt"])]
+
+
+def test_three_plans_in_three_repositories_complete(
+    temporal: str, tmp_path: Path, codex_bin: Path
+) -> None:
+    remotes = [remote_with_plan(tmp_path, f"r{i}", [("One", ["grep -qx one one.txt"])])
+               for i in range(3)]  # fmt: skip
+    with Fleet(temporal, tmp_path, codex_bin, [implement("1", "echo one > one.txt"), APPROVE]) as f:
+        f.worker()
+        ids = [f.submit(bare) for bare in remotes]
+        assert f.submit(remotes[0]) == ids[0]  # submitting again finds the same workflow
+        for wid in ids:
+            assert f.result(wid)["status"] == "passed"
+        rows = json.loads(f.cli("fleet", "status", "--temporal", temporal, "--json").stdout)
+    mine = {r["id"]: r for r in rows if r["id"] in ids}
+    assert {r["state"] for r in mine.values()} == {"passed"}
+    for bare in remotes:
+        assert milestones_on(bare, BRANCH) == ["1"]
+
+
+def _running(root: Path, milestone: str) -> bool:
+    for state in root.glob("h1/*/.agent/runs/*/state.json"):
+        data = json.loads(state.read_text(encoding="utf-8"))
+        if any(m["id"] == milestone and m["status"] == "running" for m in data["milestones"]):
+            return True
+    return False
+
+
+def test_a_killed_worker_is_replaced_and_each_milestone_is_committed_once(
+    temporal: str, tmp_path: Path, codex_bin: Path
+) -> None:
+    bare = remote_with_plan(tmp_path, "repo", _two_milestones())
+    with Fleet(temporal, tmp_path, codex_bin, _rules()) as f:
+        first = f.worker()
+        wid = f.submit(bare, "--heartbeat", "3")
+        deadline = time.monotonic() + 90
+        while not _running(tmp_path, "2"):
+            assert time.monotonic() < deadline, "milestone 2 never started"
+            time.sleep(0.1)
+        f.kill(first)  # the host dies mid-milestone: worker, orchestrator and codex
+        f.worker()  # a new worker on the same host takes over
+        assert f.result(wid)["status"] == "passed"
+    assert milestones_on(bare, BRANCH) == ["2", "1"]
