@@ -114,6 +114,31 @@ def _add_settings_flags(p: argparse.ArgumentParser, *, resume: bool = False) -> 
     )
 
 
+def _add_selection_flags(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group(
+        "milestone selection",
+        "N is a milestone id or number. Without these flags the run skips the milestones the "
+        "plan marks done (ticked in Progress, 'Status: done') and starts at the first open one.",
+    )
+    g.add_argument("--only", metavar="N", help="run milestone N alone, even if marked done")
+    g.add_argument(
+        "--from",
+        dest="start",
+        metavar="N",
+        help="run N and every later milestone, even those marked done; skip the ones before",
+    )
+    g.add_argument(
+        "--until", metavar="N", help="end the run after milestone N (later ones stay open)"
+    )
+    g.add_argument(
+        "--redo",
+        action="append",
+        default=[],
+        metavar="N",
+        help="run milestone N again although the plan marks it done (repeatable)",
+    )
+
+
 def _add_common_flags(p: argparse.ArgumentParser, *, default: Any) -> None:
     """Flags accepted before and after the subcommand.
 
@@ -241,6 +266,7 @@ def _build_parser() -> argparse.ArgumentParser:
         metavar="N",
         help="run the plans in their own git worktrees, at most N at once (default: all)",
     )
+    _add_selection_flags(p)
     _add_settings_flags(p)
     p.set_defaults(handler=_cmd_run)
 
@@ -398,6 +424,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     plans: list[Path] = args.plan
     if len(plans) > 1 or args.parallel is not None:
         return _cmd_run_parallel(args, plans)
+    from orchestrator.run.selection import Selection
     from orchestrator.run.session import start_run
 
     return start_run(
@@ -406,6 +433,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         settings=_settings(args),
         fresh=args.fresh,
         config_file=args.config,
+        selection=Selection(only=args.only, start=args.start, until=args.until, redo=args.redo),
     )
 
 
@@ -414,6 +442,10 @@ def _cmd_run_parallel(args: argparse.Namespace, plans: list[Path]) -> int:
 
     if args.fresh:
         raise UsageError("--fresh applies to one plan; run it on its own")
+    if args.only or args.start or args.until or args.redo:
+        raise UsageError(
+            "--only, --from, --until and --redo name milestones of one plan; run it on its own"
+        )
     settings = _settings(args)
     return run_parallel(
         repo=_repo(args),

@@ -22,6 +22,7 @@ from orchestrator.plan import (
     write_plan_atomic,
 )
 from orchestrator.plan.document import outline
+from orchestrator.plan.edit import OUTCOMES_CLOSE, OUTCOMES_OPEN
 from orchestrator.plan.model import SectionKind
 from orchestrator.plan.sections import LIVING
 from orchestrator.plan.text import BOM, line_body, split_lines
@@ -119,6 +120,7 @@ EDITS: dict[SectionKind, Edit] = {
     SectionKind.DECISIONS: lambda t: append_decision(
         t, decision="use X", rationale="Y is slow", when=WHEN
     ),
+    SectionKind.OUTCOMES: lambda t: write_outcomes(t, body="Shipped.", when=WHEN),
 }
 
 
@@ -179,17 +181,53 @@ def parse_ok(text: str) -> bool:
 
 @settings(max_examples=100, deadline=None)
 @given(plans())
-def test_write_outcomes_replaces_only_its_section(text: str) -> None:
+def test_write_outcomes_keeps_every_line_and_updates_its_own_block(text: str) -> None:
     new = write_outcomes(text, body="Shipped.\n\nAll checks pass.", when=WHEN)
     assert write_outcomes(new, body="Shipped.\n\nAll checks pass.", when=WHEN) == new
-    old_outside = _outside(text, SectionKind.OUTCOMES)
-    new_outside = _outside(new, SectionKind.OUTCOMES)
-    rest = _subsequence_rest(old_outside, new_outside)
-    assert rest is not None, "a line outside Outcomes changed"
-    assert all(not new_outside[j].strip() for j in rest), "only blank lines may be added outside"
+    later = write_outcomes(new, body="Second run.", when=WHEN + timedelta(days=1))
+    old_bodies = [line_body(x) for x in split_lines(text)]
+    for after in (new, later):
+        assert _subsequence_rest(old_bodies, [line_body(x) for x in split_lines(after)])
+        assert after.count(OUTCOMES_OPEN) == after.count(OUTCOMES_CLOSE) == 1
+        assert fixed_sections_digest(after) == fixed_sections_digest(text)
     assert "All checks pass." in new
-    assert "Updated 2026-11-21 14:03Z." in new
-    assert fixed_sections_digest(new) == fixed_sections_digest(text)
+    assert "Orchestrator, updated 2026-11-21 14:03Z:" in new
+    assert "All checks pass." not in later
+    assert "Second run." in later
+    assert "Orchestrator, updated 2026-11-22 14:03Z:" in later
+
+
+def test_write_outcomes_appends_below_what_people_wrote() -> None:
+    text = (
+        "# P\n\n## Purpose\n\nx\n\n## Outcomes & Retrospective\n\n"
+        "- 2026-01-02: Milestone 1 shipped; the cache halved cold starts.\n\n"
+        "## Context and Orientation\n\ny\n"
+    )
+    new = write_outcomes(text, body="Run r1: all 2 milestones passed.", when=WHEN)
+    person = "- 2026-01-02: Milestone 1 shipped; the cache halved cold starts.\n"
+    assert new.index(person) < new.index(OUTCOMES_OPEN) < new.index("## Context")
+    assert f"{person}\n{OUTCOMES_OPEN}\n" in new
+    again = write_outcomes(new, body="Run r2: all 2 milestones passed.", when=WHEN)
+    assert person in again
+    assert "r1" not in again
+    assert again.count(OUTCOMES_OPEN) == 1
+
+
+def test_the_template_placeholder_gives_way_to_the_first_entry() -> None:
+    text = (
+        "# P\n\n## Purpose\n\nx\n\n## Surprises & Discoveries\n\nNone yet.\n\n"
+        "## Outcomes & Retrospective\n\nNot started.\n\n## Decision Log\n\n"
+        "None yet, but see the ADR folder.\n"
+    )
+    new = append_discovery(text, observation="odd", evidence="", when=WHEN)
+    new = write_outcomes(new, body="b", when=WHEN)
+    new = append_decision(new, decision="d", rationale="", when=WHEN)
+    assert "None yet.\n" not in new
+    assert "Not started." not in new
+    assert "## Surprises & Discoveries\n\n- (2026-11-21 14:03Z) Observation: odd\n\n" in new
+    assert f"## Outcomes & Retrospective\n\n{OUTCOMES_OPEN}\n" in new
+    # a sentence that only starts like the placeholder is the person's: it stays
+    assert "None yet, but see the ADR folder.\n\n- (2026-11-21 14:03Z) Decision: d" in new
 
 
 @settings(max_examples=100, deadline=None)

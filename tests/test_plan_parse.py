@@ -352,4 +352,4 @@ def test_edits_never_crash_and_recording_is_idempotent(lines: list[str], nl: str
         assert record_milestone_progress(once, milestone=m, summary="s", when=when) == once
         text = once
     text = append_decision(text, decision="d", rationale="r", when=when)
-    assert write_outcomes(text, body="b", when=when).count("Updated 2026-01-01 00:00Z.") == 1
+    assert write_outcomes(text, body="b", when=when).count("updated 2026-01-01 00:00Z:") == 1

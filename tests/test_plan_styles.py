@@ -132,10 +132,11 @@ def test_living_sections_nested_in_a_wrapper() -> None:
     assert "- (2026-02-03 04:05Z) Observation: plugins load lazily" in surprises
 
 
-def test_outcomes_nested_in_a_wrapper_are_replaced_in_place() -> None:
+def test_outcomes_nested_in_a_wrapper_keep_what_people_wrote() -> None:
     text, plan = load_plan(CORPUS / "nested_living.md")
     after = write_outcomes(text, body="Registry shipped.", when=WHEN)
-    assert "#### Delivered" not in after
+    assert _kept(text, after)
+    assert "#### Delivered" in after
     assert "Registry shipped." in after
     assert after.endswith("## Report format\n\n```text\nGoal: G3\nResult: PASS | FAIL\n```\n")
     assert after.count("Outcomes & Retrospective") == 1

@@ -78,7 +78,7 @@ def test_two_milestones_pass_with_one_commit_each(
     assert len(plan.progress) == 2  # ticked in place, not duplicated
     assert "touch is enough" in text
     assert "use touch" in text
-    assert "All 2 milestones passed" in text
+    assert "all 2 milestones passed" in text
     assert git(git_repo, "status", "--porcelain") == ""
     state = list_runs(git_repo)[0]
     assert state.status == "passed"

@@ -1,9 +1,12 @@
 """Surgical edits of a plan's living sections: pure functions from text to text.
 
-Each edit inserts or replaces whole lines and leaves every other byte as it
-was. New lines use the file's newline style; a BOM stays where it is. A
-missing living section is created at its canonical place. ``when`` must be
-an aware datetime; it is written in UTC as ``2026-11-21 14:03Z``.
+Each edit inserts whole lines and leaves every other byte as it was: what
+people wrote is never removed. The one exception is the template's own
+placeholder (``None yet.``, ``Not started.``): when it is the only thing in a
+living section, the first entry replaces it. New lines use the file's newline
+style; a BOM stays where it is. A missing living section is created at its
+canonical place. ``when`` must be an aware datetime; it is written in UTC as
+``2026-11-21 14:03Z``.
 """
 
 from __future__ import annotations
@@ -12,8 +15,8 @@ import re
 from datetime import UTC, datetime
 
 from orchestrator.plan.blocks import Blocks, Fence
-from orchestrator.plan.document import PROGRESS_ITEM, outline, progress_items
-from orchestrator.plan.model import Milestone, Section, SectionKind
+from orchestrator.plan.document import outline
+from orchestrator.plan.model import Section, SectionKind
 from orchestrator.plan.sections import CANONICAL_HEADING, CANONICAL_ORDER
 from orchestrator.plan.text import BOM, line_body, newline_of, split_lines
 from orchestrator.ui.text import one_line
@@ -23,13 +26,9 @@ def _flat(text: str) -> str:
     return one_line(text, newline=" ")
 
 
+TEMPLATE_PLACEHOLDERS = frozenset({"none yet.", "not started.", "none yet", "not started"})
+"""The template's placeholder lines (casefolded), the only text an edit may replace."""
 _LIST_ITEM = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s")
-_HEADING_LIKE = re.compile(r"^( {0,3})(#{1,6}(?:\s|$))")
-_FENCE = re.compile(r"^\s*(```|~~~)")
-_UNIT = (
-    r"(?:milestone|meilenstein|phase|stage|step|part|pr|iteration"
-    r"|里程碑|マイルストーン|阶段|フェーズ)"
-)
 
 
 def stamp(when: datetime) -> str:
@@ -122,15 +121,44 @@ def _in_list(blocks: Blocks, line: int, stop: int) -> bool:
     return False
 
 
-def _append_item(text: str, kind: SectionKind, item: list[str]) -> str:
+def placeholder_line(blocks: Blocks, sec: Section) -> int | None:
+    """The line of the template's placeholder when it is all the section holds."""
+    filled = [
+        n
+        for n in range(sec.span.start + 1, sec.span.end + 1)
+        if line_body(blocks.lines[n - 1]).strip()
+    ]
+    if len(filled) != 1:
+        return None
+    body = line_body(blocks.lines[filled[0] - 1]).strip().strip("*_()").casefold()
+    return filled[0] if body in TEMPLATE_PLACEHOLDERS else None
+
+
+def _replace_line(text: str, line: int, new: list[str]) -> str:
+    """Replace line ``line`` (the template's placeholder) with ``new`` lines."""
+    nl = newline_of(text)
+    lines = split_lines(text)
+    ending = lines[line - 1][len(line_body(lines[line - 1])) :] or nl
+    lines[line - 1 : line] = [x + nl for x in new[:-1]] + [new[-1] + ending]
+    return "".join(lines)
+
+
+def _append_item(text: str, kind: SectionKind, item: list[str], *, apart: bool = False) -> str:
+    """Append ``item`` (line bodies) at the end of the ``kind`` section.
+
+    It continues a list the section ends with, unless ``apart`` asks for a blank line.
+    """
     text = _ensure(text, kind)
     blocks, _, sections = outline(text)
     sec = _find(sections, kind)
     assert sec is not None
+    placeholder = placeholder_line(blocks, sec)
+    if placeholder is not None:
+        return _replace_line(text, placeholder, [x for i, x in enumerate(item) if x or i])
     end = _content_end(blocks, sec)
     new = (
         list(item)
-        if end > sec.span.start and _in_list(blocks, end, sec.span.start)
+        if not apart and end > sec.span.start and _in_list(blocks, end, sec.span.start)
         else ["", *item]
     )
     unclosed = _unclosed_fence(blocks)
@@ -146,43 +174,6 @@ def add_progress_item(text: str, *, item: str, checked: bool, when: datetime | N
     mark = "x" if checked else " "
     ts = f"({stamp(when)}) " if when is not None else ""
     return _append_item(text, SectionKind.PROGRESS, [f"- [{mark}] {ts}{_flat(item)}"])
-
-
-def _names_milestone(item: str, m: Milestone) -> bool:
-    text = item.casefold()
-    mid = re.escape(m.id.casefold())
-    if re.search(rf"{_UNIT}\s*#?{mid}(?![\w]|\.\d)", text):
-        return True
-    if not m.id.isdigit() and re.search(rf"(?<![\w]){mid}(?![\w]|\.\d)", text):
-        return True
-    return len(m.title) >= 8 and m.title.casefold() in text
-
-
-def record_milestone_progress(
-    text: str, *, milestone: Milestone, summary: str, when: datetime
-) -> str:
-    """Tick the milestone's Progress item(s) with a timestamp, or add one. Idempotent."""
-    ts = stamp(when)
-    summary = _flat(summary)
-    blocks, _, sections = outline(text)
-    matching = [p for p in progress_items(blocks, sections) if _names_milestone(p.text, milestone)]
-    if not matching:
-        title = _flat(milestone.title)
-        entry = f"Milestone {milestone.id}: {title}" + (f" — {summary}" if summary else "")
-        return add_progress_item(text, item=entry, checked=True, when=when)
-    pending = [p for p in matching if not (p.checked and p.timestamp)]
-    if not pending:
-        return text
-    lines = split_lines(text)
-    for n, p in enumerate(pending):
-        raw = lines[p.line - 1]
-        body = line_body(raw)
-        m = PROGRESS_ITEM.match(body)
-        assert m is not None
-        extra = f" — {summary}" if n == 0 and summary and summary not in p.text else ""
-        new = f"{m.group('indent')}{m.group('bullet')} [x] ({ts}) {p.text}{extra}"
-        lines[p.line - 1] = new + raw[len(body) :]
-    return "".join(lines)
 
 
 def append_discovery(text: str, *, observation: str, evidence: str, when: datetime) -> str:
@@ -231,6 +222,12 @@ def append_decision(text: str, *, decision: str, rationale: str, when: datetime)
     return _append_item(text, SectionKind.DECISIONS, item)
 
 
+OUTCOMES_OPEN = "<!-- orchestrator:outcomes -->"
+OUTCOMES_CLOSE = "<!-- /orchestrator:outcomes -->"
+_HEADING_LIKE = re.compile(r"^( {0,3})(#{1,6}(?:\s|$))")
+_FENCE = re.compile(r"^\s*(```|~~~)")
+
+
 def _escape_headings(body: str) -> list[str]:
     out: list[str] = []
     fenced = False
@@ -241,19 +238,43 @@ def _escape_headings(body: str) -> list[str]:
     return out
 
 
+def _own_block(blocks: Blocks) -> tuple[int, int] | None:
+    """The lines of the orchestrator's Outcomes block (its two markers), if the plan has one."""
+    found: tuple[int, int] | None = None
+    start: int | None = None
+    for n, raw in enumerate(blocks.lines, start=1):
+        body = line_body(raw).strip()
+        if n in blocks.code_lines:
+            continue
+        if body == OUTCOMES_OPEN:
+            start = n
+        elif body == OUTCOMES_CLOSE and start is not None:
+            found, start = (start, n), None
+    return found
+
+
 def write_outcomes(text: str, *, body: str, when: datetime) -> str:
-    """Replace the Outcomes & Retrospective section's content with ``body``, stamped."""
-    text = _ensure(text, SectionKind.OUTCOMES)
-    blocks, _, sections = outline(text)
-    sec = _find(sections, SectionKind.OUTCOMES)
-    assert sec is not None
+    """Write the orchestrator's dated block in Outcomes & Retrospective.
+
+    The block sits between two HTML comments (invisible when rendered) so a later
+    run finds it and updates it in place; what people wrote there stays. The
+    first block is appended at the end of the section (replacing the template's
+    placeholder when that is all the section holds).
+    """
+    block = [
+        OUTCOMES_OPEN,
+        f"Orchestrator, updated {stamp(when)}:",
+        "",
+        *_escape_headings(body),
+        "",
+        OUTCOMES_CLOSE,
+    ]
+    blocks, _, _ = outline(text)
+    own = _own_block(blocks)
+    if own is None:
+        return _append_item(text, SectionKind.OUTCOMES, block, apart=True)
     nl = newline_of(text)
-    new = ["", f"Updated {stamp(when)}.", "", *_escape_headings(body)]
-    if sec.span.end < blocks.last_line:
-        new.append("")
     lines = split_lines(text)
-    head = lines[sec.span.start - 1]
-    if not head.endswith(("\n", "\r")):
-        lines[sec.span.start - 1] = head + nl
-    lines[sec.span.start : sec.span.end] = [x + nl for x in new]
+    ending = lines[own[1] - 1][len(line_body(lines[own[1] - 1])) :]
+    lines[own[0] - 1 : own[1]] = [x + nl for x in block[:-1]] + [block[-1] + ending]
     return "".join(lines)

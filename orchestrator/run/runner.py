@@ -37,6 +37,7 @@ from orchestrator.plan.model import Check, ExecPlan
 from orchestrator.process.leftovers import reap_leftovers
 from orchestrator.run.budget import Budget
 from orchestrator.run.hooks import fire_hook
+from orchestrator.run.outcomes import outcomes_body
 from orchestrator.settings.model import Settings
 from orchestrator.store.git import Repo
 from orchestrator.store.state import MilestoneState, RunState, save_state, state_path
@@ -206,11 +207,21 @@ class Runner:
         return RunEnd(status=status, exit_code=exit_code, reason=reason)
 
     def _reconcile(self) -> None:
-        """Mark milestones whose commit is in history as passed."""
+        """Mark milestones whose commit is in history as passed.
+
+        A milestone this run does again (``--redo``, ``--from``) counts only the
+        commits made since the run started.
+        """
         commits = self.repo.milestone_commits(self.state.plan_path)
+        redo = self.state.redo
+        since = (
+            self.repo.milestone_commits(self.state.plan_path, since=self.state.base_commit)
+            if redo and self.state.base_commit
+            else {}
+        )
         for ms in self.state.milestones:
-            info = commits.get(ms.id)
-            if info is not None and ms.status != "passed":
+            info = since.get(ms.id) if ms.id in redo else commits.get(ms.id)
+            if info is not None and ms.status not in ("passed", "skipped"):
                 log.info("milestone_found_in_history", milestone=ms.id, commit=info.sha)
                 ms.status, ms.commit, ms.phase = "passed", info.sha, "committed"
                 ms.ended_at = ms.ended_at or time.time()
@@ -228,14 +239,23 @@ class Runner:
         self._reconcile()
         self.save()
         for ms in state.milestones:
-            if ms.status == "passed":
-                continue
-            reason = self._budget_reason()
-            if reason is not None:
-                return self._budget_stop(ms, reason)
-            end = await self._one(ms)
-            if end is not None:
-                return end
+            if ms.status == "skipped":
+                log.info(
+                    ProgressEvent.MILESTONE_SKIPPED,
+                    milestone=ms.id,
+                    title=ms.title,
+                    reason=ms.skip_reason,
+                )
+        for ms in state.milestones:
+            if ms.status not in ("passed", "skipped"):
+                reason = self._budget_reason()
+                if reason is not None:
+                    return self._budget_stop(ms, reason)
+                end = await self._one(ms)
+                if end is not None:
+                    return end
+            if ms.id == state.until:
+                break
         await self._outcomes()
         end = self._stopped("passed", int(ExitCode.OK), None)
         self.save()
@@ -353,7 +373,11 @@ class Runner:
         summary = answers[-1].summary if answers else "validation passed"
         when = datetime.now(UTC)
         text = record_milestone_progress(
-            self.keeper.text, milestone=milestone, summary=summary, when=when
+            self.keeper.text,
+            milestone=milestone,
+            summary=summary,
+            when=when,
+            milestones=self.plan.milestones,
         )
         for a in answers:
             for d in a.discoveries:
@@ -394,25 +418,11 @@ class Runner:
         await self._hook("milestone_passed", milestone=ms.id, commit=sha, attempts=ms.attempts_made)
 
     async def _outcomes(self) -> None:
-        marker = f"<!-- orchestrator run {self.state.run_id}: outcomes -->"
-        if marker not in self.keeper.text:
-            self._write_outcomes(marker)
+        if f"Run {self.state.run_id}:" not in self.keeper.text:
+            body = outcomes_body(self.state)
+            self.keeper.write(write_outcomes(self.keeper.text, body=body, when=datetime.now(UTC)))
         if self.repo.is_dirty():  # also when a kill came between writing and committing
             stem = Path(self.state.plan_path).stem
             self.repo.commit_all(
                 f"{stem}: outcomes and retrospective", {"ExecPlan": self.state.plan_path}
             )
-
-    def _write_outcomes(self, marker: str) -> None:
-        lines = [
-            f"All {len(self.state.milestones)} milestones passed (run {self.state.run_id}).",
-            "",
-        ]
-        for ms in self.state.milestones:
-            commit = (ms.commit or "-")[:10]
-            lines.append(
-                f"- Milestone {ms.id} ({ms.title}): {ms.attempts_made} attempt(s), commit {commit}."
-            )
-        lines += ["", f"Tokens used: {self.state.tokens_total}.", "", marker]
-        when = datetime.now(UTC)
-        self.keeper.write(write_outcomes(self.keeper.text, body="\n".join(lines), when=when))

@@ -16,11 +16,12 @@ import structlog
 
 from orchestrator.errors import GitError, PlanError, StateError, UsageError
 from orchestrator.paths import RUNS_DIR
-from orchestrator.plan import load_plan
+from orchestrator.plan import Mark, load_plan, plan_marks
 from orchestrator.plan.lint import lint_plan
 from orchestrator.plan.model import ExecPlan
 from orchestrator.process.leftovers import reap_leftovers
 from orchestrator.run.runner import Runner, pinned_checks
+from orchestrator.run.selection import Choice, Selection, choose
 from orchestrator.run.signals import EXIT_BY_STATUS, Terminated, exit_code_for, signals_raise
 from orchestrator.settings.model import Settings
 from orchestrator.store.git import Repo
@@ -37,6 +38,7 @@ from orchestrator.store.state import (
     save_state,
     state_path,
 )
+from orchestrator.ui import console
 from orchestrator.ui.live import final_summary, live_display
 from orchestrator.ui.logs import close_logging, configure_logging, reset_run_view
 from orchestrator.ui.report import NEEDS_HUMAN_FILE, write_report
@@ -157,6 +159,39 @@ def _claim_and_execute(
             return code
 
 
+def _standing(git: Repo, plan_rel: str, text: str, plan: ExecPlan) -> list[Mark]:
+    """What the plan's text marks done, and the milestones an earlier run committed."""
+    commits = git.milestone_commits(plan_rel)
+    marks: list[Mark] = []
+    for mark in plan_marks(text, plan):
+        info = commits.get(mark.milestone)
+        if not mark.done and info is not None:
+            mark = Mark(mark.milestone, True, f"committed by an earlier run ({info.sha[:10]})")
+        marks.append(mark)
+    return marks
+
+
+def _nothing_to_run(plan_rel: str, plan: ExecPlan, choice: Choice, settings: Settings) -> int:
+    """Say why a new run has nothing to do (the plan is complete, or the flags select
+    only milestones marked done); exit 0, nothing written."""
+    total = len(plan.milestones)
+    every_done = len(choice.marked_done) == total
+    if every_done and choice.until is None:
+        first = f"{plan_rel} is complete: all {total} milestones are done."
+    else:
+        first = f"Nothing to run in {plan_rel}: every selected milestone is skipped."
+    lines = [first, *(f"  milestone {mid}: {why}" for mid, why in choice.skipped.items())]
+    lines.append(
+        f"To run one again: `orchestrator run --redo N {plan_rel}` "
+        f"(or `--from N` for N and every later one)."
+    )
+    log.info("nothing_to_run", plan=plan_rel, skipped=choice.skipped)
+    if not settings.log.quiet:
+        for line in lines:
+            console.out(line)
+    return 0
+
+
 def start_run(
     *,
     repo: Path,
@@ -164,11 +199,18 @@ def start_run(
     settings: Settings,
     fresh: bool,
     config_file: Path | None = None,
+    selection: Selection | None = None,
 ) -> int:
-    """`orchestrator run PLAN`: start a new run of the plan; returns the exit code."""
+    """`orchestrator run PLAN`: start a new run of the plan; returns the exit code.
+
+    The run starts where the plan stands: milestones its text marks done are
+    skipped (``selection`` can override that, see :mod:`orchestrator.run.selection`);
+    a plan with nothing left to run exits 0 without writing anything.
+    """
     git = Repo.open(repo)
     plan_abs, plan_rel = _plan_location(git.root, plan_path)
     text, plan = _load_runnable(plan_abs)
+    choice = choose(plan, _standing(git, plan_rel, text, plan), selection or Selection())
     with RepoLock(git.root, plan=plan_rel) as lock:
         unfinished = find_unfinished(git.root, plan_rel)
         if unfinished is not None and not fresh:
@@ -177,6 +219,8 @@ def start_run(
                 f"Continue it with `orchestrator resume {plan_rel}`, or start over with "
                 f"`orchestrator run --fresh {plan_rel}`."
             )
+        if not choice.to_run(plan):
+            return _nothing_to_run(plan_rel, plan, choice, settings)
         git.exclude_runs_dir()
         if not settings.run.allow_dirty and git.is_dirty():
             paths = ", ".join(git.dirty_paths()[:10])
@@ -194,7 +238,17 @@ def start_run(
             pinned_checks=pinned_checks(plan, settings),
             base_commit=git.head(),
             branch=settings.run.branch or git.current_branch(),
-            milestones=[MilestoneState(id=m.id, title=m.title) for m in plan.milestones],
+            until=choice.until,
+            redo=choice.redo,
+            milestones=[
+                MilestoneState(
+                    id=m.id,
+                    title=m.title,
+                    status="skipped" if m.id in choice.skipped else "pending",
+                    skip_reason=choice.skipped.get(m.id),
+                )
+                for m in plan.milestones
+            ],
         )
         lock.set_run(state.run_id)
         return _claim_and_execute(git, state, plan, text, plan_abs, settings, config_file)

@@ -27,7 +27,9 @@ STATE_VERSION = 1
 STATE_FILE = "state.json"
 
 StepKind = Literal["implement", "review", "repair", "validate"]
-MilestoneStatus = Literal["pending", "running", "passed", "needs_human", "gave_up", "interrupted"]
+MilestoneStatus = Literal[
+    "pending", "running", "passed", "skipped", "needs_human", "gave_up", "interrupted"
+]
 RunStatus = Literal[
     "running",
     "passed",
@@ -111,6 +113,9 @@ class MilestoneState(_State):
     ended_at: float | None = None
     tokens: int = 0
     stop_reason: str | None = Field(None, description="why it stopped, if it did not pass")
+    skip_reason: str | None = Field(
+        None, description="why this run does not run it (marked done in the plan, a flag)"
+    )
 
     @property
     def attempts_made(self) -> int:
@@ -146,6 +151,11 @@ class RunState(_State):
     branch: str | None = None
     milestones: list[MilestoneState] = Field(default_factory=list)
     current_milestone: str | None = None
+    until: str | None = Field(None, description="the last milestone this run runs (--until)")
+    redo: list[str] = Field(
+        default_factory=list,
+        description="milestones run again: their commits from before base_commit do not count",
+    )
     tokens_total: int = 0
 
     @model_validator(mode="before")

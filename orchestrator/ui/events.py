@@ -16,6 +16,7 @@ class ProgressEvent(StrEnum):
     """Event names (the ``event`` key of each log record) and their fields."""
 
     RUN_STARTED = "run_started"  # run_id, plan, milestones: list[{id, title, status}]
+    MILESTONE_SKIPPED = "milestone_skipped"  # milestone, title, reason
     MILESTONE_STARTED = "milestone_started"  # milestone, title
     STEP_STARTED = "step_started"  # milestone, step (implement|review|repair), attempt
     CODEX_COMMAND_STARTED = "codex_command_started"  # command (live view only)

@@ -27,8 +27,14 @@ def _seconds(value: object) -> str:
 def _run_started(f: Fields) -> str:
     milestones = f.get("milestones") or []
     done = sum(1 for m in milestones if isinstance(m, dict) and m.get("status") == "passed")
+    skipped = sum(1 for m in milestones if isinstance(m, dict) and m.get("status") == "skipped")
     tail = f", {done} already passed" if done else ""
+    tail += f", {skipped} skipped" if skipped else ""
     return f"run {f.get('run_id')}: {f.get('plan')}, {len(milestones)} milestones{tail}"
+
+
+def _milestone_skipped(f: Fields) -> str:
+    return f"milestone {f.get('milestone')} skipped: {f.get('reason')}"
 
 
 def _milestone_started(f: Fields) -> str:
@@ -101,6 +107,7 @@ def _run_finished(f: Fields) -> str:
 
 _LINES: dict[str, Callable[[Fields], str]] = {
     ProgressEvent.RUN_STARTED: _run_started,
+    ProgressEvent.MILESTONE_SKIPPED: _milestone_skipped,
     ProgressEvent.MILESTONE_STARTED: _milestone_started,
     ProgressEvent.STEP_STARTED: _step_started,
     ProgressEvent.CODEX_COMMAND_STARTED: _codex_command_started,

@@ -29,6 +29,7 @@ _MARKS = {
     "pending": ("·", "dim"),
     "running": ("▶", "bold cyan"),
     "passed": ("✓", "green"),
+    "skipped": ("–", "dim"),
     "done": ("✓", "green"),
     "needs-human": ("?", "bold yellow"),
     "needs_human": ("?", "bold yellow"),

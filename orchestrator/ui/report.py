@@ -65,6 +65,8 @@ def _milestone(ms: MilestoneState) -> list[str]:
         lines.append(f"- Codex thread: {ms.thread_id}")
     if ms.stop_reason:
         lines.append(f"- Stopped: {ms.stop_reason}")
+    if ms.skip_reason:
+        lines.append(f"- Skipped: {ms.skip_reason}")
     if ms.steps:
         lines += ["", "| # | step | attempt | outcome | tokens | time | summary |"]
         lines.append("|---|---|---|---|---|---|---|")
@@ -83,6 +85,7 @@ def _milestone(ms: MilestoneState) -> list[str]:
 def render_report(state: RunState, *, exit_code: int) -> str:
     """The whole ``report.md`` text."""
     passed = sum(1 for m in state.milestones if m.status == "passed")
+    skipped = sum(1 for m in state.milestones if m.status == "skipped")
     lines = [
         f"# Run {state.run_id}: {state.plan_path}",
         "",
@@ -91,7 +94,8 @@ def render_report(state: RunState, *, exit_code: int) -> str:
     if state.stop_reason:
         lines.append(f"- Reason: {state.stop_reason}")
     lines += [
-        f"- Milestones passed: {passed} of {len(state.milestones)}",
+        f"- Milestones passed: {passed} of {len(state.milestones)}"
+        + (f" ({skipped} skipped)" if skipped else ""),
         f"- Started: {_when(state.created_at)}; ended: {_when(state.ended_at)}",
         f"- Total time: {_secs(state.created_at, state.ended_at)}",
         f"- Tokens: {state.tokens_total}",

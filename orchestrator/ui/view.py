@@ -93,6 +93,11 @@ class RunView:
                     m.title = str(item.get("title") or m.title)
                     m.status = str(item.get("status") or m.status)
 
+    def _on_milestone_skipped(self, r: Mapping[str, Any]) -> None:
+        m = self._milestone(r.get("milestone"))
+        m.title = str(r.get("title") or m.title)
+        m.status = "skipped"
+
     def _on_milestone_started(self, r: Mapping[str, Any]) -> None:
         m = self._milestone(r.get("milestone"))
         m.title = str(r.get("title") or m.title)

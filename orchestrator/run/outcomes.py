@@ -1,0 +1,44 @@
+"""The orchestrator's own words in Outcomes & Retrospective at the end of a run.
+
+The text goes into a block of its own (see :func:`orchestrator.plan.write_outcomes`);
+what people wrote in the section stays, and a later run updates the block.
+"""
+
+from __future__ import annotations
+
+from orchestrator.store.state import MilestoneState, RunState
+
+
+def _line(ms: MilestoneState, until: str | None, after_until: bool) -> str:
+    name = f"Milestone {ms.id} ({ms.title})"
+    if ms.status == "passed":
+        commit = (ms.commit or "-")[:10]
+        if not ms.steps:
+            return f"- {name}: passed (found in git history, commit {commit})."
+        return f"- {name}: passed, {ms.attempts_made} attempt(s), commit {commit}."
+    if ms.status == "skipped":
+        return f"- {name}: skipped, {ms.skip_reason or 'not selected'}."
+    if after_until:
+        return f"- {name}: not run (after --until {until})."
+    return f"- {name}: {ms.status}."
+
+
+def outcomes_body(state: RunState) -> str:
+    """What the run did with each milestone, and the tokens it used."""
+    total = len(state.milestones)
+    passed = [m for m in state.milestones if m.status == "passed"]
+    skipped = [m for m in state.milestones if m.status == "skipped"]
+    done = len(passed) + sum(1 for m in skipped if (m.skip_reason or "").startswith("marked"))
+    if len(passed) == total:
+        head = f"Run {state.run_id}: all {total} milestones passed."
+    else:
+        head = f"Run {state.run_id}: {len(passed)} of {total} milestones passed"
+        head += f", {len(skipped)} skipped" if skipped else ""
+        head += "." if done < total else f"; all {total} are done."
+    lines = [head, ""]
+    after = False
+    for ms in state.milestones:
+        lines.append(_line(ms, state.until, after))
+        after = after or ms.id == state.until
+    lines += ["", f"Tokens used: {state.tokens_total}."]
+    return "\n".join(lines)
