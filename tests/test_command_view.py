@@ -62,3 +62,17 @@ def test_progress_lines_say_a_long_command_is_still_running_and_polled() -> None
     line = progress_line({"event": "codex_command_running", "command": "make test",
                           "elapsed_s": 45.0, "polls": 0})  # fmt: skip
     assert line == "    … $ make test  still running after 45s"
+
+
+def test_a_stalled_step_says_why_in_the_live_area_and_the_progress_line() -> None:
+    view, _ = _view_in_a_step()
+    why = "codex did nothing for codex.stall_timeout (5m): no JSONL event for 5m, no command"
+    finished = {"event": "step_finished", "step": "implement", "outcome": "stalled",
+                "duration_s": 301.0, "reason": why}  # fmt: skip
+    view.apply(finished)
+    assert f"stalled: {why}" in " ".join(_render(view).split())
+    line = progress_line(finished)
+    assert line is not None
+    assert line.endswith(f"stalled in 301.0s: {why}")
+    view.apply({"event": "step_started", "milestone": "1", "step": "repair", "attempt": 1})
+    assert "stalled:" not in _render(view)

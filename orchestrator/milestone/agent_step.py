@@ -19,7 +19,7 @@ from typing import Literal
 import structlog
 
 from orchestrator.codex.runner import run_step_with_retries
-from orchestrator.codex.step import StepRequest, StepResult
+from orchestrator.codex.step import Outcome, StepRequest, StepResult
 from orchestrator.milestone.ports import AgentSteps, Validator, codex_agent_step, shell_validator
 from orchestrator.paths import SCHEMAS_DIR
 from orchestrator.plan import write_plan_atomic
@@ -202,6 +202,7 @@ async def run_codex_step(
         tokens_total=ctx.state.tokens_total,
         duration_s=round(result.duration_s, 3),
         retries=result.retries,
+        reason=None if result.outcome is Outcome.OK else result.error,
     )
     return StepRun(
         result=result, record=record, guard_violation=check_guards(ctx, f"the {kind} step")

@@ -22,7 +22,8 @@ class ProgressEvent(StrEnum):
     CODEX_COMMAND_STARTED = "codex_command_started"  # command (live view only)
     CODEX_COMMAND_RUNNING = "codex_command_running"  # command, elapsed_s, polls (heartbeat)
     CODEX_COMMAND = "codex_command"  # command, exit_code, status (one per command_execution)
-    STEP_FINISHED = "step_finished"  # step, attempt, outcome, tokens, tokens_total, duration_s
+    STEP_FINISHED = "step_finished"  # step, attempt, outcome, tokens, tokens_total, duration_s,
+    # retries, reason (why a step did not end ok: the stall or timeout message)
     STEP_RETRY = "step_retry"  # attempt_no, max_attempts, reason, wait_s
     CHECKS_STARTED = "checks_started"  # attempt, checks: list[str] (ids)
     CHECKS_FINISHED = "checks_finished"  # attempt, passed: int, failed: list[str]

@@ -67,9 +67,10 @@ def _step_finished(f: Fields) -> str:
     tokens = f.get("tokens")
     spent = f", {tokens} tokens" if tokens else ""
     retries = f", {f.get('retries')} retries" if f.get("retries") else ""
+    reason = f": {_short(f.get('reason'), 300)}" if f.get("reason") else ""
     return (
         f"  {f.get('step')} done: {f.get('outcome')} in {_seconds(f.get('duration_s'))}"
-        f"{spent}{retries}"
+        f"{spent}{retries}{reason}"
     )
 
 

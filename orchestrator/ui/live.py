@@ -87,6 +87,8 @@ def render_view(view: RunView) -> RenderableType:
         lines.append(Text(step, style="cyan"))
     if view.last_retry:
         lines.append(Text(view.last_retry, style="yellow"))
+    if view.step_problem:
+        lines.append(Text(one_line(view.step_problem), style="yellow"))
     if view.running_command is not None:
         polled = f", polled {view.running_polls}x" if view.running_polls else ""
         ran = format_duration(view.command_elapsed() or 0.0)

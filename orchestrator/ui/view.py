@@ -57,6 +57,7 @@ class RunView:
     last_checks: str | None = None
     last_review: str | None = None
     last_retry: str | None = None
+    step_problem: str | None = None
     reason: str | None = None
     exit_code: int | None = None
     events_seen: int = 0
@@ -103,6 +104,7 @@ class RunView:
         m.title = str(r.get("title") or m.title)
         m.status = "running"
         self.milestone = m.id
+        self.step_problem = None
         self.step = None
         self.attempt = None
         self.last_command = None
@@ -118,6 +120,8 @@ class RunView:
         self.step_started_at = self.clock()
         self.step_duration = None
         self.last_retry = None
+        self.step_problem = None
+        self._command_done()
         self.last_command = None  # the last command belongs to the step that ran it
         self.last_command_exit = None
         if self.milestone is not None:
@@ -150,6 +154,8 @@ class RunView:
 
     def _on_step_finished(self, r: Mapping[str, Any]) -> None:
         self._command_done()
+        reason = r.get("reason")
+        self.step_problem = f"{r.get('outcome')}: {reason}" if reason else None
         self.tokens_total = _int(r.get("tokens_total"), self.tokens_total)
         try:
             self.step_duration = float(r["duration_s"])
@@ -202,6 +208,7 @@ class RunView:
         self.reason = r.get("reason")
         self.step = None
         self.step_started_at = None
+        self._command_done()
         for m in self.milestones:  # a stop mid-milestone (Ctrl-C, budget) ends it too
             if m.status == "running":
                 m.status = self.status
