@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
+import pytest
+import structlog
 from rich.console import Console
 
+from orchestrator.settings.model import LogSettings
 from orchestrator.ui.lines import progress_line
 from orchestrator.ui.live import render_view
+from orchestrator.ui.logs import close_logging, configure_logging
 from orchestrator.ui.view import RunView
 
 
@@ -76,3 +82,34 @@ def test_a_stalled_step_says_why_in_the_live_area_and_the_progress_line() -> Non
     assert line.endswith(f"stalled in 301.0s: {why}")
     view.apply({"event": "step_started", "milestone": "1", "step": "repair", "attempt": 1})
     assert "stalled:" not in _render(view)
+
+
+def test_each_poll_updates_the_live_area_but_prints_no_line() -> None:
+    view, clock = _view_in_a_step()
+    view.apply({"event": "codex_command_started", "command": "make test"})
+    clock.now += 31
+    view.apply({"event": "codex_command_polled", "command": "make test",
+                "elapsed_s": 31.0, "polls": 1})  # fmt: skip
+    assert "running: 31s, polled 1x make test" in _render(view)
+
+
+@pytest.fixture
+def _console_logs() -> Iterator[None]:
+    configure_logging(LogSettings(format="console"), None, "run-7")
+    yield
+    structlog.contextvars.clear_contextvars()
+    close_logging()
+
+
+@pytest.mark.usefixtures("_console_logs")
+def test_a_plain_console_prints_the_heartbeat_not_each_start_or_poll(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    log = structlog.get_logger()
+    log.info("codex_command_started", command="make test")
+    log.info("codex_command_polled", command="make test", elapsed_s=12.0, polls=1)
+    log.info("codex_command_running", command="make test", elapsed_s=30.0, polls=3)
+    lines = capsys.readouterr().err.splitlines()
+    assert [line[9:] for line in lines] == [
+        "    … $ make test  still running after 30s, the model polled it 3 times"
+    ]

@@ -137,6 +137,8 @@ def test_polls_are_counted_for_the_command_and_logged_while_it_runs(tmp_path: Pa
     assert [r["elapsed_s"] for r in running] == [5.0, 10.0, 20.0]  # doubling gaps
     assert running[-1]["polls"] == 4  # polls at 5, 10, 15 and 20 s
     assert live.polls == 7
+    polled = [(r["elapsed_s"], r["polls"]) for r in logs if r["event"] == "codex_command_polled"]
+    assert polled == [(float(5 * n), n) for n in range(1, 8)]
 
 
 def test_the_session_file_is_found_in_an_older_folder(tmp_path: Path) -> None:

@@ -23,7 +23,8 @@ CPU time creep without any work being done.
 
 While a command runs, :data:`ProgressEvent.CODEX_COMMAND_RUNNING` is logged at
 growing intervals (so a long test run shows as alive in the live view and the
-progress lines), with how long it has run and how often the model polled it.
+progress lines), with how long it has run and how often the model polled it;
+:data:`ProgressEvent.CODEX_COMMAND_POLLED` follows each poll (live view only).
 """
 
 from __future__ import annotations
@@ -181,6 +182,12 @@ class Liveness:
             if self.in_flight:
                 newest = max(self.in_flight.values(), key=lambda c: c.started)
                 newest.polls += news.polls
+                log.info(
+                    ProgressEvent.CODEX_COMMAND_POLLED.value,
+                    command=newest.command,
+                    elapsed_s=round(now - newest.started, 1),
+                    polls=newest.polls,
+                )
 
     def _heartbeat(self, command: CommandInFlight, now: float) -> None:
         ran = now - command.started

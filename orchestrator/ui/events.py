@@ -20,6 +20,7 @@ class ProgressEvent(StrEnum):
     MILESTONE_STARTED = "milestone_started"  # milestone, title
     STEP_STARTED = "step_started"  # milestone, step (implement|review|repair), attempt
     CODEX_COMMAND_STARTED = "codex_command_started"  # command (live view only)
+    CODEX_COMMAND_POLLED = "codex_command_polled"  # command, elapsed_s, polls (live view only)
     CODEX_COMMAND_RUNNING = "codex_command_running"  # command, elapsed_s, polls (heartbeat)
     CODEX_COMMAND = "codex_command"  # command, exit_code, status (one per command_execution)
     STEP_FINISHED = "step_finished"  # step, attempt, outcome, tokens, tokens_total, duration_s,

@@ -112,6 +112,7 @@ _LINES: dict[str, Callable[[Fields], str]] = {
     ProgressEvent.MILESTONE_STARTED: _milestone_started,
     ProgressEvent.STEP_STARTED: _step_started,
     ProgressEvent.CODEX_COMMAND_STARTED: _codex_command_started,
+    ProgressEvent.CODEX_COMMAND_POLLED: _codex_command_running,
     ProgressEvent.CODEX_COMMAND_RUNNING: _codex_command_running,
     ProgressEvent.CODEX_COMMAND: _codex_command,
     ProgressEvent.STEP_FINISHED: _step_finished,

@@ -41,7 +41,9 @@ EventDict = MutableMapping[str, Any]
 # Console lines (without the live area) show progress, warnings and errors only.
 _FOR_PEOPLE = frozenset(e.value for e in ProgressEvent)
 # Progress the live area shows but a plain console skips (the finished line follows).
-_VIEW_ONLY = frozenset({ProgressEvent.CODEX_COMMAND_STARTED.value})
+_VIEW_ONLY = frozenset(
+    {ProgressEvent.CODEX_COMMAND_STARTED.value, ProgressEvent.CODEX_COMMAND_POLLED.value}
+)
 _SHORT = 160
 
 

@@ -133,6 +133,9 @@ class RunView:
         self.running_since = self.clock()
         self.running_polls = 0
 
+    def _on_codex_command_polled(self, r: Mapping[str, Any]) -> None:
+        self._on_codex_command_running(r)
+
     def _on_codex_command_running(self, r: Mapping[str, Any]) -> None:
         self.running_command = str(r.get("command") or self.running_command or "")
         try:
