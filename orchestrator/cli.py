@@ -417,7 +417,10 @@ def _plan_arg(args: argparse.Namespace) -> Path:
 def _cmd_check(args: argparse.Namespace) -> int:
     from orchestrator.plan.lint import check_command
 
-    return check_command(path=_plan_arg(args), as_json=args.json)
+    settings = _settings(args)
+    return check_command(
+        path=_plan_arg(args), as_json=args.json, config_checks=settings.checks.commands
+    )
 
 
 def _cmd_run(args: argparse.Namespace) -> int:

@@ -67,10 +67,15 @@ def test_init_creates_a_missing_directory(tmp_path: Path) -> None:
     assert (target / ".agent" / "plans" / "TEMPLATE.md").is_file()
 
 
-def test_plan_template_is_runnable(tmp_path: Path) -> None:
+def test_plan_template_is_complete_but_its_placeholders_do_not_run(tmp_path: Path) -> None:
+    from orchestrator.plan.lint import lint_plan
+
     plan = tmp_path / "plan.md"
     plan.write_text((TEMPLATES_DIR / "TEMPLATE.md").read_text())
-    assert main(["check", str(plan)]) == 0
+    assert main(["check", str(plan)]) == 2
+    problems = lint_plan(plan).problems
+    assert problems
+    assert all("is a placeholder from the template" in p.message for p in problems)
 
 
 @pytest.mark.parametrize("name", ["PLANS.md", "plans/TEMPLATE.md"])

@@ -18,6 +18,10 @@ CORPUS = Path(__file__).parent / "data" / "plans"
 @pytest.mark.parametrize("plan", sorted((ROOT / ".agent" / "plans").glob("*.md")), ids=str)
 def test_shipped_example_plans_are_runnable(plan: Path) -> None:
     report = lint_plan(plan)
+    if plan.name == "TEMPLATE.md":  # runnable once its placeholder checks are filled in
+        assert report.problems
+        assert all("placeholder from the template" in p.message for p in report.problems)
+        return
     assert report.runnable, report.problems
     assert report.problems == []
 

@@ -9,7 +9,9 @@ an empty ``validate`` block.
 
 from __future__ import annotations
 
+import re
 from collections import Counter
+from collections.abc import Sequence
 from enum import StrEnum
 from pathlib import Path
 
@@ -81,8 +83,28 @@ def _unmarked_commands(text: str, start: int, end: int) -> int | None:
     return None
 
 
-def _problems(text: str, plan: ExecPlan) -> list[Problem]:
-    out: list[Problem] = []
+_PLACEHOLDER = re.compile(r"^\s*<[^<>]*>\s*$")
+
+
+def _placeholders(plan: ExecPlan) -> list[Problem]:
+    """Checks still holding the template's ``<a command that ...>`` text."""
+    checks = [*plan.checks, *(c for m in plan.milestones for c in m.checks)]
+    return [
+        Problem(
+            line=c.line,
+            severity=Severity.ERROR,
+            message=(
+                f"check {c.id} is a placeholder from the template ({c.command.strip()}): "
+                "replace it with a command that exits 0 only when the work is done"
+            ),
+        )
+        for c in checks
+        if _PLACEHOLDER.match(c.command)
+    ]
+
+
+def _problems(text: str, plan: ExecPlan, config_checks: Sequence[str] = ()) -> list[Problem]:
+    out: list[Problem] = _placeholders(plan)
     first = plan.sections[0].span.start if plan.sections else 1
     for kind in MANDATORY:
         if plan.section(kind) is None:
@@ -131,7 +153,7 @@ def _problems(text: str, plan: ExecPlan) -> list[Problem]:
                 )
             )
         seen.add(m.id)
-        if not m.checks and not plan.checks:
+        if not m.checks and not plan.checks and not config_checks:
             out.append(_no_checks(text, plan, m, synthetic))
     blocks = scan(text)
     out.extend(
@@ -178,26 +200,31 @@ _EXAMPLE_PLAN = (
 _EMPTY = "the Purpose section is empty: say in a few sentences what the user gains from this work"
 
 
-def lint_plan(path: Path) -> LintReport:
-    """Read, parse and lint a plan; raises PlanError when it cannot be read or parsed."""
+def lint_plan(path: Path, config_checks: Sequence[str] = ()) -> LintReport:
+    """Read, parse and lint a plan; raises PlanError when it cannot be read or parsed.
+
+    ``config_checks`` are the plan-level checks of the config (``checks.commands``): a run
+    applies them to every milestone, so they count as checks here too.
+    """
     text, plan = load_plan(path)
-    problems = _problems(text, plan)
+    problems = sorted(_problems(text, plan, config_checks), key=lambda p: p.line)
     errors = sum(p.severity is Severity.ERROR for p in problems)
     warnings = len(problems) - errors
-    n_checks = sum(len(m.checks) for m in plan.milestones) + len(plan.checks)
+    n_checks = sum(len(m.checks) for m in plan.milestones) + len(plan.checks) + len(config_checks)
     ids = ", ".join(m.id for m in plan.milestones)
     verdict = "runnable" if errors == 0 else "NOT runnable"
     recognised = "; ".join(n for n in plan.recognised if not n.startswith("sections"))
     summary = (
         f"{path}: {verdict}: {len(plan.milestones)} milestones ({ids}), {n_checks} checks "
-        f"({len(plan.checks)} plan-level), {errors} errors, {warnings} warnings; {recognised}"
+        f"({len(plan.checks)} plan-level, {len(config_checks)} from the config), {errors} errors, "
+        f"{warnings} warnings; {recognised}"
     )
     return LintReport(path=path, plan=plan, problems=problems, summary=summary)
 
 
-def check_command(path: Path, as_json: bool) -> int:
+def check_command(path: Path, as_json: bool, config_checks: Sequence[str] = ()) -> int:
     """The ``check`` subcommand: print problems and summary (or the plan as JSON)."""
-    report = lint_plan(path)
+    report = lint_plan(path, config_checks)
     if as_json:
         console.out(report.plan.model_dump_json(indent=2))
         for p in report.problems:

@@ -65,8 +65,8 @@ def _plan_location(root: Path, plan_path: Path) -> tuple[Path, str]:
     return found, rel
 
 
-def _load_runnable(path: Path) -> tuple[str, ExecPlan]:
-    report = lint_plan(path)
+def _load_runnable(path: Path, settings: Settings) -> tuple[str, ExecPlan]:
+    report = lint_plan(path, settings.checks.commands)
     if not report.runnable:
         problems = "; ".join(
             f"line {p.line}: {p.message}" for p in report.problems if p.severity == "error"
@@ -209,7 +209,7 @@ def start_run(
     """
     git = Repo.open(repo)
     plan_abs, plan_rel = _plan_location(git.root, plan_path)
-    text, plan = _load_runnable(plan_abs)
+    text, plan = _load_runnable(plan_abs, settings)
     choice = choose(plan, _standing(git, plan_rel, text, plan), selection or Selection())
     with RepoLock(git.root, plan=plan_rel) as lock:
         unfinished = find_unfinished(git.root, plan_rel)
@@ -358,7 +358,7 @@ def resume_run(
         plan_abs, plan_rel = located if located else _plan_location(git.root, Path(state.plan_path))
         if plan_rel != state.plan_path:
             raise UsageError(f"run {state.run_id} is a run of {state.plan_path}, not of {plan_rel}")
-        text, plan = _load_runnable(plan_abs)
+        text, plan = _load_runnable(plan_abs, settings)
         missing = [m.id for m in state.milestones if m.id not in {p.id for p in plan.milestones}]
         if missing:
             raise PlanError(
