@@ -4,6 +4,7 @@ leave git configuration from the user's machine in play."""
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -74,3 +75,25 @@ def codex_bin() -> Path:
     if not LOCAL_CODEX.exists():
         pytest.fail(f"the pinned codex is not installed at {LOCAL_CODEX}; run `make install`")
     return LOCAL_CODEX
+
+
+def install_hanging_git(directory: Path, *, hang_on: tuple[str, ...], mark: Path) -> Path:
+    """A ``git`` on PATH (put ``directory`` first) that hangs on the subcommands
+    ``hang_on``: it writes its pid to ``mark`` and sleeps; anything else runs real git."""
+    real = shutil.which("git")
+    assert real is not None
+    directory.mkdir(parents=True, exist_ok=True)
+    shim = directory / "git"
+    cases = "|".join(hang_on)
+    shim.write_text(
+        "#!/bin/sh\n"
+        'for a in "$@"; do\n'
+        '  case "$a" in\n'
+        f'    {cases}) echo $$ > "{mark}"; exec sleep 600 ;;\n'
+        "  esac\n"
+        "done\n"
+        f'exec "{real}" "$@"\n',
+        encoding="utf-8",
+    )
+    shim.chmod(0o755)
+    return directory

@@ -1,13 +1,17 @@
 from __future__ import annotations
 
+import os
 import subprocess
+import time
 from pathlib import Path
 
+import anyio
+import psutil
 import pytest
 
 from orchestrator.errors import GitError
 from orchestrator.store.git import Repo
-from tests.conftest import git
+from tests.conftest import git, install_hanging_git
 
 TRAILERS = {"ExecPlan": "docs/plan.md", "Milestone": "1", "Attempts": "2", "Codex-Thread": "t-1"}
 
@@ -168,3 +172,52 @@ def test_init_with_commit_and_log_oneline(tmp_path: Path) -> None:
     [line] = repo.log_oneline(limit=5)
     assert line.endswith(" Sample project")
     assert line.split()[0] == repo.head()[: len(line.split()[0])]
+
+
+def _gone(pid: int) -> bool:
+    try:
+        return psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return True
+
+
+def test_a_hung_git_is_stopped_at_its_time_limit(
+    git_repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    mark = tmp_path / "hung.pid"
+    shim = install_hanging_git(tmp_path / "bin", hang_on=("status",), mark=mark)
+    monkeypatch.setenv("PATH", f"{shim}{os.pathsep}{os.environ['PATH']}")
+    repo = Repo.open(git_repo)
+    repo.timeout = 1.0
+    with pytest.raises(GitError, match="did not finish within 1s"):
+        repo.is_dirty()
+    assert _gone(int(mark.read_text(encoding="utf-8")))
+
+
+def test_cancelling_a_call_stops_its_hung_git_at_once(
+    git_repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    mark = tmp_path / "hung.pid"
+    shim = install_hanging_git(tmp_path / "bin", hang_on=("status",), mark=mark)
+    monkeypatch.setenv("PATH", f"{shim}{os.pathsep}{os.environ['PATH']}")
+    repo = Repo.open(git_repo)  # the default time limit: minutes
+
+    async def main() -> None:
+        with anyio.fail_after(60):  # without the fix: blocked until git's own limit
+            async with anyio.create_task_group() as tg:
+
+                async def cancel_once_hung() -> None:
+                    # another process writes the file: nothing to wait on but the file
+                    while not mark.exists() or not mark.read_text(encoding="utf-8").strip():  # noqa: ASYNC110
+                        await anyio.sleep(0.02)
+                    tg.cancel_scope.cancel()
+
+                tg.start_soon(cancel_once_hung)
+                await repo.call(repo.is_dirty)
+
+    anyio.run(main)
+    pid = int(mark.read_text(encoding="utf-8"))
+    deadline = time.monotonic() + 10
+    while not _gone(pid) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert _gone(pid)

@@ -8,6 +8,7 @@ session; its codex step hangs (fake codex fault ``hang``) until the signal comes
 
 from __future__ import annotations
 
+import os
 import signal
 import time
 from pathlib import Path
@@ -26,6 +27,7 @@ from tests.chaos_helpers import (
     wait_for,
     wait_untagged,
 )
+from tests.conftest import install_hanging_git
 
 __all__ = ["reaper"]  # the fixture, imported for pytest
 
@@ -107,3 +109,25 @@ def test_second_sigint_stops_at_once(tmp_path: Path, fake: Path, reaper: list[Tr
     assert elapsed < 2.0, elapsed
     left = wait_untagged(trial.tag, timeout=2.0)
     assert not left, ("a forced stop left the codex step running", describe(left))
+
+
+@pytest.mark.slow
+def test_sigterm_while_git_hangs_stops_the_run(
+    tmp_path: Path, fake: Path, reaper: list[Trial]
+) -> None:
+    """git runs off the event loop: a commit that hangs (a stuck hook, a stale lock)
+    does not keep the run from handling SIGTERM, and the hung git is stopped too."""
+    trial = new_trial(tmp_path / "t", fake, [implement(1, "echo 1 > m1.txt")], milestones=1)
+    mark = tmp_path / "git-hung.pid"
+    shim = install_hanging_git(tmp_path / "bin", hang_on=("commit", "commit-tree"), mark=mark)
+    trial.extra_env["PATH"] = f"{shim}{os.pathsep}{os.environ['PATH']}"
+    reaper.append(trial)
+    proc = trial.start("run")
+    wait_for(lambda: mark.exists() and mark.read_text().strip(), 60, "the commit to hang")
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=30) == 143, trial.output()
+    state = trial.runs()[0]
+    assert state.status == "interrupted"
+    assert [m.status for m in state.milestones] == ["interrupted"]
+    left = wait_untagged(trial.tag, timeout=10.0)
+    assert not left, ("the hung git outlived the run", describe(left))

@@ -237,8 +237,12 @@ async def _validate(ctx: StepContext) -> None:
     log.info(ProgressEvent.CHECKS_FINISHED, attempt=round_no, passed=passed, failed=failed)
 
 
-def _review_prompt(ctx: StepContext, gate: bool) -> str:
-    diff = ctx.repo.diff_since(ctx.ms.checkpoint or "HEAD")
+async def _diff(ctx: StepContext) -> str:
+    return await ctx.repo.call(ctx.repo.diff_since, ctx.ms.checkpoint or "HEAD")
+
+
+async def _review_prompt(ctx: StepContext, gate: bool) -> str:
+    diff = await _diff(ctx)
     if len(diff) > DIFF_LIMIT:
         diff = diff[:DIFF_LIMIT] + f"\n... ({len(diff) - DIFF_LIMIT} more characters)"
     if gate:
@@ -279,7 +283,7 @@ async def _review(ctx: StepContext) -> LoopResult | None:
                 kind="review",
                 attempt=ms.attempts,
                 round_no=ms.attempts + 1,
-                prompt=_review_prompt(ctx, gate=all_passed),
+                prompt=await _review_prompt(ctx, gate=all_passed),
                 sandbox="read-only",
                 schema="review",
                 resume_thread=None,
@@ -330,7 +334,7 @@ async def _review(ctx: StepContext) -> LoopResult | None:
         findings.append(Finding(severity="major", path=None, message=answer.summary))
     ms.findings = findings
     _log_verdict(verdict, ms.findings, note)
-    ms.fingerprints.append(_fingerprint(ctx))
+    ms.fingerprints.append(await _fingerprint(ctx))
     ms.phase = "reviewed"
     ctx.save()
     return None
@@ -346,10 +350,10 @@ def _log_verdict(verdict: str, findings: list[Finding], note: str | None) -> Non
     )
 
 
-def _fingerprint(ctx: StepContext) -> str:
+async def _fingerprint(ctx: StepContext) -> str:
     failing = [f"{c.check_id}\n{normalize_output(c.output_tail)}" for c in _failing(ctx)]
     return fingerprint(
-        ctx.repo.diff_since(ctx.ms.checkpoint or "HEAD"),
+        await _diff(ctx),
         "\n".join(failing),
         "\n".join(sorted(_finding_lines(ctx.ms.findings))),
     )

@@ -206,16 +206,18 @@ class Runner:
         self.state.current_milestone = None if status == "passed" else self.state.current_milestone
         return RunEnd(status=status, exit_code=exit_code, reason=reason)
 
-    def _reconcile(self) -> None:
+    async def _reconcile(self) -> None:
         """Mark milestones whose commit is in history as passed.
 
         A milestone this run does again (``--redo``, ``--from``) counts only the
         commits made since the run started.
         """
-        commits = self.repo.milestone_commits(self.state.plan_path)
+        commits = await self.repo.call(self.repo.milestone_commits, self.state.plan_path)
         redo = self.state.redo
         since = (
-            self.repo.milestone_commits(self.state.plan_path, since=self.state.base_commit)
+            await self.repo.call(
+                self.repo.milestone_commits, self.state.plan_path, self.state.base_commit
+            )
             if redo and self.state.base_commit
             else {}
         )
@@ -236,7 +238,7 @@ class Runner:
                 {"id": m.id, "title": m.title, "status": m.status} for m in state.milestones
             ],
         )
-        self._reconcile()
+        await self._reconcile()
         self.save()
         for ms in state.milestones:
             if ms.status == "skipped":
@@ -331,7 +333,7 @@ class Runner:
         else:
             ms.status = "gave_up"
             if self.settings.loop.on_give_up == "reset" and ms.checkpoint:
-                self.repo.reset_to(ms.checkpoint)
+                await self.repo.call(self.repo.reset_to, ms.checkpoint)
                 self.keeper.text = read_plan_text(self.keeper.path)
                 log.info("milestone_reset", milestone=ms.id, checkpoint=ms.checkpoint)
             end = self._stopped(
@@ -393,7 +395,8 @@ class Runner:
         self.keeper.write(text)
         # No look-up of an existing commit here: a commit whose state save was lost is
         # found by _reconcile when the run resumes, before this milestone is reached.
-        sha = self.repo.commit_all(
+        sha = await self.repo.call(
+            self.repo.commit_all,
             f"{Path(self.state.plan_path).stem}: milestone {ms.id}: {milestone.title}\n\n"
             f"{summary}\n",
             {
@@ -421,8 +424,10 @@ class Runner:
         if f"Run {self.state.run_id}:" not in self.keeper.text:
             body = outcomes_body(self.state)
             self.keeper.write(write_outcomes(self.keeper.text, body=body, when=datetime.now(UTC)))
-        if self.repo.is_dirty():  # also when a kill came between writing and committing
+        if await self.repo.call(self.repo.is_dirty):  # also after a kill before the commit
             stem = Path(self.state.plan_path).stem
-            self.repo.commit_all(
-                f"{stem}: outcomes and retrospective", {"ExecPlan": self.state.plan_path}
+            await self.repo.call(
+                self.repo.commit_all,
+                f"{stem}: outcomes and retrospective",
+                {"ExecPlan": self.state.plan_path},
             )

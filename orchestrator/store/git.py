@@ -1,6 +1,10 @@
 """The target repository: checkpoints, diffs, commits and milestone history.
 
-The only module that imports GitPython. Every operation leaves ``.agent/runs``
+The only module that imports GitPython (to find the repository and read refs)
+and the only one that runs git: each command has a time limit and its own
+session. Async code runs a Repo operation through :meth:`Repo.call`, off the
+event loop, so signals are handled while git works and a cancelled caller
+stops git at once. Every operation leaves ``.agent/runs``
 (the run artefacts) alone: it is excluded from diffs, commits and resets.
 Git history is the truth for resume: a milestone whose commit (found by its
 ``ExecPlan:``/``Milestone:`` trailers on the first-parent history of HEAD)
@@ -9,14 +13,20 @@ exists is done.
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import os
 import shutil
+import signal
+import subprocess
 import tempfile
-from collections.abc import Iterator, Mapping, Sequence
+import threading
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
+import anyio
 import git as gitpython
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -24,8 +34,17 @@ from orchestrator.errors import GitError
 from orchestrator.paths import RUNS_DIR
 from orchestrator.redact import Redactor
 
+T = TypeVar("T")
+# The longest any one git command may take (a hung hook, a stale lock); then it is killed.
+GIT_TIMEOUT = 600.0
 _EXCLUDE_LINE = "/.agent/runs/"
 _NO_RUNS = f":(exclude){RUNS_DIR.as_posix()}"
+
+
+def _kill_group(proc: subprocess.Popen[bytes]) -> None:
+    # os.killpg, not proc.kill(): git may have started hooks or helpers in its session.
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(proc.pid, signal.SIGKILL)
 
 
 class CommitInfo(BaseModel):
@@ -51,9 +70,12 @@ def _parse_trailers(text: str) -> dict[str, str]:
 class Repo:
     """A git work tree the orchestrator works in."""
 
-    def __init__(self, repo: gitpython.Repo, root: Path) -> None:
+    def __init__(self, repo: gitpython.Repo, root: Path, *, timeout: float = GIT_TIMEOUT) -> None:
         self._repo = repo
         self.root = root
+        self.timeout = timeout
+        self._lock = threading.Lock()
+        self._running: set[subprocess.Popen[bytes]] = set()
         self._runs_excluded = False  # exclude_runs_dir has checked .git/info/exclude
 
     @classmethod
@@ -98,17 +120,62 @@ class Repo:
 
     # -- plumbing ---------------------------------------------------------------
 
-    def _git(self, *args: str, env: Mapping[str, str] | None = None, **kwargs: Any) -> str:
+    def _git(
+        self,
+        *args: str,
+        env: Mapping[str, str] | None = None,
+        strip_newline_in_stdout: bool = True,
+    ) -> str:
+        """Run one git command in the work tree; its stdout, or GitError.
+
+        Bounded by ``self.timeout``; in its own session, so a cancelled caller
+        (:meth:`call`) can stop it with everything it started."""
+        full_env = {**os.environ, "LANGUAGE": "C", "LC_ALL": "C", **(env or {})}
+        proc = subprocess.Popen(
+            ["git", *args],
+            cwd=self.root,
+            env=full_env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            start_new_session=True,
+        )
+        with self._lock:
+            self._running.add(proc)
         try:
-            out: str = self._repo.git.execute(
-                ["git", *args],
-                env=dict(env) if env else None,
-                **kwargs,
+            out, err = proc.communicate(timeout=self.timeout)
+        except subprocess.TimeoutExpired:
+            _kill_group(proc)
+            proc.communicate()
+            raise GitError(
+                f"`git {' '.join(args[:3])}` did not finish within {self.timeout:g}s in "
+                f"{self.root}; it was stopped. Look for a hung hook or a lock held by "
+                "another git process, then resume."
+            ) from None
+        finally:
+            with self._lock:
+                self._running.discard(proc)
+        if proc.returncode != 0:
+            stderr = err.decode("utf-8", "replace").strip()
+            if proc.returncode < 0:
+                stderr = stderr or f"killed by signal {-proc.returncode}"
+            raise GitError(f"`git {' '.join(args[:3])}` failed in {self.root}: {stderr}")
+        text = out.decode("utf-8", "surrogateescape")
+        return text.removesuffix("\n") if strip_newline_in_stdout else text
+
+    async def call(self, operation: Callable[..., T], *args: Any) -> T:
+        """Run a blocking Repo ``operation`` off the event loop, so signals are handled
+        while git works; a cancelled caller stops the git processes at once."""
+        try:
+            return await anyio.to_thread.run_sync(
+                functools.partial(operation, *args), abandon_on_cancel=True
             )
-        except gitpython.GitCommandError as exc:
-            stderr = str(exc.stderr).strip().removeprefix("stderr: ").strip("'\" \n")
-            raise GitError(f"`git {' '.join(args[:3])}` failed in {self.root}: {stderr}") from None
-        return out
+        except anyio.get_cancelled_exc_class():
+            with self._lock:
+                running = list(self._running)
+            for proc in running:
+                _kill_group(proc)
+            raise
 
     @contextmanager
     def _work_tree_index(self) -> Iterator[dict[str, str]]:
