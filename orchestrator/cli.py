@@ -219,6 +219,12 @@ run is going on."""
 _CHECK_TEXT = """\
 Parses PLAN as the run would, lists its milestones and checks, and prints each problem
 with its line. Exits 0 when the plan is runnable, 2 when it is not."""
+_ADOPT_TEXT = """\
+Reads PLAN's own commands (code blocks, `$ ` lines, inline code, "Expected:" output) and
+proposes checks per milestone and plan-wide, with the line each came from and why it
+counts; lists what it refused (servers, deploys, destructive, external, interactive,
+setup, manual-only) and why. Never runs a command. --write inserts the checks as
+`validate` blocks without changing any existing byte."""
 _DEMO_TEXT = """\
 Copies a small sample project into a new git repository and runs its three-milestone
 plan with the real codex binary against the scripted model: no network, no API key."""
@@ -294,6 +300,14 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument("plan", type=Path, metavar="PLAN", help=_PLAN_HELP)
     p.add_argument("--json", action="store_true", help="print the parsed plan as JSON")
     p.set_defaults(handler=_cmd_check)
+
+    p = _sub(sub, "adopt", "derive checks from a plan's own commands", _ADOPT_TEXT)
+    p.add_argument("plan", type=Path, metavar="PLAN", help=_PLAN_HELP)
+    p.add_argument(
+        "--write", action="store_true", help="insert the checks as `validate` blocks into PLAN"
+    )
+    p.add_argument("--json", action="store_true", help="print the proposal as JSON")
+    p.set_defaults(handler=_cmd_adopt)
 
     p = _sub(sub, "demo", "run a sample plan offline on the real codex binary", _DEMO_TEXT)
     p.add_argument(
@@ -412,6 +426,12 @@ def _plan_arg(args: argparse.Namespace) -> Path:
         return plan
     under = _repo(args) / plan
     return under if under.exists() or not plan.exists() else plan
+
+
+def _cmd_adopt(args: argparse.Namespace) -> int:
+    from orchestrator.commands.adopt import adopt_command
+
+    return adopt_command(path=_plan_arg(args), write=args.write, as_json=args.json)
 
 
 def _cmd_check(args: argparse.Namespace) -> int:

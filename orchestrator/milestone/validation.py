@@ -16,6 +16,7 @@ from pathlib import Path
 
 import structlog
 
+from orchestrator.milestone import expectations
 from orchestrator.plan.model import Check
 from orchestrator.process.child import ProcessRequest, run_process
 from orchestrator.settings.model import CheckSettings
@@ -75,11 +76,17 @@ async def run_check(
         output += f"\n[the check shell {settings.shell!r} could not be started]"
     elif outcome.ended == "signalled":
         output += f"\n[check killed by signal {outcome.signal}]"
+    passed = outcome.ended == "exited" and outcome.exit_code == 0
+    if passed and check.expect:
+        missing = expectations.unmet(check.expect, expectations.full_output(transcript, output))
+        if missing:
+            passed = False
+            output += "\n" + expectations.describe(missing)
     result = CheckResult(
         check_id=check.id,
         command=check.command,
         exit_code=outcome.exit_code,
-        passed=outcome.ended == "exited" and outcome.exit_code == 0,
+        passed=passed,
         ended=outcome.ended,
         duration_s=outcome.duration_s,
         output_tail=_tail(output, settings.output_tail_bytes),

@@ -145,6 +145,7 @@ def _assign_checks(
                         command=cmd.command,
                         line=cmd.line,
                         milestone=None,
+                        expect=list(cmd.expect),
                     )
                 )
             else:
@@ -155,6 +156,7 @@ def _assign_checks(
                         command=cmd.command,
                         line=cmd.line,
                         milestone=owner.id,
+                        expect=list(cmd.expect),
                     )
                 )
     return [m.model_copy(update={"checks": per[id(m)]}) for m in milestones], plan_level

@@ -51,6 +51,10 @@ class Check(_Model):
     command: str = Field(description="one shell command line")
     line: int = Field(description="line of the command in the plan")
     milestone: str | None = Field(description="milestone id, or None for a plan-level check")
+    expect: list[str] = Field(
+        default_factory=list,
+        description="what the output must hold: 'expect: TEXT' or 'expect-re: REGEX' each",
+    )
 
 
 class Milestone(_Model):

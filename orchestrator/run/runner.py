@@ -34,6 +34,7 @@ from orchestrator.plan import (
     write_outcomes,
 )
 from orchestrator.plan.model import Check, ExecPlan
+from orchestrator.plan.validate_blocks import pin, unpin
 from orchestrator.process.leftovers import reap_leftovers
 from orchestrator.run.budget import Budget
 from orchestrator.run.hooks import fire_hook
@@ -64,19 +65,20 @@ class RunEnd:
 
 def pinned_checks(plan: ExecPlan, settings: Settings) -> dict[str, list[str]]:
     """Checks pinned when a run starts: each milestone's own, and ``plan`` (plan + config)."""
-    pinned = {m.id: [c.command for c in m.checks] for m in plan.milestones}
-    pinned["plan"] = [c.command for c in plan.checks] + list(settings.checks.commands)
+    pinned = {m.id: [pin(c.command, c.expect) for c in m.checks] for m in plan.milestones}
+    pinned["plan"] = [pin(c.command, c.expect) for c in plan.checks]
+    pinned["plan"] += list(settings.checks.commands)
     return pinned
 
 
 def checks_for(state: RunState, milestone_id: str) -> list[Check]:
     own = [
-        Check(id=f"{milestone_id}.{i}", command=c, line=0, milestone=milestone_id)
-        for i, c in enumerate(state.pinned_checks.get(milestone_id, []), 1)
+        Check(id=f"{milestone_id}.{i}", command=cmd, line=0, milestone=milestone_id, expect=[*e])
+        for i, (cmd, e) in enumerate(map(unpin, state.pinned_checks.get(milestone_id, [])), 1)
     ]
     shared = [
-        Check(id=f"plan.{i}", command=c, line=0, milestone=None)
-        for i, c in enumerate(state.pinned_checks.get("plan", []), 1)
+        Check(id=f"plan.{i}", command=cmd, line=0, milestone=None, expect=[*e])
+        for i, (cmd, e) in enumerate(map(unpin, state.pinned_checks.get("plan", [])), 1)
     ]
     return own + shared
 

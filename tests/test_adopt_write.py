@@ -1,0 +1,162 @@
+"""`adopt --write` only inserts lines and never changes how the plan reads (property test),
+and the command line: outside any repository, --json, project suggestions, bad input."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from orchestrator.cli import main
+from orchestrator.plan.adopt.derive import derive
+from orchestrator.plan.adopt.write import insert_checks, only_insertions
+from orchestrator.plan.document import parse_plan
+from tests.conftest import git
+
+FRAGMENTS = [
+    "Run the tests:\n\n    uv run pytest -q tests/test_a.py\n\nExpected:\n\n    3 passed in 0.1s\n",
+    "```bash\npnpm install\npnpm test\npnpm dev\n```\n",
+    "```console\n$ cargo test\ntest result: ok. 2 passed\n$ git push\n```\n",
+    "- `make lint` exits 0.\n- `curl localhost:3000` returns `ok`.\n",
+    "1. Build it.\n\n        go build ./... && \\\n          go test ./...\n",
+    "Some prose with `inline` code and ü, 日本語, emoji ✓.\n",
+    "```python\nimport os\nprint(os.getcwd())\n```\n",
+    "    # Expected:\n    rm -rf /\n",
+    "$ npm run typecheck\n",
+    "",
+]
+HEADINGS = [
+    "### Milestone {n}: Part {n}",
+    "### M{n} — Part {n}",
+    "### Phase {n}. Part {n}",
+    "**Milestone {n}: Part {n}**",
+]
+SECTIONS = ["## Concrete Steps", "## Validation and Acceptance", "## Context and Orientation",
+            "## Idempotence and Recovery", "## Decision Log"]  # fmt: skip
+
+
+@st.composite
+def plans(draw: st.DrawFn) -> str:
+    parts = ["# A plan", "", "## Purpose / Big Picture", "", "Users gain a thing.", ""]
+    parts += ["## Plan of Work", ""]
+    style = draw(st.sampled_from(HEADINGS))
+    for n in range(1, draw(st.integers(0, 4)) + 1):
+        parts += [style.format(n=n), "", draw(st.sampled_from(FRAGMENTS))]
+    for heading in draw(st.lists(st.sampled_from(SECTIONS), max_size=3, unique=True)):
+        parts += [heading, "", draw(st.sampled_from(FRAGMENTS))]
+        if draw(st.booleans()):
+            parts += [f"Milestone {draw(st.integers(1, 4))}:", "", draw(st.sampled_from(FRAGMENTS))]
+    text = "\n".join(parts)
+    if draw(st.booleans()):
+        text = text.replace("\n", "\r\n")
+    if draw(st.booleans()):
+        text = "\ufeff" + text
+    if draw(st.booleans()):
+        text = text.rstrip("\r\n")
+    return text
+
+
+@settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(plans())
+def test_write_only_inserts_lines_and_keeps_the_milestones(text: str) -> None:
+    path = Path("plan.md")
+    before = parse_plan(text, path)
+    proposal = derive(text, path)
+    new, notes = insert_checks(text, path, proposal)
+    assert only_insertions(text, new)
+    assert new.startswith("\ufeff") == text.startswith("\ufeff")
+    after = parse_plan(new, path)
+    assert [m.id for m in after.milestones] == [m.id for m in before.milestones]
+    placed = sum(len(m.checks) for m in after.milestones) + len(after.checks)
+    if not notes:
+        assert placed == len(proposal.checks)
+    if "\r\n" in text:
+        assert "\n" not in new.replace("\r\n", "")
+
+
+PLAN = """# Tidy the importer
+
+## Purpose / Big Picture
+
+Imports stop failing on blank lines.
+
+## Plan of Work
+
+### Milestone 1: Skip blank lines
+
+Change `importer/read.py`, then run `python -m pytest -q tests/test_read.py`.
+
+### Milestone 2: Report line numbers
+
+Errors name the line.
+
+## Validation and Acceptance
+
+- Start the dev server with `npm run dev` and import a file by hand.
+"""
+
+
+def test_adopt_works_outside_any_repository(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    plan = tmp_path / "plan.md"
+    plan.write_text(PLAN, encoding="utf-8")
+    assert main(["adopt", str(plan)]) == 0
+    out = capsys.readouterr().out
+    assert "python -m pytest -q tests/test_read.py" in out
+    assert "line 11" in out
+    assert "npm run dev" in out
+    assert "server" in out
+    assert plan.read_text(encoding="utf-8") == PLAN  # without --write nothing changes
+    assert main(["adopt", "--json", str(plan)]) == 0
+    proposal = json.loads(capsys.readouterr().out)
+    assert [c["milestone"] for c in proposal["checks"]] == ["1"]
+    assert proposal["refused"][0]["category"] == "server"
+
+
+def test_inside_a_repository_the_project_test_command_is_suggested(
+    git_repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (git_repo / "pyproject.toml").write_text("[tool.pytest.ini_options]\n", encoding="utf-8")
+    plan = git_repo / "plan.md"
+    plan.write_text(PLAN, encoding="utf-8")
+    git(git_repo, "add", "-A")
+    git(git_repo, "commit", "-qm", "plan")
+    assert main(["adopt", "--write", str(plan)]) == 0
+    capsys.readouterr()
+    text = plan.read_text(encoding="utf-8")
+    assert "# suggested, not from the plan" in text
+    assert "python -m pytest -q\n" in text
+    assert main(["check", str(plan)]) == 0
+    diff = git(git_repo, "diff", "--numstat")
+    assert diff.split()[1] == "0", diff  # lines added only, none deleted
+
+
+def test_without_a_suggestion_an_uncovered_milestone_stays_an_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    plan = tmp_path / "plan.md"
+    plan.write_text(PLAN, encoding="utf-8")
+    assert main(["adopt", "--write", str(plan)]) == 0
+    capsys.readouterr()
+    assert main(["check", str(plan)]) == 2
+    assert "milestone 2" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("content", "words"),
+    [(None, "no such file"), (b"\x00\x01binary", "binary"), (b"just words\n", "ExecPlan")],
+)
+def test_bad_input_is_one_paragraph_and_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], content: bytes | None, words: str
+) -> None:
+    plan = tmp_path / "plan.md"
+    if content is not None:
+        plan.write_bytes(content)
+    assert main(["adopt", "--write", str(plan)]) == 2
+    err = capsys.readouterr().err
+    assert words in err
+    assert "Traceback" not in err
