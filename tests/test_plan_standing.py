@@ -21,10 +21,13 @@ DONE = {
     "fully_ticked.md": ["1", "2", "3", "4", "5"],
     "heading_marks.md": ["1", "2"],  # ✅ on the heading; all boxes of its own list ticked
     "milestone_ids.md": ["M0", "M1"],  # ids, dates after the text
+    "nested_progress.md": ["1"],  # tasks under "### Milestone 1" / "**M3: delivery**" labels
     "notes_in_outcomes.md": [],
     "phases_partial.md": ["1"],  # phase 2 ticked "partially", and open again below
     "ranges.md": ["1", "2"],  # "Milestones 1-2 merged"
     "status_lines.md": ["1", "2"],  # "**Status:** Done", "Status: ✅ complete"
+    "table_status.md": ["M1", "M2"],  # a milestone table with a Status column
+    "task_ticked.md": ["1", "2", "3"],  # every task ticked, in words naming no milestone
 }
 
 
@@ -134,3 +137,26 @@ def test_a_title_match_never_takes_another_milestones_item() -> None:
     )
     assert "- [ ] Milestone 2: Parser and lexer work\n" in after
     assert "- [x] (2026-03-04 05:06Z) Parser and lexer\n" in after
+
+
+def test_ticking_tasks_listed_under_a_milestone_label() -> None:
+    text, after = _tick("nested_progress.md", "3")
+    changed = _changed(text, after)
+    assert [old for old, _ in changed] == [
+        "- [ ] send through the mail queue\n",
+        "- [ ] bounce handling\n",
+    ]
+    assert changed[0][1] == (
+        "- [x] (2026-03-04 05:06Z) send through the mail queue — done by the run\n"
+    )
+    assert changed[1][1] == "- [x] (2026-03-04 05:06Z) bounce handling\n"
+
+
+def test_ticking_keeps_a_date_the_person_wrote_on_an_open_item() -> None:
+    text, after = _tick("nested_progress.md", "2")
+    assert _changed(text, after) == [
+        (
+            "- [ ] (2025-11-03 08:10Z) unsubscribe link\n",
+            "- [x] (2025-11-03 08:10Z) unsubscribe link — done by the run\n",
+        )
+    ]

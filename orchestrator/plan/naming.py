@@ -80,6 +80,8 @@ def names_strongly(text: str, m: Milestone) -> bool:
         return True
     if m.id.isdigit() and int(m.id) in numbers:
         return True
+    if m.id.isdigit() and re.search(rf"(?<![\w.])m{int(m.id)}(?![\w]|\.\d)", text.casefold()):
+        return True  # "M2" for "Milestone 2"
     if not m.id.isdigit() and re.search(
         rf"(?<![\w]){re.escape(mid)}(?![\w]|\.\d)", text.casefold()
     ):

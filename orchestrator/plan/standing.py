@@ -4,12 +4,16 @@ A plan arrives part-done more often than not. We read what its authors wrote,
 in this order, and the first that speaks for a milestone decides:
 
 1. a status line in the milestone's own section (``Status: done``,
-   ``**Status:** ✅ Complete``, ``Status: in progress``);
+   ``**Status:** ✅ Complete``, ``Status: in progress``), else its row in a
+   table with a status column (``| M1 | Schema | ✅ Done |``);
 2. a done mark on the milestone's heading (``### Milestone 2: Parser ✅``);
 3. the Progress items that name it (by number or id, else by title): done
    when none is open and at least one ticked item does not say it is partial;
 4. the checkboxes in the milestone's own section, when there are some and
-   all are ticked.
+   all are ticked;
+5. a Progress section whose every entry is ticked, with at least as many
+   entries as the plan has milestones (a plan its authors ticked complete in
+   words that name no milestone).
 
 Anything else is open. Pure: text and parsed plan in, marks out.
 """
@@ -19,9 +23,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from orchestrator.plan.document import PROGRESS_ITEM, outline, progress_items
+from orchestrator.plan.blocks import Blocks
+from orchestrator.plan.document import PROGRESS_ITEM, outline
 from orchestrator.plan.model import ExecPlan, Milestone
 from orchestrator.plan.naming import matching_lines
+from orchestrator.plan.progress import Entry, progress_entries
 from orchestrator.plan.text import line_body
 
 _STATUS = re.compile(
@@ -48,6 +54,7 @@ _PARTIAL = re.compile(
     r"|\bnot (?:yet )?(?:done|complete[d]?|finished)\b|\bincomplete\b",
     re.IGNORECASE,
 )
+_STATUS_HEADER = re.compile(r"^(?:status|state|stand|done|状态|狀態|状態|ステータス|상태)")
 _BOX = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+\[(?P<mark>[ xX✓✔])\]")
 
 
@@ -90,12 +97,12 @@ def _from_status(lines: list[tuple[int, str]], m: Milestone) -> Mark | None:
     return None
 
 
-def _from_progress(items: list[tuple[int, str, bool]], m: Milestone, plan: ExecPlan) -> Mark | None:
-    texts = [(n, text) for n, text, _ in items]
+def _from_progress(entries: list[Entry], m: Milestone, plan: ExecPlan) -> Mark | None:
+    texts = [(e.line, e.naming(plan.milestones)) for e in entries]
     named = set(matching_lines(texts, m, plan.milestones))
     if not named:
         return None
-    chosen = [(n, text, ticked) for n, text, ticked in items if n in named]
+    chosen = [(e.line, e.text, e.checked) for e in entries if e.line in named]
     open_ = [n for n, _, ticked in chosen if not ticked]
     partial = [n for n, text, ticked in chosen if ticked and _PARTIAL.search(text)]
     if open_:
@@ -105,6 +112,32 @@ def _from_progress(items: list[tuple[int, str, bool]], m: Milestone, plan: ExecP
         return Mark(m.id, False, f"its Progress item on line {partial[0]} says partial")
     first = whole[0]
     return Mark(m.id, True, f"ticked in Progress (line {first})", first)
+
+
+def _cells(line: str) -> list[str]:
+    return [c.strip() for c in line.strip().strip("|").split("|")]
+
+
+def _from_tables(blocks: Blocks, m: Milestone, plan: ExecPlan) -> Mark | None:
+    """A row naming the milestone in a table with a status column (``| M1 | ... | Done |``)."""
+    for table in blocks.tables:
+        header = [h.strip().strip("*_").casefold() for h in table.header]
+        column = next((i for i, h in enumerate(header) if _STATUS_HEADER.match(h)), None)
+        if column is None:
+            continue
+        for n in range(table.start + 2, table.end + 1):
+            cells = _cells(line_body(blocks.lines[n - 1]))
+            if column >= len(cells):
+                continue
+            named = " | ".join(c for i, c in enumerate(cells) if i != column)
+            first = cells[0].strip("*_` ").casefold()
+            if first != m.id.casefold() and not matching_lines([(n, named)], m, plan.milestones):
+                continue
+            done = _status_value(cells[column])
+            if done is not None:
+                what = "done" if done else "open"
+                return Mark(m.id, done, f"its table row on line {n} says {what}", n)
+    return None
 
 
 def _from_checkboxes(lines: list[tuple[int, str]], m: Milestone) -> Mark | None:
@@ -117,18 +150,24 @@ def _from_checkboxes(lines: list[tuple[int, str]], m: Milestone) -> Mark | None:
 def plan_marks(text: str, plan: ExecPlan) -> list[Mark]:
     """One mark per milestone of ``plan`` (in order), read from ``text``."""
     blocks, _, sections = outline(text)
-    items = [(p.line, p.text, p.checked) for p in progress_items(blocks, sections)]
+    entries = progress_entries(blocks, sections)
     code = set(blocks.code_lines)
+    ticked = [e for e in entries if e.checked]
+    all_ticked = len(ticked) == len(entries) and len(ticked) >= len(plan.milestones)
     marks: list[Mark] = []
     for m in plan.milestones:
         own = _own_lines(blocks.lines, code, m)
         mark = _from_status(own, m)
+        if mark is None:
+            mark = _from_tables(blocks, m, plan)
         if mark is None and _HEADING_DONE.search(m.heading):
             mark = Mark(m.id, True, f"its heading is marked done (line {m.span.start})")
         if mark is None:
-            mark = _from_progress(items, m, plan)
+            mark = _from_progress(entries, m, plan)
         if mark is None:
             own = [(n, body) for n, body in own if PROGRESS_ITEM.match(body) or _BOX.match(body)]
             mark = _from_checkboxes(own, m)
+        if mark is None and all_ticked:
+            mark = Mark(m.id, True, f"all {len(entries)} Progress items are ticked")
         marks.append(mark or Mark(m.id, False, "nothing in the plan marks it done"))
     return marks

@@ -1,11 +1,12 @@
 """Ticking a passed milestone in Progress, in the plan's own style.
 
-The item that names the milestone (by number or id first, then by title) is
-ticked in place: ``[ ]`` becomes ``[x]``, a timestamp is added where the plan
-puts its timestamps, and the step's summary follows the person's words, which
-stay as they were. An item that is already ticked is left alone. Only when no
-item names the milestone is a new one appended. Calling it twice changes
-nothing the second time.
+The item that names the milestone (by number or id first, then by title; an
+item nested under one that names it, or listed under a heading or label naming
+it inside Progress, names it too) is ticked in place: ``[ ]`` becomes ``[x]``,
+a timestamp is added where the plan puts its timestamps, and the step's
+summary follows the person's words, which stay as they were. An item that is
+already ticked is left alone. Only when no item names the milestone is a new
+one appended. Calling it twice changes nothing the second time.
 """
 
 from __future__ import annotations
@@ -15,10 +16,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from orchestrator.plan.document import PROGRESS_ITEM, outline, progress_items
+from orchestrator.plan.document import PROGRESS_ITEM, outline
 from orchestrator.plan.edit import add_progress_item, stamp
 from orchestrator.plan.model import Milestone
 from orchestrator.plan.naming import matching_lines
+from orchestrator.plan.progress import progress_entries
 from orchestrator.plan.text import line_body, split_lines
 
 _DATE = r"\d{4}-\d{2}-\d{2}(?:[ T]\d{2}:\d{2}(?::\d{2})?)?(?:\s*(?:Z|UTC))?"
@@ -122,12 +124,13 @@ def record_milestone_progress(
     stamp(when)  # refuses a naive datetime
     summary = _one_line(summary)
     blocks, _, sections = outline(text)
-    items = progress_items(blocks, sections)
-    bodies = [line_body(blocks.lines[p.line - 1]) for p in items]
-    numbered = [(p.line, p.text) for p in items]
-    named = set(matching_lines(numbered, milestone, list(milestones) or [milestone]))
-    if not named:
-        style = plan_style(bodies)
+    every = list(milestones) or [milestone]
+    entries = progress_entries(blocks, sections)
+    bodies = [line_body(blocks.lines[e.line - 1]) for e in entries if e.tickable]
+    numbered = [(e.line, e.naming(every)) for e in entries]
+    named = set(matching_lines(numbered, milestone, every))
+    style = plan_style(bodies)
+    if not any(e.tickable or e.checked for e in entries if e.line in named):
         title = _one_line(milestone.title)
         entry = f"Milestone {milestone.id}: {title}" + (f" — {summary}" if summary else "")
         if style.prefix:
@@ -135,13 +138,10 @@ def record_milestone_progress(
         else:
             entry = f"{entry}{style.lead}{style.render(when)}"
         return add_progress_item(text, item=entry, checked=True, when=None)
-    pending = [p for p in items if p.line in named and not p.checked]
-    if not pending:
-        return text
-    style = plan_style(bodies)
+    pending = [e for e in entries if e.line in named and e.tickable and not e.checked]
     lines = split_lines(text)
-    for n, p in enumerate(pending):
-        raw = lines[p.line - 1]
+    for n, e in enumerate(pending):
+        raw = lines[e.line - 1]
         body = line_body(raw)
-        lines[p.line - 1] = _ticked(body, style, when, summary if n == 0 else "") + raw[len(body) :]
+        lines[e.line - 1] = _ticked(body, style, when, summary if n == 0 else "") + raw[len(body) :]
     return "".join(lines)
