@@ -294,6 +294,12 @@ def _build_parser() -> argparse.ArgumentParser:
         "plan", type=Path, nargs="?", metavar="PLAN", help=_PLAN_HELP + " (default: all plans)"
     )
     p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.add_argument(
+        "--all",
+        dest="show_all",
+        action="store_true",
+        help="every run, not only the newest of each plan (older ones show as superseded)",
+    )
     p.set_defaults(handler=_cmd_status)
 
     p = _sub(sub, "check", "lint an ExecPlan and say whether it is runnable", _CHECK_TEXT)
@@ -496,7 +502,7 @@ def _cmd_status(args: argparse.Namespace) -> int:
     from orchestrator.commands.status import show_status
 
     plan = _plan_arg(args) if args.plan is not None else None
-    return show_status(repo=_repo(args), plan_path=plan, as_json=args.json)
+    return show_status(repo=_repo(args), plan_path=plan, as_json=args.json, show_all=args.show_all)
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:

@@ -109,3 +109,29 @@ def test_status_import_path_is_light() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == ""
+
+
+def test_newest_run_per_plan_and_all_marks_the_superseded(
+    git_repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _save(git_repo, "20260101-000000-aaaa", "docs/a.md", "needs_human")
+    _save(git_repo, "20260102-000000-bbbb", "docs/a.md", "passed")
+    _save(git_repo, "20260103-000000-cccc", "docs/b.md", "gave_up")
+    assert main(["-C", str(git_repo), "status"]) == 0
+    out = capsys.readouterr().out
+    assert "run 20260102-000000-bbbb" in out
+    assert "run 20260103-000000-cccc" in out
+    assert "20260101-000000-aaaa" not in out
+    assert "needs_human" not in out
+    assert "(1 older runs not shown: `orchestrator status --all` lists them)" in out
+    assert main(["-C", str(git_repo), "status", "--all"]) == 0
+    out = capsys.readouterr().out
+    assert (
+        "status:   superseded by run 20260102-000000-bbbb (this one stopped needs_human)" in out
+    )
+    assert "status:   needs_human" not in out
+    assert main(["-C", str(git_repo), "status", "--json", "--all"]) == 0
+    runs = {r["run_id"]: r for r in json.loads(capsys.readouterr().out)["runs"]}
+    assert runs["20260101-000000-aaaa"]["superseded_by"] == "20260102-000000-bbbb"
+    assert runs["20260101-000000-aaaa"]["status"] == "needs_human"  # the file is unchanged
+    assert runs["20260103-000000-cccc"]["superseded_by"] is None

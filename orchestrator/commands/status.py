@@ -51,10 +51,29 @@ def _live(run: RunState, holder: LockHolder | None) -> bool:
     )
 
 
-def _shown_status(run: RunState, holder: LockHolder | None) -> str:
-    if run.status == "running" and not _live(run, holder):
+def _shown_status(run: RunState, holder: LockHolder | None, newer: str | None = None) -> str:
+    if _live(run, holder):
+        return run.status
+    if newer is not None and run.status != "passed":
+        was = "running" if run.status == "running" else run.status
+        return f"superseded by run {newer} (this one stopped {was})"
+    if run.status == "running":
         return "stopped (process gone; `orchestrator resume` continues it)"
     return run.status
+
+
+def _newest_per_plan(runs: list[RunState]) -> dict[str, str | None]:
+    """Run id -> the newer run of the same plan that supersedes it (None: the newest).
+
+    ``runs`` is newest first, as :func:`scan_runs` returns them.
+    """
+    newest: dict[str, str] = {}
+    out: dict[str, str | None] = {}
+    for run in runs:
+        key = os.path.normpath(run.plan_path)
+        out[run.run_id] = newest.get(key)
+        newest.setdefault(key, run.run_id)
+    return out
 
 
 def _elapsed(run: RunState, live: bool) -> float:
@@ -70,22 +89,28 @@ def _current_step(m: MilestoneState) -> str:
     return f"{step.kind} attempt {step.attempt} ({state})"
 
 
-def _run_json(repo: Path, run: RunState, holder: LockHolder | None) -> dict[str, Any]:
+def _run_json(
+    repo: Path, run: RunState, holder: LockHolder | None, newer: str | None = None
+) -> dict[str, Any]:
     live = _live(run, holder)
     data = run.model_dump(mode="json")
     data["live"] = live
-    data["shown_status"] = _shown_status(run, holder)
+    data["superseded_by"] = newer
+    data["shown_status"] = _shown_status(run, holder, newer)
     data["elapsed_s"] = round(_elapsed(run, live), 3)
     data["run_dir"] = str(run_dir(repo, run.run_id))
     data["last_log_event"] = _last_event(run_dir(repo, run.run_id) / "events.jsonl")
     return data
 
 
-def _print_run(repo: Path, run: RunState, holder: LockHolder | None) -> None:
+def _print_run(
+    repo: Path, run: RunState, holder: LockHolder | None, newer: str | None = None
+) -> None:
     live = _live(run, holder)
     started = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(run.created_at))
     console.out(f"run {run.run_id}  plan {run.plan_path}")
-    console.out(f"  status:   {_shown_status(run, holder)}" + (f" (pid {run.pid})" if live else ""))
+    shown = _shown_status(run, holder, newer)
+    console.out(f"  status:   {shown}" + (f" (pid {run.pid})" if live else ""))
     if run.stop_reason:
         console.out(f"  reason:   {run.stop_reason}")
     console.out(f"  started:  {started}, elapsed {format_duration(_elapsed(run, live))}")
@@ -106,18 +131,24 @@ def _print_run(repo: Path, run: RunState, holder: LockHolder | None) -> None:
         console.out(f"{line}  {m.title}".rstrip())
 
 
-def show_status(repo: Path, plan_path: Path | None, as_json: bool) -> int:
-    """Print the runs of ``repo`` (of ``plan_path`` only, if given), newest first."""
+def show_status(repo: Path, plan_path: Path | None, as_json: bool, show_all: bool = False) -> int:
+    """Print the newest run of each plan of ``repo`` (of ``plan_path`` only, if given);
+    with ``show_all`` every run, newest first, older ones marked as superseded."""
     runs, errors = scan_runs(repo)
     if plan_path is not None:
         wanted = _relative(repo, plan_path)
         runs = [r for r in runs if os.path.normpath(r.plan_path) == wanted]
+    newer = _newest_per_plan(runs)
+    hidden = 0 if show_all else sum(1 for r in runs if newer[r.run_id] is not None)
+    if not show_all:
+        runs = [r for r in runs if newer[r.run_id] is None]
     holder = read_holder(repo)
     if as_json:
         payload = {
             "repo": str(repo),
             "lock": holder.model_dump(mode="json") if holder else None,
-            "runs": [_run_json(repo, r, holder) for r in runs],
+            "runs": [_run_json(repo, r, holder, newer[r.run_id]) for r in runs],
+            "older_runs_not_shown": hidden,
             "errors": [e.message for e in errors],
             "worktrees": _worktree_json(repo),
         }
@@ -131,7 +162,10 @@ def show_status(repo: Path, plan_path: Path | None, as_json: bool) -> int:
     for i, run in enumerate(runs):
         if i:
             console.out()
-        _print_run(repo, run, holder)
+        _print_run(repo, run, holder, newer[run.run_id])
+    if hidden:
+        console.out()
+        console.out(f"({hidden} older runs not shown: `orchestrator status --all` lists them)")
     for exc in errors:
         console.err(f"orchestrator: {exc.message}")
     _worktree_runs(repo, plan_path)

@@ -61,12 +61,26 @@ def reap_leftovers(repo_root: Path, timeout: float = 3.0) -> list[int]:
         except psutil.Error:
             continue
     every.pop(os.getpid(), None)
-    for proc in every.values():
+    stopped: dict[int, str] = {}
+    for pid, proc in every.items():
         try:
+            if proc.status() == psutil.STATUS_ZOMBIE:
+                continue  # already dead: nothing to stop, nothing to report
+            what = _describe(proc)
             proc.kill()
         except psutil.Error:
-            continue
-    psutil.wait_procs(list(every.values()), timeout=timeout)
-    pids = sorted(every)
-    log.warning("leftover_codex_stopped", pids=pids)
-    return pids
+            continue  # gone since it was found
+        stopped[pid] = what
+    psutil.wait_procs([every[pid] for pid in stopped], timeout=timeout)
+    if stopped:
+        log.warning("leftover_codex_stopped", processes=[stopped[p] for p in sorted(stopped)])
+    return sorted(stopped)
+
+
+def _describe(proc: psutil.Process) -> str:
+    """``pid command line`` (shortened) of a process, for the log."""
+    try:
+        command = " ".join(proc.cmdline()) or proc.name()
+    except psutil.Error:
+        command = "?"
+    return f"{proc.pid} {command[:120]}"

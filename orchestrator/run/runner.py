@@ -317,7 +317,9 @@ class Runner:
             log.warning("codex_unavailable", milestone=ms.id, reason=result.reason)
             end = self._stopped("unavailable", int(ExitCode.GAVE_UP), result.reason)
             self.save()
-            await self._hook("gave_up", milestone=ms.id, reason=result.reason)
+            await self._hook(
+                "gave_up", milestone=ms.id, reason=result.reason, exit_code=end.exit_code
+            )
             return end
         if result.kind == "needs_human":
             ms.status = "needs_human"
@@ -331,6 +333,7 @@ class Runner:
                 reason=result.reason,
                 question=result.question,
                 handoff=str(path),
+                exit_code=end.exit_code,
             )
         else:
             ms.status = "gave_up"
@@ -342,7 +345,9 @@ class Runner:
                 "gave_up", int(ExitCode.GAVE_UP), f"milestone {ms.id}: {result.reason}"
             )
             self.save()
-            await self._hook("gave_up", milestone=ms.id, reason=result.reason)
+            await self._hook(
+                "gave_up", milestone=ms.id, reason=result.reason, exit_code=end.exit_code
+            )
         log.info(
             ProgressEvent.MILESTONE_FINISHED,
             milestone=ms.id,
