@@ -20,7 +20,13 @@ import structlog
 
 from orchestrator.codex.runner import run_step_with_retries
 from orchestrator.codex.step import Outcome, StepRequest, StepResult
-from orchestrator.milestone.ports import AgentSteps, Validator, codex_agent_step, shell_validator
+from orchestrator.milestone.ports import (
+    AgentSteps,
+    Baseline,
+    Validator,
+    codex_agent_step,
+    shell_validator,
+)
 from orchestrator.paths import SCHEMAS_DIR
 from orchestrator.plan import write_plan_atomic
 from orchestrator.plan.model import Check, Milestone
@@ -90,6 +96,7 @@ class StepContext:
     guard: Callable[[str], str | None] = lambda who: None
     agent: AgentSteps = codex_agent_step
     validator: Validator = shell_validator
+    baseline: Baseline | None = None  # runs the checks on the checkpoint before implementing
 
     @property
     def repo_root(self) -> Path:

@@ -52,6 +52,7 @@ class ReviewAnswer(_Answer):
     summary: str
     findings: list[Finding]
     question: str | None
+    weakening_approved: bool | None = None  # explicit approval of the weakening analysis
 
 
 A = TypeVar("A", StepAnswer, ReviewAnswer)

@@ -31,6 +31,7 @@ from orchestrator.plan.model import Check
 from orchestrator.store.state import CheckRecord, Finding, StepRecord
 from orchestrator.ui.events import ProgressEvent
 from orchestrator.ui.text import one_line
+from orchestrator.verify.facts import review_facts
 
 log = structlog.get_logger()
 
@@ -258,6 +259,7 @@ async def _review_prompt(ctx: StepContext, gate: bool) -> str:
         )
     return render_prompt(
         "review",
+        verification=review_facts(ctx.ms, diff),
         milestone=ctx.milestone.id,
         attempt=str(ctx.ms.attempts + 1),
         mode="gate" if gate else "failure",
@@ -320,7 +322,8 @@ async def _review(ctx: StepContext) -> LoopResult | None:
         _log_verdict(verdict, ms.findings, note)
         ctx.save()
         return LoopResult("needs_human", "the reviewer asked for a human", answer.question)
-    if all_passed and verdict == "approve":
+    unapproved = _unapproved_weakening(ctx, answer)
+    if all_passed and verdict == "approve" and not unapproved:
         ms.findings = []
         ms.phase = "approved"
         _log_verdict(verdict, ms.findings, note)
@@ -330,6 +333,8 @@ async def _review(ctx: StepContext) -> LoopResult | None:
     if answer is None and ctx.review_gate:
         message = f"the review gave no usable verdict: {note}"
         findings.append(Finding(severity="major", path=None, message=message))
+    if all_passed and verdict == "approve" and unapproved:
+        findings.append(Finding(severity="blocker", path=None, message=unapproved))
     if all_passed and answer is not None and not findings:
         findings.append(Finding(severity="major", path=None, message=answer.summary))
     ms.findings = findings
@@ -338,6 +343,21 @@ async def _review(ctx: StepContext) -> LoopResult | None:
     ms.phase = "reviewed"
     ctx.save()
     return None
+
+
+def _unapproved_weakening(ctx: StepContext, answer: ReviewAnswer | None) -> str | None:
+    """The plan lets the milestone change tests, the analysis found weakening, and the
+    reviewer did not approve it explicitly: why the milestone cannot pass yet."""
+    facts = ctx.ms.verify
+    if facts is None or not facts.weakening or not facts.tests_may_change:
+        return None
+    if answer is not None and answer.weakening_approved:
+        return None
+    return (
+        "the weakening analysis found changes that weaken the tests ("
+        + "; ".join(facts.weakening)
+        + ") and the review did not approve them explicitly"
+    )
 
 
 def _log_verdict(verdict: str, findings: list[Finding], note: str | None) -> None:
@@ -396,6 +416,10 @@ async def run_milestone(ctx: StepContext) -> LoopResult:
         stop: LoopResult | None = None
         match ms.phase:
             case None | "started":
+                if ctx.baseline is not None:
+                    question = await ctx.baseline(ctx)
+                    if question is not None:
+                        return LoopResult("needs_human", question)
                 stop = await _work_step(ctx, "implement")
             case "implemented" | "repaired":
                 await _validate(ctx)

@@ -46,6 +46,16 @@ class Validator(Protocol):
     async def __call__(self, ctx: StepContext, log_dir: Path) -> Sequence[CheckRecord]: ...
 
 
+class Baseline(Protocol):
+    """Runs the milestone's checks on its checkpoint once, before the first step.
+
+    Returns why a human must decide (e.g. every check already passes and the run
+    requires red first), or None to go on.
+    """
+
+    async def __call__(self, ctx: StepContext) -> str | None: ...
+
+
 async def codex_agent_step(ctx: StepContext, request: AgentStepRequest) -> StepRun:
     """The real agent: one ``codex exec`` through the driver."""
     from orchestrator.milestone.agent_step import run_codex_step

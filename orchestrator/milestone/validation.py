@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 import structlog
@@ -52,18 +52,31 @@ def _tail(text: str, limit: int) -> str:
 
 
 async def run_check(
-    check: Check, *, cwd: Path, settings: CheckSettings, log_dir: Path | None
+    check: Check,
+    *,
+    cwd: Path,
+    settings: CheckSettings,
+    log_dir: Path | None,
+    wrap: Callable[[list[str]], list[str]] | None = None,
+    env: Mapping[str, str] | None = None,
+    transcript_name: str | None = None,
 ) -> CheckResult:
-    """Run one check command and say how it went."""
+    """Run one check command and say how it went.
+
+    ``wrap`` turns the shell's argv into the one started (the sandbox), ``env`` adds to
+    the inherited environment, ``transcript_name`` replaces the command in the log file.
+    """
     transcript = None
     if log_dir is not None:
         transcript = log_file(log_dir, check.id)
         transcript.parent.mkdir(parents=True, exist_ok=True)
-        transcript.write_text(f"$ {check.command}\n", encoding="utf-8")
+        transcript.write_text(f"$ {transcript_name or check.command}\n", encoding="utf-8")
+    argv = check_argv(check.command, settings.shell)
     outcome = await run_process(
         ProcessRequest(
-            argv=check_argv(check.command, settings.shell),
+            argv=wrap(argv) if wrap is not None else argv,
             cwd=cwd,
+            env={**os.environ, **env} if env else None,
             timeout=settings.timeout,
             transcript=transcript,
             tail_bytes=settings.output_tail_bytes,

@@ -44,6 +44,7 @@ from orchestrator.store.git import Repo
 from orchestrator.store.state import MilestoneState, RunState, save_state, state_path
 from orchestrator.ui.events import ProgressEvent
 from orchestrator.ui.report import write_needs_human, write_report
+from orchestrator.verify.validator import Verifier
 
 log = structlog.get_logger()
 
@@ -125,6 +126,7 @@ class Runner:
         self.signum: int | None = None
         self._work: anyio.CancelScope | None = None
         self._head: str | None = None
+        self.verifier = Verifier(repo=repo, run_id=state.run_id, settings=settings)
 
     def save(self) -> None:
         save_state(state_path(self.repo.root, self.state.run_id), self.state)
@@ -154,7 +156,10 @@ class Runner:
         self._work = anyio.CancelScope()
         async with anyio.create_task_group() as tg:
             await tg.start(self._watch_signals, self._work)  # handlers first, then work
-            end = await self._run_or_interrupt()
+            try:
+                end = await self._run_or_interrupt()
+            finally:
+                self.verifier.close()
             structlog.contextvars.unbind_contextvars("milestone", "step", "attempt")
             end.report = write_report(self.run_dir, self.state, exit_code=end.exit_code)
             log.info(
@@ -294,6 +299,8 @@ class Runner:
             step_timeout=self.budget.step_timeout,
             resumed=resumed,
             guard=self._guard,
+            validator=self.verifier,
+            baseline=self.verifier.baseline,
         )
         result = await run_milestone(ctx)
         structlog.contextvars.unbind_contextvars("step", "attempt")

@@ -83,6 +83,80 @@ class CheckSettings(_Strict):
     shell: str = Field("bash", description="shell that runs each check line")
 
 
+DEFAULT_PROTECTED = (
+    # Python
+    "tests/**",
+    "test/**",
+    "**/test_*.py",
+    "**/*_test.py",
+    "**/conftest.py",
+    "pytest.ini",
+    "tox.ini",
+    "noxfile.py",
+    "setup.cfg#tool:pytest",
+    "pyproject.toml#tool.pytest",
+    # JavaScript / TypeScript
+    "**/__tests__/**",
+    "**/*.test.*",
+    "**/*.spec.*",
+    "jest.config.*",
+    "vitest.config.*",
+    "package.json#scripts",
+    "package.json#jest",
+    # Go, Rust
+    "**/*_test.go",
+    "**/testdata/**",
+    # fixtures, expected outputs, build scripts
+    "**/fixtures/**",
+    "**/expected/**",
+    "**/golden/**",
+    "**/__snapshots__/**",
+    "Makefile",
+    "makefile",
+    "GNUmakefile",
+)
+
+
+class VerifySettings(_Strict):
+    """How validation keeps its verdict honest (see docs/verification.md)."""
+
+    isolation: Literal["copy", "in_place"] = Field(
+        "copy",
+        description="copy: checks run over a separate copy of the candidate tree with the "
+        "checkpoint's protected files; in_place: in the work tree itself (no protection)",
+    )
+    sandbox: Literal["auto", "codex", "off"] = Field(
+        "auto",
+        description="run each check under `codex sandbox` (codex: required, auto: fall back "
+        "to no sandbox with a warning when it cannot start, off: never)",
+    )
+    protected: list[str] = Field(
+        default_factory=lambda: list(DEFAULT_PROTECTED),
+        description="paths whose checkpoint version judges the milestone (globs; FILE#SECTION "
+        "protects one table of pyproject.toml/setup.cfg or one key of package.json); files "
+        "a check command names are protected too",
+    )
+    extra_protected: list[str] = Field(
+        default_factory=list, description="more protected paths, added to `protected`"
+    )
+    environment_dirs: list[str] = Field(
+        default_factory=lambda: [".venv", "venv", "node_modules"],
+        description="gitignored environment directories linked (read-only) into the copy",
+    )
+    count_tests: bool = Field(
+        True, description="count tests (pytest through a plugin, others from their output)"
+    )
+    baseline: bool = Field(
+        True, description="run a milestone's checks on its checkpoint before the first step"
+    )
+    require_red_first: bool = Field(
+        False, description="a milestone whose checks all pass at its checkpoint stops for a human"
+    )
+    holdout_checks: str | None = Field(
+        None, description="TOML file of hidden acceptance checks kept outside the repository"
+    )
+
+
 class RunSettings(_Strict):
     """One run of a plan."""
 
@@ -143,3 +217,4 @@ class Settings(_Strict):
     run: RunSettings = Field(default_factory=RunSettings)
     hooks: HookSettings = Field(default_factory=HookSettings)
     log: LogSettings = Field(default_factory=LogSettings)
+    verify: VerifySettings = Field(default_factory=VerifySettings)

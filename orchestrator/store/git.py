@@ -191,6 +191,40 @@ class Repo:
             self._git("add", "-A", env=env)
             yield env
 
+    def git(
+        self,
+        *args: str,
+        env: Mapping[str, str] | None = None,
+        stdin: bytes | None = None,
+        keep_newline: bool = False,
+    ) -> str:
+        """Run one git command in this repository; output without the last newline
+        unless ``keep_newline``.
+
+        For modules building on git plumbing (the verification copy); ``stdin`` is fed
+        through a temporary file.
+        """
+        kwargs: dict[str, Any] = {"strip_newline_in_stdout": not keep_newline}
+        if stdin is None:
+            return self._git(*args, env=env, **kwargs)
+        with tempfile.TemporaryFile() as f:
+            f.write(stdin)
+            f.seek(0)
+            return self._git(*args, env=env, istream=f, **kwargs)
+
+    @property
+    def objects_dir(self) -> Path:
+        """The object database (shared by linked worktrees)."""
+        return (Path(self._repo.common_dir) / "objects").resolve()
+
+    def work_tree_snapshot(self) -> str:
+        """Tree sha of the work tree as a commit would hold it (untracked files too).
+
+        Ignored files and ``.agent/runs`` stay out; the real index is left alone.
+        """
+        with self._work_tree_index() as env:
+            return self._git("write-tree", env=env)
+
     # -- queries ----------------------------------------------------------------
 
     def head(self) -> str:

@@ -65,6 +65,19 @@ class StepRecord(_State):
     summary: str | None = Field(None, description="the step's short summary or verdict")
 
 
+class CountedTests(_State):
+    """What the tests of one check did, as the orchestrator counted them."""
+
+    source: str = Field(description="pytest (our plugin) | unittest | go | cargo | jest (output)")
+    sessions: int = Field(1, description="test runs the check made (pytest sessions)")
+    passed: int = 0
+    failed: int = 0
+    errors: int = 0
+    skipped: int = 0
+    xfailed: int = 0
+    deselected: int = 0
+
+
 class CheckRecord(_State):
     """The result of one validation command (``checks.CheckResult`` is this shape)."""
 
@@ -75,6 +88,29 @@ class CheckRecord(_State):
     ended: str = Field(description="exited | timeout | stalled | cancelled | not_found | signalled")
     duration_s: float
     output_tail: str = Field("", description="bounded, redacted end of the output")
+    tests: CountedTests | None = Field(None, description="tests counted, when the check ran any")
+    notes: list[str] = Field(
+        default_factory=list, description="why the verdict differs from the exit code"
+    )
+
+
+class VerifyFacts(_State):
+    """What verification learnt about a milestone (see docs/verification.md)."""
+
+    baseline: list[CheckRecord] | None = Field(
+        None, description="the milestone's checks run on its checkpoint, before any step"
+    )
+    environment: dict[str, str] = Field(
+        default_factory=dict, description="path -> sha256 of start-up hooks (.pth) at checkpoint"
+    )
+    tests_may_change: bool = Field(False, description="the plan says this milestone changes tests")
+    changed_protected: list[str] = Field(
+        default_factory=list, description="protected paths the candidate changed"
+    )
+    weakening: list[str] = Field(
+        default_factory=list, description="findings of the weakening analysis"
+    )
+    sandboxed: bool | None = Field(None, description="whether the checks ran in the sandbox")
 
 
 class Finding(_State):
@@ -109,6 +145,7 @@ class MilestoneState(_State):
     phase: Phase | None = Field(None, description="last completed transition, e.g. 'validated'")
     findings: list[Finding] = Field(default_factory=list, description="open review findings")
     last_checks: list[CheckRecord] = Field(default_factory=list)
+    verify: VerifyFacts | None = Field(None, description="verification facts, once collected")
     started_at: float | None = None
     ended_at: float | None = None
     tokens: int = 0

@@ -1,0 +1,89 @@
+"""Running a check inside codex's own sandbox (``codex sandbox``).
+
+The built-in ``:workspace`` profile leaves all of ``/tmp`` writable, and a
+repository may live there; so checks run under a permission profile of our
+own, given with ``-c``: the whole file system readable, writable only the
+workspace (the verification copy) and the directories we name (the check's
+own temporary directory, the directory its test counts go to), the copy's
+``.git`` read-only. The repository, its ``.git``, ``.agent/`` and the plan are
+therefore out of reach, the network is closed, and the check runs in a PID
+namespace of its own: when it ends, every process it started ends with it,
+double-forked daemons included. Whether the sandbox works here is probed once
+per codex binary by a command that must be able to write its workspace and
+must fail to write ``.git``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+
+import structlog
+
+from orchestrator.process.child import ProcessRequest, run_process
+
+log = structlog.get_logger()
+
+_PROBE = (
+    "echo ok > .orch-sandbox-probe || exit 7\n"
+    "if (echo x > .git/orch-sandbox-probe) 2>/dev/null; then exit 9; fi\n"
+    "if (echo x > ../.orch-sandbox-probe) 2>/dev/null; then exit 9; fi\n"
+    "exit 0\n"
+)
+
+
+PROFILE = "orchestrator_verify"
+
+
+def _toml(text: str) -> str:
+    return json.dumps(text)  # a JSON string is a valid TOML basic string
+
+
+def sandbox_argv(
+    codex: str, workspace: Path, argv: list[str], writable: Sequence[Path] = ()
+) -> list[str]:
+    """``argv`` wrapped to run under the sandbox: ``workspace`` and ``writable`` writable."""
+    entries = ['":root"="read"', '":workspace_roots"="write"']
+    entries.append(f'{_toml(str(workspace / ".git"))}="read"')
+    entries += [f'{_toml(str(p))}="write"' for p in writable]
+    profile = f"permissions.{PROFILE}.filesystem={{{', '.join(entries)}}}"
+    return [codex, "sandbox", "-c", profile, "-P", PROFILE, "-C", str(workspace), "--", *argv]
+
+
+_PROBED: dict[str, str | None] = {}
+
+
+async def probe_sandbox(codex: str, workspace: Path) -> str | None:
+    """None when the sandbox works over ``workspace`` (a directory with a ``.git``),
+    else the reason it does not. Asked once per codex binary and process."""
+    if codex not in _PROBED:
+        _PROBED[codex] = await _probe(codex, workspace)
+    return _PROBED[codex]
+
+
+async def _probe(codex: str, workspace: Path) -> str | None:
+    marker = workspace / ".orch-sandbox-probe"
+    leak = workspace / ".git" / "orch-sandbox-probe"
+    outside = workspace.parent / ".orch-sandbox-probe"
+    outcome = await run_process(
+        ProcessRequest(
+            argv=sandbox_argv(codex, workspace, ["sh", "-c", _PROBE]),
+            cwd=workspace,
+            timeout=60.0,
+            kill_grace=1.0,
+        )
+    )
+    wrote = marker.exists()
+    leaked = leak.exists() or outside.exists()
+    for path in (marker, leak, outside):
+        path.unlink(missing_ok=True)
+    if outcome.ended == "not_found":
+        return f"{codex!r} could not be started"
+    if outcome.exit_code == 0 and wrote and not leaked:
+        return None
+    detail = (outcome.stderr_tail or outcome.stdout_tail).strip().splitlines()
+    why = detail[-1] if detail else f"exit {outcome.exit_code}"
+    if leaked:
+        why = "a sandboxed command could write outside its workspace"
+    return f"`{codex} sandbox` does not work here ({why})"

@@ -1,0 +1,205 @@
+"""Weakening analysis: what a change does to the tests that judge it, deterministically.
+
+For each protected file the candidate changed: deleted; for Python, test
+functions removed, assertions removed or changed (the multiset of ``assert``
+statements, ``self.assert*`` calls and ``pytest.raises``/``approx`` uses, so an
+assertion moved between functions of the file is no weakening), skip/xfail
+markers added, module-level values changed, pytest hooks added or changed; any
+other protected file (fixtures, expected outputs, test configuration,
+Makefile) changed at all. For new files: a ``conftest.py`` or plugin defining
+pytest hooks, a module that shadows the standard library or an installed
+package (a fake ``pytest.py``), a ``.pth`` file.
+"""
+
+from __future__ import annotations
+
+import ast
+import sys
+from collections import Counter
+from collections.abc import Iterable
+
+from orchestrator.store.git import Repo
+from orchestrator.verify.candidate import Verdict, blob_text, ls_tree
+
+_SKIP_NAMES = {
+    "skip",
+    "skipif",
+    "xfail",
+    "skipTest",
+    "importorskip",
+    "skipUnless",
+    "expectedFailure",
+}
+_ASSERT_CALLS = {"raises", "approx", "warns", "fail"}
+_SHADOW_EXTRA = {"pytest", "_pytest", "py", "pluggy", "sitecustomize", "usercustomize", "conftest"}
+_HOOK_PREFIX = "pytest_"
+
+
+def _assertions(tree: ast.AST) -> Counter[str]:
+    found: Counter[str] = Counter()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Assert):
+            found[ast.unparse(node)] += 1
+        elif isinstance(node, ast.Call):
+            func = node.func
+            name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+            if name.startswith("assert") or name in _ASSERT_CALLS:
+                found[ast.unparse(node)] += 1
+    return found
+
+
+def _tests(tree: ast.Module) -> set[str]:
+    names: set[str] = set()
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name.startswith(
+            "test"
+        ):
+            names.add(node.name)
+        elif isinstance(node, ast.ClassDef):
+            for item in node.body:
+                if isinstance(item, ast.FunctionDef | ast.AsyncFunctionDef) and (
+                    item.name.startswith("test")
+                ):
+                    names.add(f"{node.name}.{item.name}")
+    return names
+
+
+def _skips(tree: ast.AST) -> int:
+    count = 0
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute):
+            count += node.attr in _SKIP_NAMES
+        elif isinstance(node, ast.Name):
+            count += node.id in _SKIP_NAMES or node.id == "pytestmark"
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str):
+            count += "--deselect" in node.value or "-k " in node.value
+    return count
+
+
+def _module_values(tree: ast.Module) -> dict[str, str]:
+    values: dict[str, str] = {}
+    for node in tree.body:
+        if isinstance(node, ast.Assign | ast.AnnAssign):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            value = ast.unparse(node.value) if node.value is not None else ""
+            for target in targets:
+                values[ast.unparse(target)] = value
+    return values
+
+
+def _hooks(tree: ast.Module) -> dict[str, str]:
+    return {
+        node.name: ast.dump(node)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+        and node.name.startswith(_HOOK_PREFIX)
+    }
+
+
+def _short(items: Iterable[str], limit: int = 3) -> str:
+    items = list(items)
+    shown = ", ".join(f"`{i[:80]}`" for i in items[:limit])
+    return shown + (f" and {len(items) - limit} more" if len(items) > limit else "")
+
+
+def python_weakening(path: str, old: str, new: str) -> list[str]:
+    """Findings for a changed protected Python file."""
+    try:
+        before = ast.parse(old)
+    except SyntaxError:
+        return []
+    try:
+        after = ast.parse(new)
+    except SyntaxError as exc:
+        return [f"{path} no longer parses (line {exc.lineno})"]
+    found = []
+    removed_tests = _tests(before) - _tests(after)
+    if removed_tests:
+        found.append(f"{path}: test functions removed: {_short(sorted(removed_tests))}")
+    lost = _assertions(before) - _assertions(after)
+    if lost:
+        found.append(f"{path}: assertions removed or changed: {_short(sorted(lost.elements()))}")
+    if _skips(after) > _skips(before):
+        found.append(f"{path}: skip, xfail or deselection added")
+    old_values, new_values = _module_values(before), _module_values(after)
+    changed = [k for k, v in old_values.items() if new_values.get(k) != v]
+    if changed:
+        found.append(f"{path}: module-level values changed: {_short(changed)}")
+    old_hooks, new_hooks = _hooks(before), _hooks(after)
+    hooks = [k for k, v in new_hooks.items() if old_hooks.get(k) != v]
+    if hooks:
+        found.append(f"{path}: pytest hooks added or changed: {_short(hooks)}")
+    return found
+
+
+def _installed_names() -> set[str]:
+    return set(sys.stdlib_module_names) | _SHADOW_EXTRA
+
+
+def new_file_findings(paths: Iterable[str], read: dict[str, str]) -> list[str]:
+    """Findings for files new since the checkpoint (``read``: path -> text for .py files)."""
+    found = []
+    shadows = _installed_names()
+    for path in sorted(paths):
+        parts = path.split("/")
+        name = parts[-1]
+        if name.endswith(".pth"):
+            found.append(f"new start-up file {path}")
+            continue
+        top = parts[1] if parts[0] == "src" and len(parts) > 1 else parts[0]
+        module = top.removesuffix(".py")
+        if module in shadows and (top.endswith(".py") or len(parts) > 1) and top != "conftest.py":
+            found.append(f"new {path} shadows the module `{module}`")
+        if name.endswith(".py") and path in read:
+            try:
+                tree = ast.parse(read[path])
+            except SyntaxError:
+                continue
+            hooks = sorted(_hooks(tree))
+            plugins = [
+                n for n in ast.walk(tree) if isinstance(n, ast.Name) and n.id == "pytest_plugins"
+            ]
+            if plugins:
+                found.append(f"new {path} loads pytest plugins (pytest_plugins)")
+            if hooks:
+                found.append(f"new {path} defines pytest hooks: {_short(hooks)}")
+            elif name == "conftest.py" and _skips(tree):
+                found.append(f"new {path} skips or deselects tests")
+    return found
+
+
+def _may_hook(path: str) -> bool:
+    """Python files pytest loads as plugins or test modules (read to look for hooks)."""
+    name = path.rsplit("/", 1)[-1]
+    if not name.endswith(".py"):
+        return False
+    return (
+        name == "conftest.py"
+        or name.startswith("test_")
+        or name.endswith("_test.py")
+        or "plugin" in name
+        or path.startswith(("tests/", "test/"))
+    )
+
+
+def analyse_changes(repo: Repo, checkpoint: str, verdict: Verdict) -> list[str]:
+    """Every weakening finding of the candidate against ``checkpoint``."""
+    base = ls_tree(repo, checkpoint)
+    cand = ls_tree(repo, verdict.candidate_tree)
+    found: list[str] = []
+    for path in verdict.changed_protected:
+        protection = verdict.protected[path]
+        if path not in cand:
+            found.append(f"{path} deleted")
+        elif not protection.whole:
+            found.append(f"{path}: protected sections changed ({', '.join(protection.sections)})")
+        elif path.endswith(".py"):
+            old = blob_text(repo, base[path][1])
+            new = blob_text(repo, cand[path][1])
+            found += python_weakening(path, old, new)
+        else:
+            found.append(f"{path} changed (a fixture, expected output or test configuration)")
+    new_paths = [p for p in cand if p not in base]
+    texts = {p: blob_text(repo, cand[p][1]) for p in new_paths if _may_hook(p)}
+    found += new_file_findings(new_paths, texts)
+    return found
