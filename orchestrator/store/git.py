@@ -125,6 +125,7 @@ class Repo:
         *args: str,
         env: Mapping[str, str] | None = None,
         strip_newline_in_stdout: bool = True,
+        stdin: bytes | None = None,
     ) -> str:
         """Run one git command in the work tree; its stdout, or GitError.
 
@@ -135,7 +136,7 @@ class Repo:
             ["git", *args],
             cwd=self.root,
             env=full_env,
-            stdin=subprocess.DEVNULL,
+            stdin=subprocess.DEVNULL if stdin is None else subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             start_new_session=True,
@@ -143,7 +144,7 @@ class Repo:
         with self._lock:
             self._running.add(proc)
         try:
-            out, err = proc.communicate(timeout=self.timeout)
+            out, err = proc.communicate(input=stdin, timeout=self.timeout)
         except subprocess.TimeoutExpired:
             _kill_group(proc)
             proc.communicate()
@@ -202,15 +203,9 @@ class Repo:
         unless ``keep_newline``.
 
         For modules building on git plumbing (the verification copy); ``stdin`` is fed
-        through a temporary file.
+        to the command.
         """
-        kwargs: dict[str, Any] = {"strip_newline_in_stdout": not keep_newline}
-        if stdin is None:
-            return self._git(*args, env=env, **kwargs)
-        with tempfile.TemporaryFile() as f:
-            f.write(stdin)
-            f.seek(0)
-            return self._git(*args, env=env, istream=f, **kwargs)
+        return self._git(*args, env=env, strip_newline_in_stdout=not keep_newline, stdin=stdin)
 
     @property
     def objects_dir(self) -> Path:

@@ -20,7 +20,6 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import anyio
 import structlog
 
 from orchestrator.codex.argv import codex_binary
@@ -193,7 +192,7 @@ class Verifier:
         checkpoint = ctx.ms.checkpoint or self.repo.head()
         facts.environment = startup_hooks(self.repo.root, self.verify.environment_dirs)
         tree = self.repo.git("rev-parse", f"{checkpoint}^{{tree}}")
-        await anyio.to_thread.run_sync(self._checkout, tree)
+        await self.repo.call(self._checkout, tree)
         log_dir = ctx.run_dir / "checks" / f"m{ctx.milestone.id}-baseline"
         ran = await self._run(list(ctx.checks), log_dir=log_dir, label="baseline")
         records = [self._judge(r, res, None, True) for r, res in ran]
@@ -224,7 +223,7 @@ class Verifier:
         facts = _facts(ctx)
         checkpoint = ctx.ms.checkpoint or self.repo.head()
         try:
-            verdict: Verdict = await anyio.to_thread.run_sync(
+            verdict: Verdict = await self.repo.call(
                 lambda: build_verdict(
                     self.repo,
                     checkpoint=checkpoint,
@@ -233,7 +232,7 @@ class Verifier:
                     overlay=not facts.tests_may_change,
                 )
             )
-            await anyio.to_thread.run_sync(self._checkout, verdict.tree)
+            await self.repo.call(self._checkout, verdict.tree)
         except GitError as exc:
             return [_extra("verify.tree", f"the verdict tree could not be built: {exc.message}")]
         baseline = {r.check_id: r for r in facts.baseline or []}
