@@ -160,3 +160,38 @@ def test_bad_input_is_one_paragraph_and_exit_2(
     err = capsys.readouterr().err
     assert words in err
     assert "Traceback" not in err
+
+
+GO_PLAN = Path(__file__).parent / "data" / "adopt" / "go_top_level.md"
+
+
+def test_check_and_run_point_to_adopt_when_the_plan_has_commands_but_no_checks(
+    git_repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    plan = git_repo / "plan.md"
+    plan.write_bytes(GO_PLAN.read_bytes())
+    git(git_repo, "add", "-A")
+    git(git_repo, "commit", "-qm", "plan")
+    assert main(["check", str(plan)]) == 2
+    out = capsys.readouterr().out
+    assert "`orchestrator adopt` would derive 6 checks" in out
+    assert f"orchestrator adopt --write {plan}" in out
+    assert main(["-C", str(git_repo), "run", "plan.md"]) == 2
+    err = capsys.readouterr().err
+    assert "would derive 6 checks" in err
+    assert "orchestrator adopt --write" in err
+    assert "Traceback" not in err
+    assert not (git_repo / ".agent" / "runs").exists()
+    assert main(["adopt", "--write", str(plan)]) == 0
+    capsys.readouterr()
+    assert main(["check", str(plan)]) == 0
+    assert ": hint:" not in capsys.readouterr().out
+
+
+def test_no_hint_when_nothing_can_be_derived(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    plan = tmp_path / "plan.md"
+    plan.write_text(PLAN.replace("then run `python -m pytest -q tests/test_read.py`", ""))
+    assert main(["check", str(plan)]) == 2
+    assert ": hint:" not in capsys.readouterr().out

@@ -47,6 +47,9 @@ class LintReport(BaseModel):
     plan: ExecPlan
     problems: list[Problem]
     summary: str = Field(description="one line: milestones, checks, what was recognised")
+    hint: str | None = Field(
+        None, description="how `orchestrator adopt` could make an unrunnable plan runnable"
+    )
 
     @property
     def runnable(self) -> bool:
@@ -219,7 +222,25 @@ def lint_plan(path: Path, config_checks: Sequence[str] = ()) -> LintReport:
         f"({len(plan.checks)} plan-level, {len(config_checks)} from the config), {errors} errors, "
         f"{warnings} warnings; {recognised}"
     )
-    return LintReport(path=path, plan=plan, problems=problems, summary=summary)
+    hint = _adopt_hint(text, plan, path) if errors and n_checks == 0 else None
+    return LintReport(path=path, plan=plan, problems=problems, summary=summary, hint=hint)
+
+
+def _adopt_hint(text: str, plan: ExecPlan, path: Path) -> str | None:
+    """The adopt command and what it would derive, for a plan with commands but no checks."""
+    from orchestrator.plan.adopt.derive import derive
+
+    proposal = derive(text, path)
+    if not proposal.checks:
+        return None
+    n = len(proposal.checks)
+    refused = len(proposal.refused)
+    return (
+        f"the plan's own text holds commands: `orchestrator adopt` would derive {n} "
+        f"check{'s' if n != 1 else ''} from them ({refused} refused as unsafe or not checks). "
+        f"See them with `orchestrator adopt {path}`, insert them with "
+        f"`orchestrator adopt --write {path}`, and review the diff."
+    )
 
 
 def check_command(path: Path, as_json: bool, config_checks: Sequence[str] = ()) -> int:
@@ -229,8 +250,12 @@ def check_command(path: Path, as_json: bool, config_checks: Sequence[str] = ()) 
         console.out(report.plan.model_dump_json(indent=2))
         for p in report.problems:
             console.err(f"{path}:{p.line}: {p.severity.value}: {p.message}")
+        if report.hint:
+            console.err(f"{path}: hint: {report.hint}")
     else:
         for p in report.problems:
             console.out(f"{path}:{p.line}: {p.severity.value}: {p.message}")
+        if report.hint:
+            console.out(f"{path}: hint: {report.hint}")
         console.out(report.summary)
     return int(ExitCode.OK if report.runnable else ExitCode.USAGE)

@@ -71,8 +71,10 @@ def _load_runnable(path: Path, settings: Settings) -> tuple[str, ExecPlan]:
         problems = "; ".join(
             f"line {p.line}: {p.message}" for p in report.problems if p.severity == "error"
         )
+        hint = f" Hint: {report.hint}" if report.hint else ""
         raise PlanError(
-            f"the plan {path} cannot run: {problems}. Run `orchestrator check {path}` for details."
+            f"the plan {path} cannot run: {problems}.{hint} Run `orchestrator check {path}` for "
+            "details."
         )
     return load_plan(path)
 
