@@ -88,6 +88,8 @@ def test_non_json_answer_is_kept_as_the_final_message(tmp_path: Path, git_repo: 
         ({"kind": "http", "status": 429}, Outcome.TRANSIENT),
         ({"kind": "http", "status": 503}, Outcome.TRANSIENT),
         ({"kind": "http", "status": 401}, Outcome.PERMANENT),
+        # a bad request is permanent, even when its text sounds transient
+        ({"kind": "http", "status": 400, "message": "tool call timed out"}, Outcome.PERMANENT),
         ({"kind": "http", "status": 429, "message": "insufficient_quota"}, Outcome.PERMANENT),
         ({"kind": "cut"}, Outcome.TRANSIENT),
         ({"kind": "crash", "exit_code": 3}, Outcome.TRANSIENT),

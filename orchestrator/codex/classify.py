@@ -4,7 +4,9 @@ Success is ``turn.completed`` with exit 0; ``error`` lines alone are not
 failures. Permanent errors (auth, config, usage, schema, unknown thread,
 quota) are never retried; transient ones (rate limits, 5xx, network, a cut
 stream, codex dying without a turn result) are. Permanent patterns are tried
-first, so "Quota exceeded" (a 429) stays permanent.
+first, so "Quota exceeded" (a 429) stays permanent. For a 400 codex quotes the
+API's error body, whose ``invalid_request_error`` type says the request itself
+is wrong: sending it again cannot help.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ PERMANENT = re.compile(
     r"\b40[13]\b|Unauthorized|Forbidden|Error loading config|Output schema file"
     r"|output schema file|Missing environment variable|no rollout found|Quota exceeded"
     r"|Not inside a trusted directory|No prompt provided|unexpected argument"
-    r"|invalid value|no scenario rule matches",
+    r"|invalid value|invalid_request_error",
 )
 TRANSIENT = re.compile(
     r"\b429\b|\b5\d\d\b|Too Many Requests|Reconnecting|stream disconnected"

@@ -273,9 +273,14 @@ def _http_message(fault: Fault) -> str:
         return "exceeded retry limit, last status: 429 Too Many Requests"
     if status == 500:
         return "We\u2019re currently experiencing high demand, which may cause temporary errors."
-    if status == 400:
-        return json.dumps({"error": {"message": fault.message}})
+    if status == 400:  # codex quotes the body: the Responses API's error object
+        return _bad_request(fault.message)
     return f"unexpected status {status} {reason}: {fault.message}, url: {_URL}"
+
+
+def _bad_request(message: str) -> str:
+    error = {"message": message, "type": "invalid_request_error", "code": None, "param": None}
+    return json.dumps({"error": error})
 
 
 def _failed(message: str, reconnects: int = 0, reason: str = "") -> NoReturn:
@@ -413,7 +418,8 @@ def run(argv: list[str]) -> int:
     emit({"type": "turn.started"})
     if chosen is None:
         _write_last_message(inv, None)
-        _failed(f"fake codex: no scenario rule matches the prompt: {prompt[:200]!r}")
+        # what the scripted model server answers: a 400 naming the prompt
+        _failed(_bad_request(f"no scenario rule matches the prompt: {prompt[:200]!r}"))
     turn = Turn(workspace)
     reply = chosen.reply
     fault = reply.fault
