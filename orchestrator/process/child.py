@@ -31,12 +31,12 @@ import structlog
 from anyio.abc import ByteReceiveStream, Process
 from pydantic import BaseModel, ConfigDict, Field
 
+from orchestrator.process import Ended
 from orchestrator.process.tree import ProcessTree
 from orchestrator.redact import Redactor
 
 log = structlog.get_logger()
 
-Ended = Literal["exited", "timeout", "stalled", "cancelled", "not_found", "signalled"]
 _CHUNK = 65536
 
 

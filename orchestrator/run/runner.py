@@ -41,7 +41,13 @@ from orchestrator.run.hooks import fire_hook
 from orchestrator.run.outcomes import outcomes_body
 from orchestrator.settings.model import Settings
 from orchestrator.store.git import Repo
-from orchestrator.store.state import MilestoneState, RunState, save_state, state_path
+from orchestrator.store.state import (
+    MilestoneState,
+    RunState,
+    RunStatus,
+    save_state,
+    state_path,
+)
 from orchestrator.ui.events import ProgressEvent
 from orchestrator.ui.report import write_needs_human, write_report
 from orchestrator.verify.validator import Verifier
@@ -57,7 +63,7 @@ _SIGNAL_EXIT = {
 
 @dataclass
 class RunEnd:
-    status: str
+    status: RunStatus
     exit_code: int
     reason: str | None = None
     question: str | None = None
@@ -206,8 +212,8 @@ class Runner:
         self.save()
         os._exit(int(ExitCode.INTERRUPTED))
 
-    def _stopped(self, status: str, exit_code: int, reason: str | None) -> RunEnd:
-        self.state.status = status  # type: ignore[assignment]
+    def _stopped(self, status: RunStatus, exit_code: int, reason: str | None) -> RunEnd:
+        self.state.status = status
         self.state.stop_reason = reason
         self.state.ended_at = time.time()
         self.state.current_milestone = None if status == "passed" else self.state.current_milestone

@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from orchestrator.errors import StateError
 from orchestrator.paths import RUNS_DIR
+from orchestrator.process import Ended
 from orchestrator.store.atomic import atomic_write
 
 STATE_VERSION = 1
@@ -85,7 +86,7 @@ class CheckRecord(_State):
     command: str
     exit_code: int | None = Field(description="None if killed or never started")
     passed: bool
-    ended: str = Field(description="exited | timeout | stalled | cancelled | not_found | signalled")
+    ended: Ended = Field(description="how the check's process ended")
     duration_s: float
     output_tail: str = Field("", description="bounded, redacted end of the output")
     tests: CountedTests | None = Field(None, description="tests counted, when the check ran any")
