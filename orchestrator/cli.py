@@ -8,15 +8,12 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
-import tempfile
-import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from orchestrator import __version__
-from orchestrator.errors import EXIT_CODES, ExitCode, OrchestratorError, UsageError
+from orchestrator.errors import EXIT_CODES, ExitCode, UsageError, expected_error
 
 if TYPE_CHECKING:
     from orchestrator.settings.model import Settings
@@ -69,7 +66,7 @@ def _add_settings_flags(p: argparse.ArgumentParser, *, resume: bool = False) -> 
         "--max-wall",
         dest="run.max_wall",
         metavar="DURATION",
-        help="wall-clock budget of the run, e.g. 90m, 6h",
+        help="wall-clock budget of this invocation, e.g. 90m, 6h",
     )
     g.add_argument(
         "--deadline",
@@ -78,7 +75,18 @@ def _add_settings_flags(p: argparse.ArgumentParser, *, resume: bool = False) -> 
         help="no milestone starts after this local time (24-hour clock, e.g. 6:30 or 23:00)",
     )
     g.add_argument(
-        "--max-tokens", dest="run.max_tokens", type=int, metavar="N", help="token budget of the run"
+        "--max-tokens",
+        dest="run.max_tokens",
+        type=int,
+        metavar="N",
+        help="token budget of this invocation",
+    )
+    g.add_argument(
+        "--max-total-tokens",
+        dest="budget.total_tokens",
+        type=int,
+        metavar="N",
+        help="token budget of the whole run, across invocations",
     )
     g.add_argument(
         "--step-timeout",
@@ -239,6 +247,11 @@ no API key. The scenario format is in docs/scripted-model.md."""
 _INIT_TEXT = """\
 Adds .agent/PLANS.md (how to write an ExecPlan), .agent/plans/TEMPLATE.md,
 .agent/orchestrator.toml and an AGENTS.md section. Never overwrites a file."""
+_DOCTOR_TEXT = """\
+Checks, without any model request, what a run needs: git and an identity, the codex
+binary and its version, codex's config, profile and credentials, the plan, and that every
+check's program can be found. `run` and `resume` check the same before starting.
+Exits 0 when every item is ok, 2 otherwise."""
 _CONFIG_TEXT = """\
 Prints the settings a run would use: defaults < config file < ORCH_* environment < flags,
 each with where its value came from (--json for machines)."""
@@ -286,6 +299,12 @@ def _build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="rebuild a corrupt state file from git history and the plan",
     )
+    p.add_argument(
+        "--answer",
+        metavar="TEXT",
+        help="answer the question that stopped the run (recorded in the Decision Log)",
+    )
+    p.add_argument("--answer-file", type=Path, metavar="FILE", help="the answer, read from a file")
     _add_settings_flags(p, resume=True)
     p.set_defaults(handler=_cmd_resume)
 
@@ -364,6 +383,15 @@ def _build_parser() -> argparse.ArgumentParser:
         help="where to add them (default: -C DIR, else the current directory)",
     )
     p.set_defaults(handler=_cmd_init)
+
+    p = _sub(sub, "doctor", "check git, codex, credentials, the plan and its checks",
+             _DOCTOR_TEXT)  # fmt: skip
+    p.add_argument(
+        "plan", type=Path, nargs="?", metavar="PLAN", help=_PLAN_HELP + " (optional)"
+    )
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    _add_settings_flags(p)
+    p.set_defaults(handler=_cmd_doctor)
 
     p = _sub(sub, "config", "show the effective settings", _CONFIG_TEXT)
     p.add_argument("--json", action="store_true", help="machine-readable output")
@@ -486,6 +514,7 @@ def _cmd_run_parallel(args: argparse.Namespace, plans: list[Path]) -> int:
 
 
 def _cmd_resume(args: argparse.Namespace) -> int:
+    from orchestrator.run.answer import read_answer
     from orchestrator.run.session import resume_run
 
     return resume_run(
@@ -495,6 +524,7 @@ def _cmd_resume(args: argparse.Namespace) -> int:
         rebuild=args.rebuild,
         settings=_settings(args),
         config_file=args.config,
+        answer=read_answer(args.answer, args.answer_file),
     )
 
 
@@ -503,6 +533,14 @@ def _cmd_status(args: argparse.Namespace) -> int:
 
     plan = _plan_arg(args) if args.plan is not None else None
     return show_status(repo=_repo(args), plan_path=plan, as_json=args.json, show_all=args.show_all)
+
+
+def _cmd_doctor(args: argparse.Namespace) -> int:
+    from orchestrator.commands.doctor import run_doctor
+
+    return run_doctor(
+        repo=_repo(args), plan_path=args.plan, settings=_settings(args), as_json=args.json
+    )
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
@@ -554,14 +592,6 @@ def _cmd_config(args: argparse.Namespace) -> int:
     )
 
 
-def _crash_log(exc: BaseException) -> Path:
-    fd, name = tempfile.mkstemp(prefix="orchestrator-crash-", suffix=".log")
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        f.write(f"orchestrator {__version__}\npython {sys.version}\nargv {sys.argv!r}\n\n")
-        f.write("".join(traceback.format_exception(exc)))
-    return Path(name)
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point: returns the process exit code (see ``orchestrator.errors``)."""
     from orchestrator.ui import console
@@ -574,13 +604,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(ExitCode.USAGE)
     try:
         return int(handler(args))
-    except OrchestratorError as exc:
-        console.err(f"orchestrator: {exc.message}")
-        return int(exc.exit_code)
     except KeyboardInterrupt:
         console.err("orchestrator: interrupted")
         return int(ExitCode.INTERRUPTED)
-    except Exception as exc:
-        log = _crash_log(exc)
+    except (Exception, BaseExceptionGroup) as exc:  # groups: errors from inside a task group
+        expected = expected_error(exc)
+        if expected is not None:
+            console.err(f"orchestrator: {expected.message}")
+            return int(expected.exit_code)
+        if isinstance(exc, BaseExceptionGroup) and exc.subgroup(KeyboardInterrupt) is not None:
+            console.err("orchestrator: interrupted")
+            return int(ExitCode.INTERRUPTED)
+        from orchestrator.crash import write_crash_log
+
+        log = write_crash_log(exc)
         console.err(f"orchestrator: internal error: {exc!r}; details in {log}")
         return int(ExitCode.INTERNAL)

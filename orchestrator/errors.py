@@ -70,3 +70,44 @@ class LockHeldError(OrchestratorError):
 
 class GitError(OrchestratorError):
     """The target repository is not in a state we can work in."""
+
+
+class SetupError(OrchestratorError):
+    """The machine is not ready for a run (a program, identity or credential is missing).
+
+    Raised before any model request, or when a check cannot even start; nothing
+    is left that blocks the next start.
+    """
+
+
+class InternalError(OrchestratorError):
+    """An unexpected error the run recorded (state, report, crash log) before stopping."""
+
+    exit_code = ExitCode.INTERNAL
+
+
+def expected_error(exc: BaseException) -> OrchestratorError | None:
+    """The :class:`OrchestratorError` ``exc`` stands for, looking inside exception groups.
+
+    Errors raised inside an anyio task group arrive wrapped in an ``ExceptionGroup``;
+    the first expected error found (depth first) keeps its meaning and exit code.
+    """
+    if isinstance(exc, OrchestratorError):
+        return exc
+    if isinstance(exc, BaseExceptionGroup):
+        for inner in exc.exceptions:
+            found = expected_error(inner)
+            if found is not None:
+                return found
+    return None
+
+
+def interrupt_in(exc: BaseException) -> BaseException | None:
+    """A KeyboardInterrupt (or other non-Exception) inside ``exc``, groups included."""
+    if isinstance(exc, BaseExceptionGroup):
+        for inner in exc.exceptions:
+            found = interrupt_in(inner)
+            if found is not None:
+                return found
+        return None
+    return None if isinstance(exc, Exception) else exc

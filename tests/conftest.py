@@ -33,6 +33,10 @@ def _isolated_git_environment(tmp_path_factory: pytest.TempPathFactory) -> Itera
     os.environ["GIT_CONFIG_GLOBAL"] = str(home / "gitconfig")
     os.environ["GIT_CONFIG_NOSYSTEM"] = "1"
     os.environ["HOME"] = str(home)
+    # codex credentials for the preflight's sake (the fake codex needs none); tests of the
+    # credential check pass their own environment.
+    os.environ.pop("CODEX_HOME", None)
+    os.environ["CODEX_API_KEY"] = "test-credential"
     (home / "gitconfig").write_text("[init]\n\tdefaultBranch = main\n", encoding="utf-8")
     yield
     os.environ.clear()

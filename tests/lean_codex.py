@@ -14,6 +14,9 @@ LEAN_CODEX = r"""
 import json, os, re, signal, subprocess, sys, uuid
 
 args = sys.argv[1:]
+if args == ["--version"]:
+    print("codex-cli 0.169.0 (lean)")
+    sys.exit(0)
 out = args[args.index("-o") + 1] if "-o" in args else None
 thread = args[args.index("resume") + 1] if "resume" in args else str(uuid.uuid4())
 prompt = args[args.index("--") + 1] if "--" in args else sys.stdin.read()

@@ -75,3 +75,20 @@ def test_the_tightest_limit_clamps_a_step() -> None:
     assert budget.step_timeout(3600.0) == 1800.0
     clock.now = start + 1700
     assert budget.step_timeout(3600.0) == 100.0
+
+
+def test_max_tokens_bounds_one_invocation_total_tokens_the_whole_run() -> None:
+    """A run that used 900 tokens on earlier nights gets a fresh --max-tokens tonight;
+    --max-total-tokens counts them all."""
+    run = RunSettings(max_tokens=500)
+    budget = Budget.from_settings(
+        run, started_at=0.0, now=Clock(0.0), tokens_at_start=900, total_tokens=2000
+    )
+    assert budget.stop_reason(900) is None
+    assert budget.stop_reason(1399) is None
+    assert budget.stop_reason(1400) == "max-tokens 500 reached"
+    tight = Budget.from_settings(
+        RunSettings(), started_at=0.0, now=Clock(0.0), tokens_at_start=900, total_tokens=1000
+    )
+    assert tight.stop_reason(999) is None
+    assert tight.stop_reason(1000) == "max-total-tokens 1000 reached (the whole run)"

@@ -124,7 +124,7 @@ def test_needs_human_from_review_verdict(
     assert state.status == "needs_human"
     handoff = (git_repo / ".agent/runs" / state.run_id / "NEEDS_HUMAN.md").read_text()
     assert "Which licence applies?" in handoff
-    assert f"orchestrator resume {PLAN_REL}" in handoff
+    assert f"resume {PLAN_REL} --answer" in handoff
 
 
 def test_needs_human_from_step_answer(

@@ -72,11 +72,14 @@ def test_report_lists_milestones_steps_checks_and_totals() -> None:
 def test_written_files(tmp_path: Path) -> None:
     state = _state()
     report = write_report(tmp_path, state, exit_code=4)
-    assert report.read_text(encoding="utf-8") == render_report(state, exit_code=4)
+    expected = render_report(state, exit_code=4, repo=tmp_path.parents[2], run_dir=tmp_path)
+    assert report.read_text(encoding="utf-8") == expected
+    assert expected.rstrip().endswith("run .agent/plans/x.md")
     handoff = write_needs_human(tmp_path, state, state.milestones[1], question="Keep exit 0?")
     text = handoff.read_text(encoding="utf-8")
     assert text.startswith("# Needs a human: milestone 2 (cli)")
     assert "Keep exit 0?" in text
     assert "exit code is 0 on error" in text
-    assert "orchestrator resume .agent/plans/x.md" in text
+    assert 'resume .agent/plans/x.md --answer "YOUR ANSWER"' in text.rstrip().splitlines()[-1]
+    assert str(handoff) in text
     assert "orchestrator resume --run 20260101-000000-abcd" in text

@@ -139,9 +139,11 @@ def test_resume_after_needs_human(
         ],
     )
     assert _cli(git_repo, fake_codex, "run", PLAN_REL) == 3
-    # a second `run` points at resume
-    assert _cli(git_repo, fake_codex, "run", PLAN_REL) == 2
-    assert "orchestrator resume" in capsys.readouterr().err
+    # the nightly line again, before anyone acted: no model request, points at resume
+    calls = len(read_state(scenario_file)["invocations"])
+    assert _cli(git_repo, fake_codex, "run", PLAN_REL) == 3
+    assert "resume .agent/plans/feature.md --answer" in capsys.readouterr().err
+    assert len(read_state(scenario_file)["invocations"]) == calls
     (git_repo / "m1.txt").write_text("placed by a human\n")  # the human answers
     assert _cli(git_repo, fake_codex, "resume", PLAN_REL) == 0
     state = list_runs(git_repo)[0]

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from orchestrator.errors import ExitCode
+from orchestrator.run.next_step import next_step
 from orchestrator.settings.durations import format_duration
 from orchestrator.store.lock import LockHolder, read_holder
 from orchestrator.store.state import MilestoneState, RunState, run_dir, scan_runs
@@ -100,6 +101,8 @@ def _run_json(
     data["elapsed_s"] = round(_elapsed(run, live), 3)
     data["run_dir"] = str(run_dir(repo, run.run_id))
     data["last_log_event"] = _last_event(run_dir(repo, run.run_id) / "events.jsonl")
+    data["invocation_tokens"] = run.tokens_total - run.invocation_tokens_start
+    data["next_step"] = None if live else next_step(run, repo, run_dir(repo, run.run_id))
     return data
 
 
@@ -114,7 +117,10 @@ def _print_run(
     if run.stop_reason:
         console.out(f"  reason:   {run.stop_reason}")
     console.out(f"  started:  {started}, elapsed {format_duration(_elapsed(run, live))}")
-    console.out(f"  tokens:   {run.tokens_total:,}")
+    console.out(f"  tokens:   {_tokens(run)}")
+    if run.status == "usage_limit" and run.resets_at is not None:
+        resets = time.strftime("%Y-%m-%d %H:%M", time.localtime(run.resets_at))
+        console.out(f"  resets:   usage limit resets at {resets}")
     event = _last_event(run_dir(repo, run.run_id) / "events.jsonl")
     if event is not None:
         console.out(f"  last log: {event.get('event', '?')} {event.get('timestamp', '')}".rstrip())
@@ -129,6 +135,19 @@ def _print_run(
         if m.stop_reason and m.status != "passed":
             line += f"  ({m.stop_reason})"
         console.out(f"{line}  {m.title}".rstrip())
+    if not live:
+        console.out(f"  {next_step(run, repo, run_dir(repo, run.run_id))}")
+
+
+def _tokens(run: RunState) -> str:
+    """Both budgets: the whole run's tokens and the last invocation's."""
+    total_limit = run.limits.get("total_tokens")
+    limit = run.limits.get("max_tokens")
+    text = f"{run.tokens_total:,} in the whole run" + (
+        f" (limit {total_limit:,})" if total_limit else ""
+    )
+    used = run.tokens_total - run.invocation_tokens_start
+    return text + f"; {used:,} in the last invocation" + (f" (limit {limit:,})" if limit else "")
 
 
 def show_status(repo: Path, plan_path: Path | None, as_json: bool, show_all: bool = False) -> int:

@@ -1,4 +1,8 @@
-"""Run budgets: wall-clock (``--max-wall``), a local deadline (``--deadline HH:MM``), tokens.
+"""Budgets: wall-clock (``--max-wall``), a local deadline (``--deadline HH:MM``), tokens.
+
+``--max-wall``, ``--deadline`` and ``--max-tokens`` bound one invocation (a night):
+the clock starts and the token count restarts each time ``run``/``resume`` runs.
+``--max-total-tokens`` (``budget.total_tokens``) bounds the whole run.
 
 The supervisor asks :meth:`Budget.stop_reason` before each milestone (and
 before each step, with ``in_milestone=True``) and clamps each step's timeout
@@ -42,13 +46,21 @@ class Budget:
     deadline_at: float | None = None
     deadline_grace: float = 0.0
     max_tokens: int | None = None
+    tokens_at_start: int = 0  # the run's token count when this invocation started
+    total_tokens: int | None = None
     now: Callable[[], float] = field(default=time.time, compare=False)
 
     @classmethod
     def from_settings(
-        cls, run: RunSettings, started_at: float, now: Callable[[], float] = time.time
+        cls,
+        run: RunSettings,
+        started_at: float,
+        now: Callable[[], float] = time.time,
+        *,
+        tokens_at_start: int = 0,
+        total_tokens: int | None = None,
     ) -> Budget:
-        """The budget ``run`` describes for a run that started at ``started_at``."""
+        """The budget of an invocation that started at ``started_at``."""
         deadline_at = next_deadline(run.deadline, started_at) if run.deadline else None
         return cls(
             started_at=started_at,
@@ -57,6 +69,8 @@ class Budget:
             deadline_at=deadline_at,
             deadline_grace=run.deadline_grace,
             max_tokens=run.max_tokens,
+            tokens_at_start=tokens_at_start,
+            total_tokens=total_tokens,
             now=now,
         )
 
@@ -74,8 +88,10 @@ class Budget:
             if now >= limit:
                 grace = f" (+{format_duration(self.deadline_grace)} grace)" if in_milestone else ""
                 return f"deadline {self.deadline}{grace} passed"
-        if self.max_tokens is not None and tokens_total >= self.max_tokens:
+        if self.max_tokens is not None and tokens_total - self.tokens_at_start >= self.max_tokens:
             return f"max-tokens {self.max_tokens} reached"
+        if self.total_tokens is not None and tokens_total >= self.total_tokens:
+            return f"max-total-tokens {self.total_tokens} reached (the whole run)"
         return None
 
     def remaining(self) -> float | None:

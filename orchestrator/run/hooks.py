@@ -28,7 +28,7 @@ from orchestrator.settings.model import HookSettings
 
 log = structlog.get_logger()
 
-HOOK_EVENTS = ("milestone_passed", "needs_human", "gave_up", "run_finished")
+HOOK_EVENTS = ("milestone_passed", "needs_human", "gave_up", "usage_limit", "run_finished")
 HOOKS_DIR = "hooks"
 KILL_GRACE = 2.0
 BASE_ENV = (

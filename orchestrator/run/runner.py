@@ -127,7 +127,20 @@ class Runner:
         self.settings = settings
         self.run_dir = state_path(repo.root, state.run_id).parent
         self.started_at = started_at
-        self.budget = Budget.from_settings(settings.run, started_at)
+        self.budget = Budget.from_settings(
+            settings.run,
+            started_at,
+            tokens_at_start=state.tokens_total,
+            total_tokens=settings.budget.total_tokens,
+        )
+        state.invocation_started_at = started_at
+        state.invocation_tokens_start = state.tokens_total
+        state.limits = {
+            "max_wall": settings.run.max_wall,
+            "deadline": settings.run.deadline,
+            "max_tokens": settings.run.max_tokens,
+            "total_tokens": settings.budget.total_tokens,
+        }
         self.review_gate = review_gate_for(plan_text, settings)
         self.signum: int | None = None
         self._work: anyio.CancelScope | None = None

@@ -14,12 +14,24 @@ from pathlib import Path
 import anyio
 import structlog
 
-from orchestrator.errors import GitError, PlanError, StateError, UsageError
+from orchestrator.crash import write_crash_log
+from orchestrator.errors import (
+    ExitCode,
+    InternalError,
+    PlanError,
+    StateError,
+    UsageError,
+    expected_error,
+    interrupt_in,
+)
 from orchestrator.paths import RUNS_DIR
 from orchestrator.plan import Mark, load_plan, plan_marks
 from orchestrator.plan.lint import lint_plan
 from orchestrator.plan.model import ExecPlan
 from orchestrator.process.leftovers import reap_leftovers
+from orchestrator.run.answer import record_answer
+from orchestrator.run.next_step import next_step
+from orchestrator.run.preflight import Target, preflight, require
 from orchestrator.run.runner import Runner, pinned_checks
 from orchestrator.run.selection import Choice, Selection, choose
 from orchestrator.run.signals import EXIT_BY_STATUS, Terminated, exit_code_for, signals_raise
@@ -34,6 +46,7 @@ from orchestrator.store.state import (
     list_runs,
     load_state,
     new_run_id,
+    newest_run,
     run_dir,
     save_state,
     state_path,
@@ -113,15 +126,14 @@ def _execute(
             end = anyio.run(runner.run)
     except (Terminated, KeyboardInterrupt):
         raise
-    except BaseException:
-        if state.status == "running":
-            state.status = "failed"
-            state.ended_at = time.time()
-            runner.save()
-        raise
+    except BaseException as exc:
+        raise _failed(runner, rdir, exc) from None
     finally:
         structlog.contextvars.clear_contextvars()
         close_logging()
+    if end.status == "needs_human":
+        state.handoff_digest = _tree_digest(repo)
+        runner.save()
     final_summary(
         status=end.status,
         exit_code=end.exit_code,
@@ -129,8 +141,57 @@ def _execute(
         report_path=end.report,
         question=end.question,
         reason=end.reason,
+        next_step=next_step(state, repo.root, rdir),
     )
     return end.exit_code
+
+
+def _tree_digest(repo: Repo) -> str:
+    """HEAD plus the work tree's changes (untracked files and the plan included)."""
+    return _digest(repo.head() + "\n" + repo.diff_since("HEAD"))
+
+
+def _still_waiting(run: RunState, settings: Settings, root: Path) -> int:
+    """The nightly line on a run that waits for a person who has not acted yet."""
+    rdir = run_dir(root, run.run_id)
+    console.err(
+        f"orchestrator: run {run.run_id} of {run.plan_path} is waiting for a person "
+        f"({run.stop_reason or 'needs a human'}); nothing changed since it stopped, so "
+        "nothing was sent to the model."
+    )
+    console.err(f"  {next_step(run, root, rdir)}")
+    return int(ExitCode.NEEDS_HUMAN)
+
+
+def _failed(runner: Runner, rdir: Path, exc: BaseException) -> BaseException:
+    """Record why the run ended on an exception; the exception the CLI should see.
+
+    An expected error (also one wrapped in a task group's ExceptionGroup) keeps its
+    message and exit code; anything else gets a crash log. Either way the state says
+    why and report.md exists.
+    """
+    interrupt = interrupt_in(exc)
+    expected = expected_error(exc)
+    if expected is None and interrupt is not None:
+        return interrupt  # a signal, not a failure: the caller saves the run as interrupted
+    state = runner.state
+    if expected is not None:
+        reason, code, out = expected.message, int(expected.exit_code), expected
+    else:
+        crash = write_crash_log(exc, rdir)
+        reason = f"internal error: {exc!r}; details in {crash}"
+        code, out = int(InternalError.exit_code), InternalError(reason)
+    log.error("run_failed", reason=reason, exit_code=code)
+    if state.status == "running":
+        for ms in state.milestones:
+            if ms.status == "running":
+                ms.status = "interrupted"
+        state.status = "failed"
+        state.stop_reason = reason
+        state.ended_at = time.time()
+        runner.save()
+    write_report(rdir, state, exit_code=code)
+    return out
 
 
 def _claim_and_execute(
@@ -159,6 +220,19 @@ def _claim_and_execute(
             code = exit_code_for(exc)
             write_report(path.parent, state, exit_code=code)
             return code
+
+
+def _require_ready(
+    repo: Repo, settings: Settings, plan_abs: Path, plan_rel: str, state: RunState | None
+) -> None:
+    """Preflight: exit 2 with the fixes before any model request (nothing claimed yet)."""
+    target = Target(
+        plan=plan_abs,
+        new_run=state is None,
+        pinned=state.pinned_checks if state is not None else None,
+    )
+    require(preflight(repo=repo.root, settings=settings, target=target, env=os.environ),
+            plan_arg=plan_rel)  # fmt: skip
 
 
 def _standing(git: Repo, plan_rel: str, text: str, plan: ExecPlan) -> list[Mark]:
@@ -214,23 +288,27 @@ def start_run(
     text, plan = _load_runnable(plan_abs, settings)
     choice = choose(plan, _standing(git, plan_rel, text, plan), selection or Selection())
     with RepoLock(git.root, plan=plan_rel) as lock:
-        unfinished = find_unfinished(git.root, plan_rel)
-        if unfinished is not None and not fresh:
+        unfinished = None if fresh else find_unfinished(git.root, plan_rel)
+        if unfinished is not None and not (selection or Selection()).empty:
             raise UsageError(
-                f"run {unfinished.run_id} of {plan_rel} did not finish ({unfinished.status}). "
-                f"Continue it with `orchestrator resume {plan_rel}`, or start over with "
-                f"`orchestrator run --fresh {plan_rel}`."
+                f"run {unfinished.run_id} of {plan_rel} did not finish ({unfinished.status}); "
+                "milestone selection flags apply to a new run. Continue it with "
+                f"`orchestrator run {plan_rel}`, or start over with "
+                f"`orchestrator run --fresh {plan_rel}` and the flags."
+            )
+        if unfinished is not None:
+            if unfinished.status == "needs_human" and unfinished.handoff_digest == _tree_digest(
+                git
+            ):
+                return _still_waiting(unfinished, settings, git.root)
+            log.info("continuing_run", run_id=unfinished.run_id, status=unfinished.status)
+            return _continue(
+                git, lock, unfinished, plan_abs, plan_rel, settings, config_file, answer=None
             )
         if not choice.to_run(plan):
             return _nothing_to_run(plan_rel, plan, choice, settings)
+        _require_ready(git, settings, plan_abs, plan_rel, None)
         git.exclude_runs_dir()
-        if not settings.run.allow_dirty and git.is_dirty():
-            paths = ", ".join(git.dirty_paths()[:10])
-            raise GitError(
-                f"the work tree of {git.root} has uncommitted changes ({paths}). Commit or "
-                "stash them first, or pass --allow-dirty (they will then be committed with the "
-                "first milestone)."
-            )
         if settings.run.branch:
             git.create_branch(settings.run.branch)
         state = RunState(
@@ -341,8 +419,9 @@ def resume_run(
     rebuild: bool,
     settings: Settings,
     config_file: Path | None = None,
+    answer: str | None = None,
 ) -> int:
-    """`orchestrator resume [PLAN] [--run ID] [--rebuild]`; returns the exit code."""
+    """`orchestrator resume [PLAN] [--run ID] [--rebuild] [--answer TEXT]`; the exit code."""
     git = Repo.open(repo)
     located = _plan_location(git.root, plan_path) if plan_path is not None else None
     with RepoLock(git.root, plan=located[1] if located else "?") as lock:
@@ -353,29 +432,55 @@ def resume_run(
                 )
             state = _rebuild(git, located[0], located[1], run_id, settings)
         else:
+            if located is not None and run_id is None and answer is None:
+                newest = newest_run(git.root, located[1])
+                if newest is not None and newest.finished:
+                    text, plan = _load_runnable(located[0], settings)
+                    choice = choose(plan, _standing(git, located[1], text, plan), Selection())
+                    if not choice.to_run(plan):
+                        return _nothing_to_run(located[1], plan, choice, settings)
             try:
                 state = _find_run(git.root, located[1] if located else None, run_id)
             except StateError as exc:
                 raise StateError(exc.message) from None
         plan_abs, plan_rel = located if located else _plan_location(git.root, Path(state.plan_path))
-        if plan_rel != state.plan_path:
-            raise UsageError(f"run {state.run_id} is a run of {state.plan_path}, not of {plan_rel}")
-        text, plan = _load_runnable(plan_abs, settings)
-        missing = [m.id for m in state.milestones if m.id not in {p.id for p in plan.milestones}]
-        if missing:
-            raise PlanError(
-                f"the plan {plan_rel} no longer has milestone(s) {', '.join(missing)} of run "
-                f"{state.run_id}; restore them, or start over with `orchestrator run --fresh`"
-            )
-        if state.finished:
-            raise UsageError(f"run {state.run_id} already passed; nothing to resume")
-        branch = settings.run.branch
-        if branch and git.current_branch() != branch:
-            raise UsageError(
-                f"run {state.run_id} is to continue on branch {branch}, but "
-                f"{git.current_branch()} is checked out: `git checkout {branch}` and resume again"
-            )
-        lock.set_run(state.run_id)
-        _prepare_resume(state, plan, settings)
-        (run_dir(git.root, state.run_id) / NEEDS_HUMAN_FILE).unlink(missing_ok=True)
-        return _claim_and_execute(git, state, plan, text, plan_abs, settings, config_file)
+        return _continue(git, lock, state, plan_abs, plan_rel, settings, config_file, answer=answer)
+
+
+def _continue(
+    git: Repo,
+    lock: RepoLock,
+    state: RunState,
+    plan_abs: Path,
+    plan_rel: str,
+    settings: Settings,
+    config_file: Path | None,
+    *,
+    answer: str | None,
+) -> int:
+    """Continue a stopped run (``resume``, and ``run`` when the plan has an unfinished run)."""
+    if plan_rel != state.plan_path:
+        raise UsageError(f"run {state.run_id} is a run of {state.plan_path}, not of {plan_rel}")
+    text, plan = _load_runnable(plan_abs, settings)
+    missing = [m.id for m in state.milestones if m.id not in {p.id for p in plan.milestones}]
+    if missing:
+        raise PlanError(
+            f"the plan {plan_rel} no longer has milestone(s) {', '.join(missing)} of run "
+            f"{state.run_id}; restore them, or start over with `orchestrator run --fresh`"
+        )
+    if state.finished:
+        raise UsageError(f"run {state.run_id} already passed; nothing to resume")
+    branch = settings.run.branch
+    if branch and git.current_branch() != branch:
+        raise UsageError(
+            f"run {state.run_id} is to continue on branch {branch}, but "
+            f"{git.current_branch()} is checked out: `git checkout {branch}` and resume again"
+        )
+    _require_ready(git, settings, plan_abs, plan_rel, state)
+    lock.set_run(state.run_id)
+    if answer is not None:
+        text = record_answer(plan_abs, text, state, answer)
+        plan = load_plan(plan_abs)[1]
+    _prepare_resume(state, plan, settings)
+    (run_dir(git.root, state.run_id) / NEEDS_HUMAN_FILE).unlink(missing_ok=True)
+    return _claim_and_execute(git, state, plan, text, plan_abs, settings, config_file)

@@ -162,14 +162,16 @@ class RunSettings(_Strict):
 
     allow_dirty: bool = Field(False, description="run even if the work tree has changes")
     branch: str | None = Field(None, description="create and run on this branch")
-    max_wall: Duration | None = Field(None, gt=0, description="wall-clock budget of a run, seconds")
+    max_wall: Duration | None = Field(
+        None, gt=0, description="wall-clock budget of this invocation, seconds"
+    )
     deadline: str | None = Field(
         None, description="HH:MM local time (24-hour; 6:30 is 06:30); no milestone starts after"
     )
     deadline_grace: Duration = Field(
         900.0, ge=0, description="seconds a running milestone may go on"
     )
-    max_tokens: int | None = Field(None, gt=0, description="token budget of a run")
+    max_tokens: int | None = Field(None, gt=0, description="token budget of this invocation")
 
     @field_validator("deadline")
     @classmethod
@@ -185,12 +187,28 @@ class RunSettings(_Strict):
         return f"{int(match[1]):02d}:{match[2]}"
 
 
+class BudgetSettings(_Strict):
+    """Limits of a whole run, across all its invocations (``run`` sets this invocation's)."""
+
+    total_tokens: int | None = Field(
+        None, gt=0, description="token budget of the whole run, across invocations"
+    )
+    usage_limit_wait: Duration = Field(
+        21600.0,
+        ge=0,
+        description="longest wait for a usage-limit reset when no --max-wall/--deadline bounds it",
+    )
+
+
 class HookSettings(_Strict):
     """Commands run on events, each given a JSON payload file path."""
 
     milestone_passed: list[str] = Field(default_factory=list, description="after a commit")
     needs_human: list[str] = Field(default_factory=list, description="run stopped for a human")
     gave_up: list[str] = Field(default_factory=list, description="max attempts or stalled")
+    usage_limit: list[str] = Field(
+        default_factory=list, description="stopped on a usage limit; payload has resets_at"
+    )
     run_finished: list[str] = Field(default_factory=list, description="at the end of every run")
     timeout: Duration = Field(30.0, gt=0, description="seconds a hook may run")
     env: list[str] = Field(
@@ -215,6 +233,7 @@ class Settings(_Strict):
     loop: LoopSettings = Field(default_factory=LoopSettings)
     checks: CheckSettings = Field(default_factory=CheckSettings)
     run: RunSettings = Field(default_factory=RunSettings)
+    budget: BudgetSettings = Field(default_factory=BudgetSettings)
     hooks: HookSettings = Field(default_factory=HookSettings)
     log: LogSettings = Field(default_factory=LogSettings)
     verify: VerifySettings = Field(default_factory=VerifySettings)

@@ -27,12 +27,20 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import anyio
-import git as gitpython
 from pydantic import BaseModel, ConfigDict, Field
 
 from orchestrator.errors import GitError
 from orchestrator.paths import RUNS_DIR
 from orchestrator.redact import Redactor
+
+try:
+    import git as gitpython
+except ImportError:  # GitPython needs the git program at import time
+    raise GitError(
+        "the git program was not found on PATH (PATH is "
+        f"{os.environ.get('PATH', '')!r}); install git or add its directory to PATH, "
+        "e.g. PATH=/usr/bin:/bin in a crontab"
+    ) from None
 
 T = TypeVar("T")
 # The longest any one git command may take (a hung hook, a stale lock); then it is killed.

@@ -39,6 +39,8 @@ RunStatus = Literal[
     "interrupted",
     "budget",
     "unavailable",
+    "usage_limit",
+    "setup",
     "failed",
 ]
 # A milestone's last completed transition; the loop's state machine (milestone/loop.py).
@@ -154,6 +156,7 @@ class MilestoneState(_State):
     skip_reason: str | None = Field(
         None, description="why this run does not run it (marked done in the plan, a flag)"
     )
+    answer: str | None = Field(None, description="a person's answer given with resume --answer")
 
     @property
     def attempts_made(self) -> int:
@@ -195,6 +198,15 @@ class RunState(_State):
         description="milestones run again: their commits from before base_commit do not count",
     )
     tokens_total: int = 0
+    invocation_started_at: float | None = Field(None, description="this invocation's start")
+    invocation_tokens_start: int = Field(0, description="tokens_total when it started")
+    limits: dict[str, Any] = Field(
+        default_factory=dict, description="this invocation's budgets (max_tokens, ...)"
+    )
+    resets_at: float | None = Field(None, description="when a usage limit resets (unix time)")
+    handoff_digest: str | None = Field(
+        None, description="HEAD and work tree when the run stopped for a person"
+    )
 
     @model_validator(mode="before")
     @classmethod
@@ -314,6 +326,14 @@ def list_runs(repo: Path) -> list[RunState]:
 
 def _same_plan(a: str, b: str) -> bool:
     return os.path.normpath(a) == os.path.normpath(b)
+
+
+def newest_run(repo: Path, plan_path: str) -> RunState | None:
+    """The newest run of ``plan_path``, whatever its status."""
+    for run in list_runs(repo):
+        if _same_plan(run.plan_path, plan_path):
+            return run
+    return None
 
 
 def find_unfinished(repo: Path, plan_path: str) -> RunState | None:

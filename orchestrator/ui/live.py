@@ -164,8 +164,9 @@ def summary_lines(
     report_path: Path | None = None,
     question: str | None = None,
     reason: str | None = None,
+    next_step: str | None = None,
 ) -> list[str]:
-    """The short end-of-run summary (what cron mails)."""
+    """The short end-of-run summary (what cron mails); ends with the next step."""
     try:
         meaning = ExitCode(exit_code).name.lower().replace("_", "-")
     except ValueError:
@@ -177,6 +178,8 @@ def summary_lines(
         lines.append(f"  question: {question}")
     if report_path is not None:
         lines.append(f"  report: {report_path}")
+    if next_step:
+        lines.append(f"  {next_step}")
     return lines
 
 
@@ -188,6 +191,7 @@ def final_summary(
     report_path: Path | None = None,
     question: str | None = None,
     reason: str | None = None,
+    next_step: str | None = None,
 ) -> None:
     """Print the run's outcome: nothing when quiet and clean; otherwise a summary.
 
@@ -206,5 +210,6 @@ def final_summary(
         report_path=report_path,
         question=question,
         reason=reason,
+        next_step=next_step,
     ):
         write(redactor(line))

@@ -9,12 +9,19 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+from orchestrator.run.next_step import NEEDS_HUMAN_FILE, answer_command, next_step
 from orchestrator.store.atomic import atomic_write
 from orchestrator.store.state import CheckRecord, Finding, MilestoneState, RunState
 from orchestrator.ui.text import one_line
 
 REPORT_FILE = "report.md"
-NEEDS_HUMAN_FILE = "NEEDS_HUMAN.md"
+__all__ = ["NEEDS_HUMAN_FILE", "REPORT_FILE", "render_report", "write_needs_human", "write_report"]
+
+
+def _repo_of(run_dir: Path) -> Path | None:
+    """The repository of a run directory (``<repo>/.agent/runs/<id>``)."""
+    parents = run_dir.resolve().parents
+    return parents[2] if len(parents) > 2 else None
 
 
 def _when(ts: float | None) -> str:
@@ -82,8 +89,20 @@ def _milestone(ms: MilestoneState) -> list[str]:
     return [*lines, ""]
 
 
-def render_report(state: RunState, *, exit_code: int) -> str:
-    """The whole ``report.md`` text."""
+def _tokens(state: RunState) -> str:
+    used = state.tokens_total - state.invocation_tokens_start
+    limit = state.limits.get("max_tokens")
+    total_limit = state.limits.get("total_tokens")
+    text = f"{state.tokens_total} in the whole run"
+    text += f" (limit {total_limit})" if total_limit else ""
+    text += f"; {used} in the last invocation" + (f" (limit {limit})" if limit else "")
+    return text
+
+
+def render_report(
+    state: RunState, *, exit_code: int, repo: Path | None = None, run_dir: Path | None = None
+) -> str:
+    """The whole ``report.md`` text; it ends with the command to run next."""
     passed = sum(1 for m in state.milestones if m.status == "passed")
     skipped = sum(1 for m in state.milestones if m.status == "skipped")
     lines = [
@@ -98,8 +117,10 @@ def render_report(state: RunState, *, exit_code: int) -> str:
         + (f" ({skipped} skipped)" if skipped else ""),
         f"- Started: {_when(state.created_at)}; ended: {_when(state.ended_at)}",
         f"- Total time: {_secs(state.created_at, state.ended_at)}",
-        f"- Tokens: {state.tokens_total}",
+        f"- Tokens: {_tokens(state)}",
     ]
+    if state.resets_at is not None and state.status == "usage_limit":
+        lines.append(f"- Usage limit resets: {_when(state.resets_at)}")
     if state.branch:
         lines.append(f"- Branch: {state.branch}")
     if state.base_commit:
@@ -107,18 +128,26 @@ def render_report(state: RunState, *, exit_code: int) -> str:
     lines.append("")
     for ms in state.milestones:
         lines += _milestone(ms)
+    lines += ["## Next step", "", next_step(state, repo, run_dir), ""]
     return "\n".join(lines)
 
 
 def write_report(run_dir: Path, state: RunState, *, exit_code: int) -> Path:
     """Write ``report.md`` atomically; returns its path."""
     path = run_dir / REPORT_FILE
-    atomic_write(path, render_report(state, exit_code=exit_code).encode("utf-8"))
+    text = render_report(state, exit_code=exit_code, repo=_repo_of(run_dir), run_dir=run_dir)
+    atomic_write(path, text.encode("utf-8"))
     return path
 
 
 def render_needs_human(
-    state: RunState, ms: MilestoneState, *, question: str | None, plan_arg: str
+    state: RunState,
+    ms: MilestoneState,
+    *,
+    question: str | None,
+    plan_arg: str,
+    repo: Path | None = None,
+    path: Path | None = None,
 ) -> str:
     lines = [
         f"# Needs a human: milestone {ms.id} ({ms.title})",
@@ -136,17 +165,21 @@ def render_needs_human(
     failing = [c for c in ms.last_checks if not c.passed]
     if failing:
         lines += ["## Failing checks", "", *_checks(failing), ""]
+    answer = answer_command(state, repo)
     lines += [
         "## How to continue",
         "",
-        "Make the change or decision the question asks for (edit the code, or the plan",
-        "between runs), then continue the run where it stopped:",
+        "Answer the question (it is recorded in the plan's Decision Log and given to the",
+        "agent), or make the change yourself (edit the code, or the plan between runs),",
+        "then continue the run where it stopped. The work already in the tree is kept;",
+        f"the milestone is validated again first. `orchestrator resume --run {state.run_id}`",
+        f"names the run explicitly; `orchestrator run --fresh {plan_arg}` starts over instead.",
         "",
-        f"    orchestrator resume {plan_arg}",
+        f"This file: {path or NEEDS_HUMAN_FILE}",
         "",
-        f"or `orchestrator resume --run {state.run_id}`. The work already in the tree is kept;",
-        "the milestone is validated again first. To start over instead:",
-        f"`orchestrator run --fresh {plan_arg}`.",
+        "Next step (replace YOUR ANSWER, or leave out --answer after fixing it yourself):",
+        "",
+        f"    {answer}",
         "",
     ]
     return "\n".join(lines)
@@ -156,6 +189,8 @@ def write_needs_human(
     run_dir: Path, state: RunState, ms: MilestoneState, *, question: str | None
 ) -> Path:
     path = run_dir / NEEDS_HUMAN_FILE
-    text = render_needs_human(state, ms, question=question, plan_arg=state.plan_path)
+    text = render_needs_human(
+        state, ms, question=question, plan_arg=state.plan_path, repo=_repo_of(run_dir), path=path
+    )
     atomic_write(path, text.encode("utf-8"))
     return path

@@ -1,0 +1,233 @@
+"""Preflight: everything a run needs that can be told before the first model request.
+
+``orchestrator doctor`` lists every item; ``run`` and ``resume`` call
+:func:`require` after choosing what to run and before claiming any state, so a
+failure exits 2 with the fixes, sends nothing to the model and leaves nothing
+that blocks the next start. Uses git as a program (never GitPython), so it also
+answers when git is missing.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from orchestrator.codex.config_probe import probe_config, probe_version
+from orchestrator.errors import SetupError
+from orchestrator.paths import find_codex
+from orchestrator.run.check_programs import ProgramJudge, plan_prose, programs
+from orchestrator.settings.model import Settings
+
+
+@dataclass(frozen=True)
+class Item:
+    """One preflight item: ``ok`` or not, what was found, and the fix when not."""
+
+    name: str
+    ok: bool
+    detail: str
+    fix: str | None = None
+
+    def as_json(self) -> dict[str, object]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Target:
+    """What is about to run: the plan and whether it is a new run."""
+
+    plan: Path | None = None  # absolute
+    new_run: bool = True
+    pinned: dict[str, list[str]] | None = None  # the checks of a run being continued
+
+
+def _git(root: Path, env: Mapping[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        ["git", *args],
+        cwd=root,
+        env=dict(env),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        stdin=subprocess.DEVNULL,
+        check=False,
+    )
+
+
+def _git_items(
+    repo: Path, env: Mapping[str, str], settings: Settings, target: Target
+) -> list[Item]:
+    git = shutil.which("git", path=env.get("PATH", ""))
+    if git is None:
+        return [
+            Item(
+                "git",
+                False,
+                f"the git program is not on PATH ({env.get('PATH') or 'empty'})",
+                "install git, or put its directory on PATH "
+                "(in a crontab: PATH=/usr/local/bin:/usr/bin:/bin)",
+            )
+        ]
+    items = [Item("git", True, _git(repo, env, "--version").stdout.strip() or git)]
+    top = _git(repo, env, "rev-parse", "--show-toplevel")
+    if top.returncode != 0:
+        items.append(
+            Item(
+                "repository",
+                False,
+                f"{repo} is not inside a git work tree",
+                "run `git init` and make a first commit, or pass the repository with -C DIR",
+            )
+        )
+        return items
+    root = Path(top.stdout.strip())
+    if _git(root, env, "rev-parse", "--verify", "-q", "HEAD^{commit}").returncode != 0:
+        items.append(Item("repository", False, f"{root} has no commits", "make a first commit"))
+        return items
+    items.append(Item("repository", True, str(root)))
+    missing = [
+        who
+        for who in ("GIT_AUTHOR_IDENT", "GIT_COMMITTER_IDENT")
+        if _git(root, env, "var", who).returncode != 0
+    ]
+    if missing:
+        items.append(
+            Item(
+                "git identity",
+                False,
+                f"git has no {' or '.join(m[4:-6].lower() for m in missing)} identity in {root}",
+                "set one: `git config --global user.name NAME` and "
+                "`git config --global user.email EMAIL` (or the GIT_AUTHOR_*/GIT_COMMITTER_* "
+                "variables); milestone commits need it",
+            )
+        )
+    else:
+        ident = _git(root, env, "var", "GIT_AUTHOR_IDENT").stdout.rsplit(">", 1)[0] + ">"
+        items.append(Item("git identity", True, ident.strip()))
+    items.append(_work_tree(root, env, settings, target))
+    return items
+
+
+def _work_tree(root: Path, env: Mapping[str, str], settings: Settings, target: Target) -> Item:
+    for marker, what in (
+        ("MERGE_HEAD", "a merge"),
+        ("rebase-merge", "a rebase"),
+        ("rebase-apply", "a rebase or am"),
+        ("CHERRY_PICK_HEAD", "a cherry-pick"),
+    ):
+        path = Path(_git(root, env, "rev-parse", "--git-path", marker).stdout.strip())
+        if (path if path.is_absolute() else root / path).exists():
+            return Item(
+                "work tree",
+                False,
+                f"{what} is in progress in {root}",
+                "finish or abort it first (`git status` tells how)",
+            )
+    if target.new_run and not settings.run.allow_dirty:
+        status = _git(root, env, "status", "--porcelain", "--", ".", ":(exclude).agent/runs")
+        dirty = [line[3:] for line in status.stdout.splitlines() if line.strip()]
+        if dirty:
+            return Item(
+                "work tree",
+                False,
+                f"uncommitted changes ({', '.join(dirty[:10])}) in {root}",
+                "commit or stash them, or pass --allow-dirty (they are then committed with "
+                "the first milestone)",
+            )
+    return Item("work tree", True, "clean" if target.new_run else "continuing a run: kept as is")
+
+
+def _codex_items(settings: Settings, env: Mapping[str, str]) -> list[Item]:
+    version = probe_version(find_codex(settings.codex.binary), env)
+    items = [Item("codex", version.ok, version.detail, version.fix)]
+    config = probe_config(settings.codex, env)
+    items.append(Item("codex config", config.ok, config.detail, config.fix))
+    return items
+
+
+def _plan_items(
+    repo: Path, settings: Settings, target: Target, env: Mapping[str, str]
+) -> list[Item]:
+    from orchestrator.plan import load_plan
+    from orchestrator.plan.lint import lint_plan
+
+    assert target.plan is not None
+    report = lint_plan(target.plan)
+    if not report.runnable:
+        problems = "; ".join(
+            f"line {p.line}: {p.message}" for p in report.problems if p.severity == "error"
+        )
+        return [
+            Item(
+                "plan",
+                False,
+                f"{target.plan} cannot run: {problems}",
+                f"edit the plan; `orchestrator check {target.plan}` explains each problem",
+            )
+        ]
+    text, plan = load_plan(target.plan)
+    items = [Item("plan", True, f"{target.plan}: {len(plan.milestones)} milestone(s)")]
+    pinned = target.pinned
+    if pinned is None:  # as the run will pin them (see runner.pinned_checks)
+        pinned = {m.id: [c.command for c in m.checks] for m in plan.milestones}
+        pinned["plan"] = [c.command for c in plan.checks] + list(settings.checks.commands)
+    lines = [c.line for m in plan.milestones for c in m.checks] + [c.line for c in plan.checks]
+    judge = ProgramJudge(repo, env, plan_prose(text, lines))
+    shell = settings.checks.shell
+    bad: list[str] = []
+    if shutil.which(shell, path=env.get("PATH", "")) is None:
+        bad.append(f"the check shell `{shell}` is not on PATH")
+    seen: set[tuple[str, str | None]] = set()
+    count = 0
+    for owner, commands in pinned.items():
+        for command in commands:
+            for program in programs(command):
+                if (program.name, program.module) in seen:
+                    continue
+                seen.add((program.name, program.module))
+                count += 1
+                verdict = judge.judge(program)
+                if not verdict.ok:
+                    where = "plan-level check" if owner == "plan" else f"milestone {owner}"
+                    bad.append(f"{verdict.problem} (in `{command}`, {where})")
+    if bad:
+        items.append(
+            Item(
+                "check programs",
+                False,
+                "; ".join(bad),
+                "install what is missing (or put it on PATH), or fix the check line in the "
+                "plan; a path the plan itself creates must be named in the plan's text",
+            )
+        )
+    else:
+        items.append(Item("check programs", True, f"{count} program(s) found"))
+    return items
+
+
+def preflight(
+    *, repo: Path, settings: Settings, target: Target, env: Mapping[str, str]
+) -> list[Item]:
+    """Every preflight item, in order; none sends a model request."""
+    items = _git_items(repo, env, settings, target)
+    items += _codex_items(settings, env)
+    if target.plan is not None:
+        items += _plan_items(repo, settings, target, env)
+    return items
+
+
+def require(items: list[Item], *, plan_arg: str | None = None) -> None:
+    """Raise :class:`SetupError` naming every failed item and its fix."""
+    failed = [i for i in items if not i.ok]
+    if not failed:
+        return
+    parts = [f"{i.name}: {i.detail}" + (f"; fix: {i.fix}" if i.fix else "") for i in failed]
+    doctor = "orchestrator doctor" + (f" {plan_arg}" if plan_arg else "")
+    raise SetupError(
+        "not ready to run, nothing was sent to the model and nothing was changed. "
+        + ". ".join(parts)
+        + f". `{doctor}` lists every item."
+    )
