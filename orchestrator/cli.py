@@ -386,9 +386,7 @@ def _build_parser() -> argparse.ArgumentParser:
 
     p = _sub(sub, "doctor", "check git, codex, credentials, the plan and its checks",
              _DOCTOR_TEXT)  # fmt: skip
-    p.add_argument(
-        "plan", type=Path, nargs="?", metavar="PLAN", help=_PLAN_HELP + " (optional)"
-    )
+    p.add_argument("plan", type=Path, nargs="?", metavar="PLAN", help=_PLAN_HELP + " (optional)")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     _add_settings_flags(p)
     p.set_defaults(handler=_cmd_doctor)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -47,9 +48,11 @@ def _requests(scenario: Path) -> int:
     return len(read_state(scenario)["invocations"])
 
 
-def _doctor_json(repo: Path, fake: Path | str, capsys: pytest.CaptureFixture[str]) -> dict:
+def _doctor_json(
+    repo: Path, fake: Path | str, capsys: pytest.CaptureFixture[str]
+) -> dict[str, Any]:
     code = _cli(repo, fake, "doctor", PLAN_REL, "--json")
-    data: dict = json.loads(capsys.readouterr().out)
+    data: dict[str, Any] = json.loads(capsys.readouterr().out)
     assert code == (0 if data["ok"] else 2)
     return data
 
