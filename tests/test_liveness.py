@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Mapping
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 import anyio
@@ -14,7 +14,7 @@ from structlog.testing import capture_logs
 
 from orchestrator.codex.events import parse_event
 from orchestrator.codex.liveness import Liveness, short_command
-from orchestrator.codex.rollout import RolloutFile, codex_home
+from orchestrator.codex.rollout import RolloutFile, codex_home, thread_day
 from orchestrator.process.child import ProcessRequest, Verdict, run_process
 
 THREAD = "01a22ec2-9545-7e10-a567-4d0d101d5bba"
@@ -155,6 +155,20 @@ def test_the_session_file_is_found_in_an_older_folder(tmp_path: Path) -> None:
         handle.write('te_stdin"}}\n')
     news = rollout.look()
     assert (news.entries, news.polls) == (1, 1)
+
+
+def test_a_resumed_threads_session_file_is_found_in_the_folder_of_its_first_day(
+    tmp_path: Path,
+) -> None:
+    began = datetime(2024, 3, 5, 12, 0)
+    millis = f"{int(began.timestamp() * 1000):012x}"
+    thread = f"{millis[:8]}-{millis[8:]}-7e10-a567-4d0d101d5bba"  # a UUIDv7, as codex makes
+    assert thread_day(thread) == date(2024, 3, 5)
+    path = _session_file(tmp_path, thread, day=date(2024, 3, 5))
+    rollout = RolloutFile(tmp_path, thread)
+    rollout.look()
+    assert rollout.path == path
+    assert thread_day("not-a-uuid") is None
 
 
 def test_codex_home_is_found_as_codex_finds_it(tmp_path: Path) -> None:

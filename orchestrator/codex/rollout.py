@@ -14,7 +14,7 @@ import json
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 POLL_TOOL = "write_stdin"
@@ -52,8 +52,11 @@ class RolloutFile:
 
     def _find(self) -> Path | None:
         pattern = f"rollout-*-{self.thread_id}.jsonl"
-        today = date.today()
-        for day in (today, today - timedelta(days=1), today + timedelta(days=1)):
+        days: list[date] = []
+        for center in (thread_day(self.thread_id), date.today()):
+            if center is not None:
+                days += [center, center - timedelta(days=1), center + timedelta(days=1)]
+        for day in dict.fromkeys(days):
             folder = self.sessions / f"{day:%Y}" / f"{day:%m}" / f"{day:%d}"
             found = sorted(folder.glob(pattern))
             if found:
@@ -92,6 +95,19 @@ class RolloutFile:
         complete = [line for line in lines if line.strip()]
         polls = sum(1 for line in complete if _is_poll(line))
         return RolloutNews(entries=len(complete) or 1, polls=polls)
+
+
+def thread_day(thread_id: str) -> date | None:
+    """The day a thread began: codex's thread ids are UUIDv7, led by unix milliseconds.
+
+    A resumed thread's session file stays in the folder of that day (codex appends to it).
+    """
+    head = thread_id.replace("-", "")[:12]
+    try:
+        stamp = datetime.fromtimestamp(int(head, 16) / 1000)
+    except (ValueError, OverflowError, OSError):
+        return None
+    return stamp.date() if 2000 <= stamp.year <= 2200 else None
 
 
 def _is_poll(line: bytes) -> bool:
