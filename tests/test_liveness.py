@@ -15,7 +15,11 @@ from structlog.testing import capture_logs
 from orchestrator.codex.events import parse_event
 from orchestrator.codex.liveness import Liveness, short_command
 from orchestrator.codex.rollout import RolloutFile, codex_home, thread_day
+from orchestrator.codex.runner import run_step
+from orchestrator.codex.step import Outcome, StepRequest, StepResult
 from orchestrator.process.child import ProcessRequest, Verdict, run_process
+from orchestrator.settings.model import CodexSettings
+from orchestrator.testing.fake_codex import install_fake_codex
 
 THREAD = "01a22ec2-9545-7e10-a567-4d0d101d5bba"
 
@@ -215,3 +219,40 @@ def test_run_process_ends_a_child_its_watchdog_condemns(tmp_path: Path) -> None:
     assert (ended, reason) == ("stalled", "nothing moved")
     assert watchdog.calls == 3
     assert duration < 20
+
+
+def _fake_step(
+    tmp_path: Path, repo: Path, reply: Mapping[str, object], **limits: float
+) -> StepResult:
+    scenario = tmp_path / "scenario.json"
+    scenario.write_text(json.dumps({"rules": [{"name": "r", "reply": reply}]}), encoding="utf-8")
+    shim = install_fake_codex(tmp_path / "bin")
+    settings = CodexSettings(binary=str(shim), step_timeout=60, kill_grace=1, **limits)
+    request = StepRequest(prompt="go", cwd=repo, transcript=tmp_path / "t.jsonl",
+                          env={"FAKE_CODEX_SCENARIO": str(scenario)})  # fmt: skip
+
+    async def main() -> StepResult:
+        return await run_step(request, settings)
+
+    return anyio.run(main)
+
+
+def test_a_silent_command_longer_than_the_stall_timeout_is_alive(
+    tmp_path: Path, git_repo: Path
+) -> None:
+    reply = {"commands": ["sleep 2.5; echo done > done.txt"], "message": "ok"}
+    result = _fake_step(tmp_path, git_repo, reply, stall_timeout=1.0)
+    assert result.outcome is Outcome.OK, result.error
+    assert result.duration_s > 2.5
+    assert (git_repo / "done.txt").read_text() == "done\n"
+
+
+def test_a_command_over_its_bound_ends_the_step_even_with_a_generous_stall_timeout(
+    tmp_path: Path, git_repo: Path
+) -> None:
+    reply = {"commands": ["sleep 60"], "message": "never"}
+    result = _fake_step(tmp_path, git_repo, reply, stall_timeout=30.0, command_timeout=1.5)
+    assert result.outcome is Outcome.TIMEOUT
+    assert result.error is not None
+    assert result.error.startswith("the command `sleep 60` ran for 2s, past codex.command_timeout")
+    assert result.duration_s < 15
