@@ -245,6 +245,7 @@ def run_parallel(
         slug = slug_for(rel, taken)
         taken.add(slug)
         jobs.append(PlanJob(wt=worktree_for(git, rel, slug)))
+    git.exclude_runs_dir()  # once, before the runs start (they share the exclude file)
     forwarded = {k: v for k, v in flags.items() if k != "run.max_tokens"}
     env = settings_env(forwarded, os.environ)
     batch = Batch(git, jobs, parallel=parallel, env=env, token_budget=token_budget)

@@ -32,6 +32,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from orchestrator.errors import GitError
 from orchestrator.paths import RUNS_DIR
 from orchestrator.redact import Redactor
+from orchestrator.store.atomic import atomic_write
 
 try:
     import git as gitpython
@@ -327,22 +328,21 @@ class Repo:
         """Keep ``.agent/runs/`` out of git through ``.git/info/exclude`` (idempotent)."""
         if self._runs_excluded:
             return
-        exclude = Path(self._repo.common_dir) / "info" / "exclude"  # shared by worktrees
-        text = exclude.read_text(encoding="utf-8") if exclude.exists() else ""
-        if _EXCLUDE_LINE not in text.splitlines():
-            exclude.parent.mkdir(parents=True, exist_ok=True)
-            sep = "" if not text or text.endswith("\n") else "\n"
-            exclude.write_text(f"{text}{sep}{_EXCLUDE_LINE}\n", encoding="utf-8")
+        self.exclude_path(_EXCLUDE_LINE)
         self._runs_excluded = True
 
     def exclude_path(self, pattern: str) -> None:
-        """Add ``pattern`` to ``.git/info/exclude`` (shared by worktrees; idempotent)."""
+        """Add ``pattern`` to ``.git/info/exclude`` (idempotent).
+
+        The file is shared by every worktree of the repository, and the runs of a
+        parallel batch start at the same moment: it is replaced atomically, so no run
+        ever reads it half written (and drops the other lines when it adds its own).
+        """
         exclude = Path(self._repo.common_dir) / "info" / "exclude"
         text = exclude.read_text(encoding="utf-8") if exclude.exists() else ""
         if pattern not in text.splitlines():
-            exclude.parent.mkdir(parents=True, exist_ok=True)
             sep = "" if not text or text.endswith("\n") else "\n"
-            exclude.write_text(f"{text}{sep}{pattern}\n", encoding="utf-8")
+            atomic_write(exclude, f"{text}{sep}{pattern}\n".encode())
 
     def add_worktree(self, path: Path, branch: str) -> None:
         """A new worktree at ``path`` on ``branch`` (made at HEAD unless it exists)."""
