@@ -84,7 +84,7 @@ def test_ticking_keeps_the_persons_words_and_the_plans_prefix_stamp() -> None:
         (
             "- [ ] Milestone 3: eviction when the cache passes its size limit.\n",
             "- [x] (2026-03-04 05:06Z) Milestone 3: eviction when the cache passes its size "
-            "limit. — done by the run\n",
+            "limit.\n",
         )
     ]
 
@@ -94,7 +94,7 @@ def test_ticking_writes_a_date_after_the_text_when_the_plan_does() -> None:
     assert _changed(text, after) == [
         (
             "- [ ] M2 Parquet writer\n",
-            "- [x] M2 Parquet writer — done by the run — done 2026-03-04\n",
+            "- [x] M2 Parquet writer — done 2026-03-04\n",
         )
     ]
 
@@ -146,9 +146,7 @@ def test_ticking_tasks_listed_under_a_milestone_label() -> None:
         "- [ ] send through the mail queue\n",
         "- [ ] bounce handling\n",
     ]
-    assert changed[0][1] == (
-        "- [x] (2026-03-04 05:06Z) send through the mail queue — done by the run\n"
-    )
+    assert changed[0][1] == "- [x] (2026-03-04 05:06Z) send through the mail queue\n"
     assert changed[1][1] == "- [x] (2026-03-04 05:06Z) bounce handling\n"
 
 
@@ -157,6 +155,6 @@ def test_ticking_keeps_a_date_the_person_wrote_on_an_open_item() -> None:
     assert _changed(text, after) == [
         (
             "- [ ] (2025-11-03 08:10Z) unsubscribe link\n",
-            "- [x] (2025-11-03 08:10Z) unsubscribe link — done by the run\n",
+            "- [x] (2025-11-03 08:10Z) unsubscribe link\n",
         )
     ]

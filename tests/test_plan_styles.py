@@ -58,7 +58,7 @@ def test_prose_milestone_progress_is_ticked() -> None:
     after = record_milestone_progress(text, milestone=plan.milestone("2"), summary="ok", when=WHEN)
     ticked = [x for x in _lines(after) if x.startswith("- [x]")]
     assert ticked == [
-        "- [x] (2026-02-03 04:05Z) Milestone 2 — gallery view reads through the cache. — ok"
+        "- [x] (2026-02-03 04:05Z) Milestone 2 — gallery view reads through the cache."
     ]
     assert len(_lines(after)) == len(_lines(text))
 

@@ -64,7 +64,7 @@ def lost_lines(before: str, after: str) -> list[str]:
     rest = iter(_lines(after))
     lost: list[str] = []
     for line in _lines(before):
-        if line.strip().casefold() in TEMPLATE_PLACEHOLDERS:
+        if line.strip() in TEMPLATE_PLACEHOLDERS:
             continue  # the template's placeholder, not the person's words
         for other in rest:
             if _same_or_ticked(line, other):

@@ -26,8 +26,8 @@ def _flat(text: str) -> str:
     return one_line(text, newline=" ")
 
 
-TEMPLATE_PLACEHOLDERS = frozenset({"none yet.", "not started.", "none yet", "not started"})
-"""The template's placeholder lines (casefolded), the only text an edit may replace."""
+TEMPLATE_PLACEHOLDERS = frozenset({"None yet.", "Not started."})
+"""The template's placeholder lines, exactly: the only text an edit may replace."""
 _LIST_ITEM = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s")
 
 
@@ -130,7 +130,7 @@ def placeholder_line(blocks: Blocks, sec: Section) -> int | None:
     ]
     if len(filled) != 1:
         return None
-    body = line_body(blocks.lines[filled[0] - 1]).strip().strip("*_()").casefold()
+    body = line_body(blocks.lines[filled[0] - 1]).lstrip(BOM).strip()
     return filled[0] if body in TEMPLATE_PLACEHOLDERS else None
 
 

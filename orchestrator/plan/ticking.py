@@ -3,10 +3,11 @@
 The item that names the milestone (by number or id first, then by title; an
 item nested under one that names it, or listed under a heading or label naming
 it inside Progress, names it too) is ticked in place: ``[ ]`` becomes ``[x]``,
-a timestamp is added where the plan puts its timestamps, and the step's
-summary follows the person's words, which stay as they were. An item that is
-already ticked is left alone. Only when no item names the milestone is a new
-one appended. Calling it twice changes nothing the second time.
+a timestamp is added where the plan puts its timestamps, and the person's
+words stay exactly as they were (the step's summary goes into the commit and
+the Outcomes block, not into their line). An item that is already ticked is
+left alone. Only when no item names the milestone is a new one appended, with
+the summary. Calling it twice changes nothing the second time.
 """
 
 from __future__ import annotations
@@ -94,18 +95,17 @@ def _one_line(text: str) -> str:
     return " ".join(text.split())
 
 
-def _ticked(body: str, style: Style, when: datetime, summary: str) -> str:
+def _ticked(body: str, style: Style, when: datetime) -> str:
     m = PROGRESS_ITEM.match(body)
     assert m is not None
     words = m.group("text").rstrip()
-    extra = f" — {summary}" if summary and summary not in words else ""
     head = f"{m.group('indent')}{m.group('bullet')} [x]{m.group('sep') or ' '}"
     if m.group("ts"):  # a date the person wrote before ticking: keep it as it was
         stamped = body[m.start("open") : m.start("text")]
-        return f"{head}{stamped}{words}{extra}"
+        return f"{head}{stamped}{words}"
     if style.prefix:
-        return f"{head}{style.render(when)} {words}{extra}"
-    return f"{head}{words}{extra}{style.lead}{style.render(when)}"
+        return f"{head}{style.render(when)} {words}"
+    return f"{head}{words}{style.lead}{style.render(when)}"
 
 
 def record_milestone_progress(
@@ -140,8 +140,8 @@ def record_milestone_progress(
         return add_progress_item(text, item=entry, checked=True, when=None)
     pending = [e for e in entries if e.line in named and e.tickable and not e.checked]
     lines = split_lines(text)
-    for n, e in enumerate(pending):
+    for e in pending:
         raw = lines[e.line - 1]
         body = line_body(raw)
-        lines[e.line - 1] = _ticked(body, style, when, summary if n == 0 else "") + raw[len(body) :]
+        lines[e.line - 1] = _ticked(body, style, when) + raw[len(body) :]
     return "".join(lines)

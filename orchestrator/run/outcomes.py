@@ -7,6 +7,7 @@ what people wrote in the section stays, and a later run updates the block.
 from __future__ import annotations
 
 from orchestrator.store.state import MilestoneState, RunState
+from orchestrator.ui.text import one_line
 
 
 def _line(ms: MilestoneState, until: str | None, after_until: bool) -> str:
@@ -15,7 +16,9 @@ def _line(ms: MilestoneState, until: str | None, after_until: bool) -> str:
         commit = (ms.commit or "-")[:10]
         if not ms.steps:
             return f"- {name}: passed (found in git history, commit {commit})."
-        return f"- {name}: passed, {ms.attempts_made} attempt(s), commit {commit}."
+        said = [s.summary for s in ms.steps if s.kind in ("implement", "repair") and s.summary]
+        tail = f" {one_line(said[-1], newline=' ')}" if said else ""
+        return f"- {name}: passed, {ms.attempts_made} attempt(s), commit {commit}.{tail}"
     if ms.status == "skipped":
         return f"- {name}: skipped, {ms.skip_reason or 'not selected'}."
     if after_until:
