@@ -18,7 +18,8 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 
 POLL_TOOL = "write_stdin"
-SEARCH_EVERY = 10.0  # seconds between two full searches of the sessions tree
+SEARCH_EVERY = 10.0  # seconds before the second full search of the sessions tree
+SEARCH_GAP_MAX = 300.0  # the gap doubles up to this (e.g. --ephemeral writes no file)
 READ_CAP = 4 * 1024 * 1024  # bytes read per look; the rest waits for the next one
 
 
@@ -49,6 +50,7 @@ class RolloutFile:
         self._offset = 0
         self._pending = b""
         self._searched_at: float | None = None
+        self._search_gap = SEARCH_EVERY
 
     def _find(self) -> Path | None:
         pattern = f"rollout-*-{self.thread_id}.jsonl"
@@ -62,8 +64,10 @@ class RolloutFile:
             if found:
                 return found[-1]
         now = time.monotonic()
-        if self._searched_at is not None and now - self._searched_at < SEARCH_EVERY:
-            return None
+        if self._searched_at is not None:
+            if now - self._searched_at < self._search_gap:
+                return None
+            self._search_gap = min(self._search_gap * 2, SEARCH_GAP_MAX)
         self._searched_at = now
         found = list(self.sessions.glob(f"*/*/*/{pattern}"))
         return max(found, key=_mtime) if found else None
