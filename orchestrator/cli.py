@@ -285,6 +285,12 @@ def _build_parser() -> argparse.ArgumentParser:
         metavar="N",
         help="run the plans in their own git worktrees, at most N at once (default: all)",
     )
+    p.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="print the milestones, their checks and the prompts a run would send; "
+        "run nothing, write nothing",
+    )
     _add_selection_flags(p)
     _add_settings_flags(p)
     p.set_defaults(handler=_cmd_run)
@@ -489,14 +495,15 @@ def _cmd_run(args: argparse.Namespace) -> int:
         fresh=args.fresh,
         config_file=args.config,
         selection=Selection(only=args.only, start=args.start, until=args.until, redo=args.redo),
+        dry_run=args.dry_run,
     )
 
 
 def _cmd_run_parallel(args: argparse.Namespace, plans: list[Path]) -> int:
     from orchestrator.fleet.parallel import run_parallel
 
-    if args.fresh:
-        raise UsageError("--fresh applies to one plan; run it on its own")
+    if args.fresh or args.dry_run:
+        raise UsageError("--fresh and --dry-run apply to one plan; run it on its own")
     if args.only or args.start or args.until or args.redo:
         raise UsageError(
             "--only, --from, --until and --redo name milestones of one plan; run it on its own"

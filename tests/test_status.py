@@ -126,9 +126,7 @@ def test_newest_run_per_plan_and_all_marks_the_superseded(
     assert "(1 older runs not shown: `orchestrator status --all` lists them)" in out
     assert main(["-C", str(git_repo), "status", "--all"]) == 0
     out = capsys.readouterr().out
-    assert (
-        "status:   superseded by run 20260102-000000-bbbb (this one stopped needs_human)" in out
-    )
+    assert "status:   superseded by run 20260102-000000-bbbb (this one stopped needs_human)" in out
     assert "status:   needs_human" not in out
     assert main(["-C", str(git_repo), "status", "--json", "--all"]) == 0
     runs = {r["run_id"]: r for r in json.loads(capsys.readouterr().out)["runs"]}

@@ -27,7 +27,7 @@ from orchestrator.milestone.answers import ReviewAnswer, StepAnswer, parse_answe
 from orchestrator.milestone.fingerprint import fingerprint, normalize_output
 from orchestrator.milestone.ports import AgentStepRequest
 from orchestrator.milestone.prompts import render_prompt
-from orchestrator.plan.model import Check
+from orchestrator.plan.model import Check, Milestone
 from orchestrator.store.state import CheckRecord, Finding, StepRecord
 from orchestrator.ui.events import ProgressEvent
 from orchestrator.ui.text import one_line
@@ -54,6 +54,24 @@ def _bullets(lines: list[str]) -> str:
 
 def _check_lines(checks: list[Check]) -> str:
     return _bullets([f"{c.id}: `{c.command}`" for c in checks])
+
+
+def implement_prompt(
+    milestone: Milestone, checks: list[Check], *, plan_rel: str, plan_text: str,
+    resume_note: str = "",
+) -> str:  # fmt: skip
+    """The prompt of a milestone's implement step (also shown by ``run --dry-run``)."""
+    return render_prompt(
+        "implement",
+        milestone=milestone.id,
+        attempt="1",
+        mode="fresh",
+        title=milestone.title,
+        plan_path=plan_rel,
+        checks=_check_lines(checks),
+        resume_note=resume_note,
+        plan=plan_text,
+    )
 
 
 def _failing(ctx: StepContext) -> list[CheckRecord]:
@@ -96,17 +114,10 @@ async def _work_step(ctx: StepContext, kind: Literal["implement", "repair"]) -> 
                 "- An earlier attempt at this milestone was interrupted; its work may already "
                 "be in the tree. Continue from it.\n"
             )
-        prompt = render_prompt(
-            "implement",
-            milestone=ctx.milestone.id,
-            attempt=str(round_no),
-            mode=mode,
-            title=ctx.milestone.title,
-            plan_path=ctx.plan_rel,
-            checks=checks,
+        prompt = implement_prompt(
+            ctx.milestone, ctx.checks, plan_rel=ctx.plan_rel, plan_text=ctx.keeper.text,
             resume_note=resume_note,
-            plan=ctx.keeper.text,
-        )
+        )  # fmt: skip
     else:
         plan_block = (
             "" if mode == "resume" else f"\nThe ExecPlan (`{ctx.plan_rel}`):\n\n{ctx.keeper.text}"

@@ -30,6 +30,7 @@ from orchestrator.plan.lint import lint_plan
 from orchestrator.plan.model import ExecPlan
 from orchestrator.process.leftovers import reap_leftovers
 from orchestrator.run.answer import record_answer
+from orchestrator.run.dry_run import show_dry_run
 from orchestrator.run.next_step import next_step
 from orchestrator.run.preflight import Target, preflight, require
 from orchestrator.run.runner import Runner, pinned_checks
@@ -276,6 +277,7 @@ def start_run(
     fresh: bool,
     config_file: Path | None = None,
     selection: Selection | None = None,
+    dry_run: bool = False,
 ) -> int:
     """`orchestrator run PLAN`: start a new run of the plan; returns the exit code.
 
@@ -287,6 +289,16 @@ def start_run(
     plan_abs, plan_rel = _plan_location(git.root, plan_path)
     text, plan = _load_runnable(plan_abs, settings)
     choice = choose(plan, _standing(git, plan_rel, text, plan), selection or Selection())
+    if dry_run:
+        return show_dry_run(
+            git=git,
+            plan_rel=plan_rel,
+            text=text,
+            plan=plan,
+            choice=choice,
+            settings=settings,
+            fresh=fresh,
+        )
     with RepoLock(git.root, plan=plan_rel) as lock:
         unfinished = None if fresh else find_unfinished(git.root, plan_rel)
         if unfinished is not None and not (selection or Selection()).empty:
