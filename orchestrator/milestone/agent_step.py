@@ -29,7 +29,7 @@ from orchestrator.milestone.ports import (
 )
 from orchestrator.paths import SCHEMAS_DIR
 from orchestrator.plan import write_plan_atomic
-from orchestrator.plan.model import Check, Milestone
+from orchestrator.plan.model import Check, Milestone, Service
 from orchestrator.process.leftovers import marker_env
 from orchestrator.settings.model import Sandbox, Settings
 from orchestrator.store.git import Repo
@@ -97,6 +97,7 @@ class StepContext:
     agent: AgentSteps = codex_agent_step
     validator: Validator = shell_validator
     baseline: Baseline | None = None  # runs the checks on the checkpoint before implementing
+    services: list[Service] = field(default_factory=list)  # run around the checks
 
     @property
     def repo_root(self) -> Path:

@@ -74,8 +74,14 @@ async def codex_agent_step(ctx: StepContext, request: AgentStepRequest) -> StepR
 
 async def shell_validator(ctx: StepContext, log_dir: Path) -> Sequence[CheckRecord]:
     """The real validator: each check command run by the orchestrator itself."""
+    from orchestrator.milestone.services import not_run, services_up
     from orchestrator.milestone.validation import run_checks
 
-    return await run_checks(
-        ctx.checks, cwd=ctx.repo_root, settings=ctx.settings.checks, log_dir=log_dir
-    )
+    cwd, shell = ctx.repo_root, ctx.settings.checks.shell
+    async with services_up(ctx.services, cwd=cwd, shell=shell, log_dir=log_dir) as down:
+        if down:
+            return not_run(ctx.checks, down)
+        results = await run_checks(
+            ctx.checks, cwd=cwd, settings=ctx.settings.checks, log_dir=log_dir
+        )
+        return [CheckRecord.model_validate(r.model_dump()) for r in results]

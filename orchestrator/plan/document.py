@@ -7,6 +7,7 @@ from pathlib import Path
 
 from orchestrator.errors import PlanError
 from orchestrator.plan import milestones as _ms
+from orchestrator.plan import service_blocks as _services
 from orchestrator.plan import validate_blocks as _checks
 from orchestrator.plan.blocks import Blocks, Heading, scan, section_end
 from orchestrator.plan.model import (
@@ -16,6 +17,7 @@ from orchestrator.plan.model import (
     ProgressItem,
     Section,
     SectionKind,
+    Service,
     Span,
 )
 from orchestrator.plan.sections import classify, parent_heading, section_level, title_heading
@@ -116,6 +118,50 @@ def _milestones(
     return out
 
 
+def _fence_owner(
+    blocks: Blocks,
+    line: int,
+    milestones: list[Milestone],
+    containers: list[Container],
+    single: bool,
+) -> tuple[Milestone | None, bool]:
+    """The milestone a block at ``line`` belongs to (None: plan-level), and whether it sits
+    under the plan-wide Validation section."""
+    owner = next((m for m in milestones if m.span.start < line <= m.span.end), None)
+    container = _ms.container_of(containers, line)
+    in_validation = container is not None and container[2] is SectionKind.VALIDATION
+    if owner is None and not in_validation:
+        owner = _owner_by_heading(blocks, line, milestones)
+    if owner is None and single and not in_validation:
+        owner = milestones[0]
+    return owner, in_validation
+
+
+def _assign_services(
+    blocks: Blocks, milestones: list[Milestone], containers: list[Container], single: bool
+) -> tuple[list[Milestone], list[Service]]:
+    per: dict[int, list[Service]] = {id(m): [] for m in milestones}
+    plan_level: list[Service] = []
+    for fence in blocks.fences:
+        if not _services.is_service_block(fence):
+            continue
+        decl = _services.declaration(fence)
+        owner, _ = _fence_owner(blocks, fence.start, milestones, containers, single)
+        target = plan_level if owner is None else per[id(owner)]
+        prefix = "plan" if owner is None else owner.id
+        target.append(
+            Service(
+                id=f"{prefix}.service.{len(target) + 1}",
+                command=decl.command,
+                line=decl.line,
+                milestone=None if owner is None else owner.id,
+                ready=decl.ready,
+                timeout=decl.timeout,
+            )
+        )
+    return [m.model_copy(update={"services": per[id(m)]}) for m in milestones], plan_level
+
+
 def _assign_checks(
     blocks: Blocks,
     milestones: list[Milestone],
@@ -128,13 +174,7 @@ def _assign_checks(
     for fence in blocks.fences:
         if not _checks.is_validate_block(fence):
             continue
-        owner = next((m for m in milestones if m.span.start < fence.start <= m.span.end), None)
-        container = _ms.container_of(containers, fence.start)
-        in_validation = container is not None and container[2] is SectionKind.VALIDATION
-        if owner is None and not in_validation:
-            owner = _owner_by_heading(blocks, fence.start, milestones)
-        if owner is None and single and not in_validation:
-            owner = milestones[0]
+        owner, in_validation = _fence_owner(blocks, fence.start, milestones, containers, single)
         if owner is None and not in_validation:
             notes.append(f"line {fence.start}: validate block outside any milestone: plan-level")
         for cmd in _checks.commands(fence):
@@ -245,12 +285,14 @@ def parse_plan(text: str, path: Path) -> ExecPlan:
     milestones = _milestones(blocks, level, containers, title, notes)
     single = not chosen
     milestones, plan_checks = _assign_checks(blocks, milestones, containers, notes, single)
+    milestones, plan_services = _assign_services(blocks, milestones, containers, single)
     return ExecPlan(
         path=path,
         title=title,
         sections=sections,
         milestones=milestones,
         checks=plan_checks,
+        services=plan_services,
         progress=progress_items(blocks, sections),
         recognised=notes,
     )

@@ -18,6 +18,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field
 
 from orchestrator.errors import ExitCode
+from orchestrator.plan import service_blocks as _services
 from orchestrator.plan import validate_blocks as _checks
 from orchestrator.plan.blocks import scan
 from orchestrator.plan.document import load_plan
@@ -159,6 +160,12 @@ def _problems(text: str, plan: ExecPlan, config_checks: Sequence[str] = ()) -> l
         if not m.checks and not plan.checks and not config_checks:
             out.append(_no_checks(text, plan, m, synthetic))
     blocks = scan(text)
+    out.extend(
+        Problem(line=fence.start, severity=Severity.ERROR, message=f"service block: {problem}")
+        for fence in blocks.fences
+        if _services.is_service_block(fence)
+        for problem in _services.declaration(fence).problems
+    )
     out.extend(
         Problem(
             line=fence.start,

@@ -57,6 +57,15 @@ class Check(_Model):
     )
 
 
+class Service(_Model):
+    id: str = Field(description="stable id: '<milestone id>.service.<n>' or 'plan.service.<n>'")
+    command: str = Field(description="the shell command that starts the service")
+    line: int = Field(description="line of the service block in the plan")
+    milestone: str | None = Field(description="milestone id, or None for every milestone")
+    ready: str = Field(description="'port N', 'url http://127.0.0.1:N/...' or 'log TEXT'")
+    timeout: float = Field(60.0, description="seconds to wait for readiness")
+
+
 class Milestone(_Model):
     id: str = Field(description="label used in trailers and state: '1', '0', 'M2', ...")
     number: int | None = Field(description="numeric part when there is one")
@@ -65,6 +74,9 @@ class Milestone(_Model):
     span: Span
     body: str = Field(description="the milestone's text below its heading")
     checks: list[Check] = Field(default_factory=list)
+    services: list[Service] = Field(
+        default_factory=list, description="services started for this milestone's checks"
+    )
 
 
 class ProgressItem(_Model):
@@ -80,6 +92,9 @@ class ExecPlan(_Model):
     sections: list[Section]
     milestones: list[Milestone]
     checks: list[Check] = Field(description="plan-level checks (Validation and Acceptance)")
+    services: list[Service] = Field(
+        default_factory=list, description="services started for every milestone's checks"
+    )
     progress: list[ProgressItem]
     recognised: list[str] = Field(
         default_factory=list,

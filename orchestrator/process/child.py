@@ -80,6 +80,9 @@ class ProcessRequest(BaseModel):
     stall_timeout: float | None = Field(None, description="no stdout for this long ends the run")
     kill_grace: float = Field(5.0, ge=0, description="seconds between stop signals")
     interrupt_first: bool = Field(False, description="SIGINT before SIGKILL (codex wants this)")
+    stop_in_three: bool = Field(
+        False, description="SIGINT, SIGTERM, then SIGKILL to the whole group (services)"
+    )
     transcript: Path | None = Field(None, description="raw stdout+stderr appended, redacted")
     tail_bytes: int = Field(8192, gt=0, description="bytes of stdout/stderr kept in the outcome")
     max_line_bytes: int = Field(1_048_576, gt=0, description="longer stdout lines are truncated")
@@ -311,13 +314,17 @@ async def run_process(
                 tg.start_soon(_feed, process, request.stdin)
             ended = await run.watch()
             with anyio.CancelScope(shield=True):
-                await tree.stop(process, request.kill_grace, request.interrupt_first)
+                await tree.stop(
+                    process, request.kill_grace, request.interrupt_first, request.stop_in_three
+                )
                 with anyio.move_on_after(2.0):
                     await run.stdout_done.wait()
             tg.cancel_scope.cancel()
     finally:
         with anyio.CancelScope(shield=True):
-            await tree.stop(process, request.kill_grace, request.interrupt_first)
+            await tree.stop(
+                process, request.kill_grace, request.interrupt_first, request.stop_in_three
+            )
             run.close_transcript()
             for stream in (process.stdout, process.stderr, process.stdin):
                 if stream is not None:

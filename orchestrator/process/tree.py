@@ -59,10 +59,24 @@ class ProcessTree:
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.kill(self.pid, signo)
 
-    async def stop(self, process: Process, grace: float, interrupt_first: bool) -> None:
-        """Stop the child (SIGINT or SIGTERM, grace, SIGKILL), then sweep the tree."""
+    async def stop(
+        self, process: Process, grace: float, interrupt_first: bool, in_three: bool = False
+    ) -> None:
+        """Stop the child (SIGINT or SIGTERM, grace, SIGKILL), then sweep the tree.
+
+        ``in_three``: SIGINT, grace, SIGTERM, grace, SIGKILL, each to the whole group
+        (how services are stopped: a server's own SIGINT handler gets its chance first).
+        """
         await anyio.to_thread.run_sync(self.snapshot)
-        if process.returncode is None:
+        if process.returncode is None and in_three:
+            for signo in (signal.SIGINT, signal.SIGTERM):
+                if process.returncode is None:
+                    log.info("process_stop_signal", pid=self.pid, signal=signo.name)
+                    self._signal_group(signo)
+                    self._signal_child(signo)
+                    with anyio.move_on_after(grace):
+                        await process.wait()
+        elif process.returncode is None:
             if interrupt_first:
                 log.info("process_interrupt", pid=self.pid)
                 self._signal_child(signal.SIGINT)

@@ -33,7 +33,9 @@ from orchestrator.plan import (
     record_milestone_progress,
     write_outcomes,
 )
-from orchestrator.plan.model import Check, ExecPlan
+from orchestrator.plan.model import Check, ExecPlan, Service
+from orchestrator.plan.service_blocks import pin as pin_service
+from orchestrator.plan.service_blocks import unpin as unpin_service
 from orchestrator.plan.validate_blocks import pin, unpin
 from orchestrator.process.leftovers import reap_leftovers
 from orchestrator.run.budget import Budget
@@ -75,7 +77,34 @@ def pinned_checks(plan: ExecPlan, settings: Settings) -> dict[str, list[str]]:
     pinned = {m.id: [pin(c.command, c.expect) for c in m.checks] for m in plan.milestones}
     pinned["plan"] = [pin(c.command, c.expect) for c in plan.checks]
     pinned["plan"] += list(settings.checks.commands)
+    for key, services in [("plan", plan.services), *((m.id, m.services) for m in plan.milestones)]:
+        if services:
+            pinned[SERVICE_KEY + key] = [
+                pin_service(s.command, s.ready, s.timeout) for s in services
+            ]
     return pinned
+
+
+SERVICE_KEY = "service:"
+
+
+def services_for(state: RunState, milestone_id: str) -> list[Service]:
+    """The services pinned for a milestone's checks: the plan's, then its own."""
+    out: list[Service] = []
+    for key in ("plan", milestone_id):
+        for i, pinned in enumerate(state.pinned_checks.get(SERVICE_KEY + key, []), 1):
+            command, ready, timeout = unpin_service(pinned)
+            out.append(
+                Service(
+                    id=f"{key}.service.{i}",
+                    command=command,
+                    line=0,
+                    milestone=None if key == "plan" else key,
+                    ready=ready,
+                    timeout=timeout,
+                )
+            )
+    return out
 
 
 def checks_for(state: RunState, milestone_id: str) -> list[Check]:
@@ -309,6 +338,7 @@ class Runner:
             keeper=self.keeper,
             milestone=milestone,
             checks=checks_for(self.state, ms.id),
+            services=services_for(self.state, ms.id),
             settings=self.settings,
             review_gate=self.review_gate,
             state=self.state,

@@ -23,8 +23,8 @@ def _http(args: list[str], judge: Judge) -> Verdict:
     if all(_LOOPBACK.match(u) for u in urls):
         return v(
             Kind.NEEDS_SERVICE,
-            "asks a server on this machine, which must be running while the check runs; "
-            "add this check by hand once the server is started for it",
+            "asks a server on this machine, which must be running: declare the server in a "
+            "`service` block and add this check by hand",
         )
     return v(Kind.EXTERNAL, "talks to a host outside this machine")
 
