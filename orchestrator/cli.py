@@ -501,6 +501,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 def _cmd_run_parallel(args: argparse.Namespace, plans: list[Path]) -> int:
     from orchestrator.fleet.parallel import run_parallel
+    from orchestrator.ui.live import live_enabled
 
     if args.fresh or args.dry_run:
         raise UsageError("--fresh and --dry-run apply to one plan; run it on its own")
@@ -515,6 +516,7 @@ def _cmd_run_parallel(args: argparse.Namespace, plans: list[Path]) -> int:
         parallel=args.parallel or len(plans),
         flags=_flags(args),
         token_budget=settings.run.max_tokens,
+        live=live_enabled(settings.log),
     )
 
 

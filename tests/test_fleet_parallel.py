@@ -155,3 +155,19 @@ def test_a_killed_batch_resumes_every_plan_with_each_milestone_committed_once(
     assert again.returncode == 0, again.stdout + again.stderr
     for branch in ("orchestrator/alpha", "orchestrator/beta"):
         assert _milestones_on(git_repo, branch) == ["2", "1"]
+
+
+def test_the_live_table_shows_each_plan_with_its_branch_state_and_tokens() -> None:
+    from rich.console import Console
+
+    from orchestrator.ui.batch_view import BatchRow, render_batch
+
+    rows = [BatchRow(PLANS[0], "orchestrator/alpha", "running", "milestone 2", 1320),
+            BatchRow(PLANS[1], "orchestrator/beta", "waiting", "-", 0)]  # fmt: skip
+    console = Console(width=100, record=True, no_color=True)
+    console.print(render_batch(rows))
+    lines = console.export_text().splitlines()
+    alpha = next(line for line in lines if "alpha.md" in line)
+    for shown in ("orchestrator/alpha", "running", "milestone 2", "1320"):
+        assert shown in alpha
+    assert "waiting" in next(line for line in lines if "beta.md" in line)

@@ -32,6 +32,7 @@ from orchestrator.store.git import Repo
 from orchestrator.store.lock import read_holder
 from orchestrator.store.state import RunState, find_unfinished, list_runs
 from orchestrator.ui import console
+from orchestrator.ui.batch_view import BatchRow, batch_live
 
 log = structlog.get_logger()
 
@@ -71,13 +72,16 @@ def newest_run(path: Path, plan_rel: str) -> RunState | None:
     return None
 
 
+def _where(run: RunState) -> str:
+    current = next((m for m in run.milestones if m.status == "running"), None)
+    done = sum(1 for m in run.milestones if m.status == "passed")
+    return f"milestone {current.id}" if current else f"{done}/{len(run.milestones)} passed"
+
+
 def _describe(run: RunState | None) -> str:
     if run is None:
         return "starting"
-    current = next((m for m in run.milestones if m.status == "running"), None)
-    done = sum(1 for m in run.milestones if m.status == "passed")
-    where = f"milestone {current.id}" if current else f"{done}/{len(run.milestones)} passed"
-    return f"{run.status}, {where}, {run.tokens_total} tokens"
+    return f"{run.status}, {_where(run)}, {run.tokens_total} tokens"
 
 
 class Batch:
@@ -91,7 +95,9 @@ class Batch:
         parallel: int,
         env: dict[str, str],
         token_budget: int | None,
+        live: bool = False,
     ) -> None:
+        self.live = live
         self.repo = repo
         self.jobs = jobs
         self.parallel = parallel
@@ -109,14 +115,26 @@ class Batch:
     async def run(self) -> int:
         limiter = anyio.CapacityLimiter(self.parallel)
         watcher = anyio.CancelScope()
-        async with anyio.create_task_group() as outer:
-            outer.start_soon(self._watch, watcher)
-            async with anyio.create_task_group() as tg:
-                for job in self.jobs:
-                    tg.start_soon(self._job, job, limiter)
-            self._show_changes()
-            watcher.cancel()
+        with batch_live(self.live, self.rows):
+            async with anyio.create_task_group() as outer:
+                outer.start_soon(self._watch, watcher)
+                async with anyio.create_task_group() as tg:
+                    for job in self.jobs:
+                        tg.start_soon(self._job, job, limiter)
+                self._show_changes()
+                watcher.cancel()
         return self._summary()
+
+    def rows(self) -> list[BatchRow]:
+        """One row per plan for the live table."""
+        out = []
+        for job in self.jobs:
+            run = newest_run(job.wt.path, job.wt.plan_rel) if job.state != "waiting" else None
+            state = job.state if run is None or job.state == "done" else run.status
+            where = _where(run) if run is not None else "-"
+            tokens = run.tokens_total if run is not None else 0
+            out.append(BatchRow(job.wt.plan_rel, job.wt.branch, state, where, tokens))
+        return out
 
     async def _job(self, job: PlanJob, limiter: anyio.CapacityLimiter) -> None:
         async with limiter:
@@ -185,7 +203,9 @@ class Batch:
         for job in self.jobs:
             if job.state in ("waiting", "done"):
                 continue
-            line = _describe(newest_run(job.wt.path, job.wt.plan_rel))
+            run = newest_run(job.wt.path, job.wt.plan_rel)
+            # With the live table on screen, lines mark transitions only (tokens are in it).
+            line = f"{run.status}, {_where(run)}" if self.live and run else _describe(run)
             if line != job.last_line:
                 job.last_line = line
                 console.out(f"{time.strftime('%H:%M:%S')} [{job.wt.slug}] {line}")
@@ -231,6 +251,7 @@ def run_parallel(
     parallel: int,
     flags: Mapping[str, Any],
     token_budget: int | None,
+    live: bool = False,
 ) -> int:
     """Run ``plans`` in worktrees of ``repo``, at most ``parallel`` at once; the exit code."""
     if parallel < 1:
@@ -248,7 +269,7 @@ def run_parallel(
     git.exclude_runs_dir()  # once, before the runs start (they share the exclude file)
     forwarded = {k: v for k, v in flags.items() if k != "run.max_tokens"}
     env = settings_env(forwarded, os.environ)
-    batch = Batch(git, jobs, parallel=parallel, env=env, token_budget=token_budget)
+    batch = Batch(git, jobs, parallel=parallel, env=env, token_budget=token_budget, live=live)
     return anyio.run(batch.run)
 
 
