@@ -28,6 +28,8 @@ DONE = {
     "status_lines.md": ["1", "2"],  # "**Status:** Done", "Status: ✅ complete"
     "table_status.md": ["M1", "M2"],  # a milestone table with a Status column
     "task_ticked.md": ["1", "2", "3"],  # every task ticked, in words naming no milestone
+    "template_stamps.md": [],  # "- [ ] (YYYY-MM-DD HH:MMZ) Milestone 1 — ..."
+    "wrapped_items.md": ["1", "2", "3"],  # items wrapped over two lines; prose milestones
 }
 
 
@@ -156,5 +158,27 @@ def test_ticking_keeps_a_date_the_person_wrote_on_an_open_item() -> None:
         (
             "- [ ] (2025-11-03 08:10Z) unsubscribe link\n",
             "- [x] (2025-11-03 08:10Z) unsubscribe link\n",
+        )
+    ]
+
+
+def test_ticking_fills_the_time_slot_a_template_left() -> None:
+    text, after = _tick("template_stamps.md", "2")
+    assert _changed(text, after) == [
+        (
+            "- [ ] (YYYY-MM-DD HH:MMZ) Milestone 2 — init early, reload once settings are read.\n",
+            "- [x] (2026-03-04 05:06Z) Milestone 2 — init early, reload once settings are read.\n",
+        )
+    ]
+
+
+def test_ticking_a_wrapped_item_changes_its_first_line_only() -> None:
+    text, after = _tick("wrapped_items.md", "4")
+    assert _changed(text, after) == [
+        (
+            "- [ ] Milestone 4: migration report and documentation. The member-order test is "
+            "done;\n",
+            "- [x] (2026-03-04T05:06:00Z) Milestone 4: migration report and documentation. The "
+            "member-order test is done;\n",
         )
     ]

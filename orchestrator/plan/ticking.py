@@ -25,6 +25,8 @@ from orchestrator.plan.progress import progress_entries
 from orchestrator.plan.text import line_body, split_lines
 
 _DATE = r"\d{4}-\d{2}-\d{2}(?:[ T]\d{2}:\d{2}(?::\d{2})?)?(?:\s*(?:Z|UTC))?"
+TIME_SLOT = re.compile(r"^(?P<open>[(\[])YYYY-MM-DD[^)\]]*(?P<close>[)\]])\s*")
+"""A timestamp slot left from a template, ``(YYYY-MM-DD HH:MMZ)``: the person's place for it."""
 _BARE = re.compile(rf"^(?P<ts>{_DATE})\s*[:—–-]?\s")
 _SUFFIX = re.compile(
     rf"(?P<lead>\s+(?:[-—–]\s+)?)(?P<open>[(\[])?(?P<word>(?:done|completed?|finished)"
@@ -103,6 +105,10 @@ def _ticked(body: str, style: Style, when: datetime) -> str:
     if m.group("ts"):  # a date the person wrote before ticking: keep it as it was
         stamped = body[m.start("open") : m.start("text")]
         return f"{head}{stamped}{words}"
+    slot = TIME_SLOT.match(words)
+    if slot is not None:  # fill the slot the template left for the time
+        filled = Style(open=slot.group("open"), close=slot.group("close")).render(when)
+        return f"{head}{filled} {words[slot.end() :]}"
     if style.prefix:
         return f"{head}{style.render(when)} {words}"
     return f"{head}{words}{style.lead}{style.render(when)}"
