@@ -136,6 +136,24 @@ def _installed_names() -> set[str]:
     return set(sys.stdlib_module_names) | _SHADOW_EXTRA
 
 
+# Files that configure how tests run, and win over the ones the checkpoint had (a new
+# pytest.ini beats pyproject.toml, a GNUmakefile beats the Makefile).
+_TEST_CONFIG_NAMES = {
+    "pytest.ini",
+    ".pytest.ini",
+    "tox.ini",
+    "setup.cfg",
+    "noxfile.py",
+    "GNUmakefile",
+    "makefile",
+    "Makefile",
+    "jest.config.js",
+    "jest.config.ts",
+    "vitest.config.ts",
+    "vitest.config.js",
+}
+
+
 def new_file_findings(paths: Iterable[str], read: dict[str, str]) -> list[str]:
     """Findings for files new since the checkpoint (``read``: path -> text for .py files)."""
     found = []
@@ -143,6 +161,9 @@ def new_file_findings(paths: Iterable[str], read: dict[str, str]) -> list[str]:
     for path in sorted(paths):
         parts = path.split("/")
         name = parts[-1]
+        if name in _TEST_CONFIG_NAMES and (len(parts) == 1 or name.endswith((".ini", ".cfg"))):
+            found.append(f"new test configuration file {path}")
+            continue
         if name.endswith(".pth"):
             found.append(f"new start-up file {path}")
             continue
