@@ -239,6 +239,14 @@ plan with the real codex binary against the scripted model: no network, no API k
 _SERVER_TEXT = """\
 Serves the Responses API from a scenario file so that the real codex binary runs
 offline, and prepares a CODEX_HOME pointing at it. Runs until SIGINT or SIGTERM."""
+_RUNS_TEXT = """\
+Each run keeps its state, events, transcripts, check output and report in
+.agent/runs/ID/. `runs` lists them with their size; `runs show ID` prints a report;
+`runs prune` removes old ones. Reads files only; takes no lock."""
+_PRUNE_TEXT = """\
+Keeps the --keep N newest runs of each plan (default 1) and removes the others' run
+directories. Never removes the run holding the repository lock, nor a directory whose
+state cannot be read."""
 _REHEARSE_TEXT = """\
 Checks SCENARIO, clones the repository (with PLAN and the config as they are in your
 working tree) into a scratch directory, serves the scenario to the real codex binary,
@@ -326,6 +334,18 @@ def _build_parser() -> argparse.ArgumentParser:
         help="every run, not only the newest of each plan (older ones show as superseded)",
     )
     p.set_defaults(handler=_cmd_status)
+
+    p = _sub(sub, "runs", "list, show and prune the runs of this repository", _RUNS_TEXT)
+    p.set_defaults(handler=_cmd_runs, runs_action="list")
+    actions = p.add_subparsers(dest="runs_action", metavar="ACTION")
+    q = _sub(actions, "list", "one line per run, newest first", "The default action.")
+    q = _sub(actions, "show", "print a run's report", "ID may be a unique prefix.")
+    q.add_argument("run_id", metavar="ID", help="the run id (or a unique prefix of it)")
+    q = _sub(actions, "prune", "remove old run directories", _PRUNE_TEXT)
+    q.add_argument(
+        "--keep", type=int, default=1, metavar="N", help="runs kept per plan (default 1)"
+    )
+    q.add_argument("--dry-run", action="store_true", help="say what would be removed")
 
     p = _sub(sub, "check", "lint an ExecPlan and say whether it is runnable", _CHECK_TEXT)
     p.add_argument("plan", type=Path, metavar="PLAN", help=_PLAN_HELP)
@@ -560,6 +580,16 @@ def _cmd_model_server(args: argparse.Namespace) -> int:
     from orchestrator.testing.server import serve_command
 
     return serve_command(scenario_path=args.scenario, codex_home=args.codex_home)
+
+
+def _cmd_runs(args: argparse.Namespace) -> int:
+    from orchestrator.commands import runs
+
+    if args.runs_action == "show":
+        return runs.show_run_command(_repo(args), args.run_id)
+    if args.runs_action == "prune":
+        return runs.prune_runs_command(_repo(args), keep=args.keep, dry_run=args.dry_run)
+    return runs.list_runs_command(_repo(args))
 
 
 def _cmd_rehearse(args: argparse.Namespace) -> int:

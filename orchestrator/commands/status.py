@@ -52,7 +52,7 @@ def _live(run: RunState, holder: LockHolder | None) -> bool:
     )
 
 
-def _shown_status(run: RunState, holder: LockHolder | None, newer: str | None = None) -> str:
+def shown_status(run: RunState, holder: LockHolder | None, newer: str | None = None) -> str:
     if _live(run, holder):
         return run.status
     if newer is not None and run.status != "passed":
@@ -63,7 +63,7 @@ def _shown_status(run: RunState, holder: LockHolder | None, newer: str | None = 
     return run.status
 
 
-def _newest_per_plan(runs: list[RunState]) -> dict[str, str | None]:
+def newest_per_plan(runs: list[RunState]) -> dict[str, str | None]:
     """Run id -> the newer run of the same plan that supersedes it (None: the newest).
 
     ``runs`` is newest first, as :func:`scan_runs` returns them.
@@ -97,7 +97,7 @@ def _run_json(
     data = run.model_dump(mode="json")
     data["live"] = live
     data["superseded_by"] = newer
-    data["shown_status"] = _shown_status(run, holder, newer)
+    data["shown_status"] = shown_status(run, holder, newer)
     data["elapsed_s"] = round(_elapsed(run, live), 3)
     data["run_dir"] = str(run_dir(repo, run.run_id))
     data["last_log_event"] = _last_event(run_dir(repo, run.run_id) / "events.jsonl")
@@ -112,7 +112,7 @@ def _print_run(
     live = _live(run, holder)
     started = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(run.created_at))
     console.out(f"run {run.run_id}  plan {run.plan_path}")
-    shown = _shown_status(run, holder, newer)
+    shown = shown_status(run, holder, newer)
     console.out(f"  status:   {shown}" + (f" (pid {run.pid})" if live else ""))
     if run.stop_reason:
         console.out(f"  reason:   {run.stop_reason}")
@@ -150,14 +150,23 @@ def _tokens(run: RunState) -> str:
     return text + f"; {used:,} in the last invocation" + (f" (limit {limit:,})" if limit else "")
 
 
-def show_status(repo: Path, plan_path: Path | None, as_json: bool, show_all: bool = False) -> int:
+def show_status(
+    repo: Path,
+    plan_path: Path | None,
+    as_json: bool,
+    show_all: bool = False,
+    run_id: str | None = None,
+) -> int:
     """Print the newest run of each plan of ``repo`` (of ``plan_path`` only, if given);
-    with ``show_all`` every run, newest first, older ones marked as superseded."""
+    with ``show_all`` every run, newest first, older ones marked as superseded; with
+    ``run_id`` that run only."""
     runs, errors = scan_runs(repo)
     if plan_path is not None:
         wanted = _relative(repo, plan_path)
         runs = [r for r in runs if os.path.normpath(r.plan_path) == wanted]
-    newer = _newest_per_plan(runs)
+    newer = newest_per_plan(runs)
+    if run_id is not None:
+        runs = [r for r in runs if r.run_id == run_id]
     hidden = 0 if show_all else sum(1 for r in runs if newer[r.run_id] is not None)
     if not show_all:
         runs = [r for r in runs if newer[r.run_id] is None]
