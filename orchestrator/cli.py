@@ -239,6 +239,10 @@ plan with the real codex binary against the scripted model: no network, no API k
 _SERVER_TEXT = """\
 Serves the Responses API from a scenario file so that the real codex binary runs
 offline, and prepares a CODEX_HOME pointing at it. Runs until SIGINT or SIGTERM."""
+_LOGS_TEXT = """\
+Prints the progress lines, warnings and errors of a run (the newest, unless ID is
+given) from its .agent/runs/ID/events.jsonl, as its console showed them. With -f it
+follows the run from any shell (a cron or tmux run, say) until the run ends."""
 _RUNS_TEXT = """\
 Each run keeps its state, events, transcripts, check output and report in
 .agent/runs/ID/. `runs` lists them with their size; `runs show ID` prints a report;
@@ -334,6 +338,14 @@ def _build_parser() -> argparse.ArgumentParser:
         help="every run, not only the newest of each plan (older ones show as superseded)",
     )
     p.set_defaults(handler=_cmd_status)
+
+    p = _sub(sub, "logs", "print a run's progress lines; -f follows it", _LOGS_TEXT)
+    p.add_argument(
+        "run_id", nargs="?", metavar="ID", help="the run id or a unique prefix (default: newest)"
+    )
+    p.add_argument("-f", "--follow", action="store_true", help="keep printing until the run ends")
+    p.add_argument("--json", action="store_true", help="print the JSON records themselves")
+    p.set_defaults(handler=_cmd_logs)
 
     p = _sub(sub, "runs", "list, show and prune the runs of this repository", _RUNS_TEXT)
     p.set_defaults(handler=_cmd_runs, runs_action="list")
@@ -580,6 +592,12 @@ def _cmd_model_server(args: argparse.Namespace) -> int:
     from orchestrator.testing.server import serve_command
 
     return serve_command(scenario_path=args.scenario, codex_home=args.codex_home)
+
+
+def _cmd_logs(args: argparse.Namespace) -> int:
+    from orchestrator.commands.follow import follow_logs
+
+    return follow_logs(_repo(args), args.run_id, follow=args.follow, as_json=args.json)
 
 
 def _cmd_runs(args: argparse.Namespace) -> int:

@@ -43,7 +43,7 @@ def _last_event(path: Path) -> dict[str, Any] | None:
     return None
 
 
-def _live(run: RunState, holder: LockHolder | None) -> bool:
+def is_live(run: RunState, holder: LockHolder | None) -> bool:
     return (
         holder is not None
         and holder.pid == run.pid
@@ -53,7 +53,7 @@ def _live(run: RunState, holder: LockHolder | None) -> bool:
 
 
 def shown_status(run: RunState, holder: LockHolder | None, newer: str | None = None) -> str:
-    if _live(run, holder):
+    if is_live(run, holder):
         return run.status
     if newer is not None and run.status != "passed":
         was = "running" if run.status == "running" else run.status
@@ -93,7 +93,7 @@ def _current_step(m: MilestoneState) -> str:
 def _run_json(
     repo: Path, run: RunState, holder: LockHolder | None, newer: str | None = None
 ) -> dict[str, Any]:
-    live = _live(run, holder)
+    live = is_live(run, holder)
     data = run.model_dump(mode="json")
     data["live"] = live
     data["superseded_by"] = newer
@@ -109,7 +109,7 @@ def _run_json(
 def _print_run(
     repo: Path, run: RunState, holder: LockHolder | None, newer: str | None = None
 ) -> None:
-    live = _live(run, holder)
+    live = is_live(run, holder)
     started = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(run.created_at))
     console.out(f"run {run.run_id}  plan {run.plan_path}")
     shown = shown_status(run, holder, newer)

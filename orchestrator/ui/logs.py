@@ -116,29 +116,37 @@ def _emit(_: Any, __: str, event_dict: EventDict) -> str:
         raise structlog.DropEvent
     if _state.console_format == "json":
         return line
-    name = str(event_dict.get("event"))
-    if level < 30 and (name not in _FOR_PEOPLE or name in _VIEW_ONLY):
+    text = console_line(event_dict, colors=_state.colors)
+    if text is None:
         raise structlog.DropEvent  # diagnostics stay in events.jsonl
-    clock = console.paint(str(event_dict.get("timestamp", ""))[11:19], "dim", enabled=_state.colors)
-    if level < 30 and (text := progress_line(event_dict)) is not None:
-        return _state.redactor(
-            f"{clock} {console.paint(text, line_style(event_dict), enabled=_state.colors)}"
-        )
-    return _state.redactor(f"{clock} {_problem_line(event_dict, level)}")
+    return _state.redactor(text)
 
 
-def _problem_line(event_dict: Mapping[str, Any], level: int) -> str:
+def console_line(record: Mapping[str, Any], *, colors: bool) -> str | None:
+    """The line a person sees for a record: ``HH:MM:SS`` and the progress line, warning or
+    error; None for a diagnostic (``orchestrator logs`` prints the same lines)."""
+    level = _LEVELS.get(str(record.get("level")), 20)
+    name = str(record.get("event"))
+    if level < 20 or (level < 30 and (name not in _FOR_PEOPLE or name in _VIEW_ONLY)):
+        return None
+    clock = console.paint(str(record.get("timestamp", ""))[11:19], "dim", enabled=colors)
+    if level < 30 and (text := progress_line(record)) is not None:
+        return f"{clock} {console.paint(text, line_style(record), enabled=colors)}"
+    return f"{clock} {_problem_line(record, level, colors)}"
+
+
+def _problem_line(event_dict: Mapping[str, Any], level: int, colors: bool) -> str:
     """A warning or error on one line: ``warning: event key=value ...``."""
     name = "error" if level >= 40 else "warning"
     fields = " ".join(
         f"{k}={_short(v)}"
-        for k, v in event_dict.items()
+        for k, v in _ordered(event_dict).items()  # the order of events.jsonl
         if v is not None and k not in ("timestamp", "level", "event", "run_id")
     )
     head = console.paint(
         f"{name}: {event_dict.get('event')}",
         "red" if level >= 40 else "yellow",
-        enabled=_state.colors,
+        enabled=colors,
     )
     return one_line(f"{head} {fields}".rstrip(), 400)
 
