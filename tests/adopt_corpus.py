@@ -2,7 +2,8 @@
 
 Each ``NAME.md`` has a ``NAME.json`` beside it: ``adopt`` lists commands that must
 be adopted (with the milestone they belong to, ``null`` for plan-level, and
-optionally text their expectation must hold), ``refuse`` lists commands that
+optionally text their expectation must hold; no milestone when the parser does not
+read that plan's milestones yet), ``refuse`` lists commands that
 must never be adopted, ``runnable_after_write`` says whether ``check`` must pass
 after ``adopt --write``.
 """

@@ -10,7 +10,7 @@ from orchestrator.plan.adopt import expected, sources
 from orchestrator.plan.adopt.attribute import owner
 from orchestrator.plan.adopt.proposal import DerivedCheck, Proposal, Refusal
 from orchestrator.plan.adopt.safety import adoptable, judge_line, program_reason
-from orchestrator.plan.adopt.verdict import Kind
+from orchestrator.plan.adopt.verdict import Kind, Verdict
 from orchestrator.plan.blocks import Blocks, Fence, scan
 from orchestrator.plan.document import parse_plan
 from orchestrator.plan.model import ExecPlan, SectionKind
@@ -24,6 +24,11 @@ _MANUAL = re.compile(
     re.IGNORECASE,
 )
 _ITEM = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+(?:\[[ xX]\]\s+)?(?P<text>.+)$")
+_SERVES = re.compile(
+    r"listening|serving|running on|started server|server started|press ctrl|watching|ready on",
+    re.IGNORECASE,
+)
+_CMD_C = re.compile(r"^cmd(?:\.exe)?\s+/[cC]\s+")
 _SERVICE = re.compile(r"(?:^|\s)service(?:$|\s)", re.IGNORECASE)
 
 
@@ -126,7 +131,10 @@ def derive(text: str, path: Path) -> Proposal:
     seen: set[tuple[str | None, str]] = set()
     refused_seen: set[str] = set()
     for f in _found_all(blocks, _skipped_lines(plan)):
+        f.command = _CMD_C.sub("", f.command)
         verdict = judge_line(f.command)
+        if verdict.kind is Kind.PROGRAM and any(_SERVES.search(e) for e in f.expect):
+            verdict = Verdict(Kind.SERVER, "its stated output says it serves or keeps running")
         ms = owner(plan, blocks, f.line, single)
         if adoptable(verdict, bool(f.expect)):
             key = (ms, " ".join(f.command.split()))
@@ -164,6 +172,10 @@ def derive(text: str, path: Path) -> Proposal:
     refused.extend(_manual(plan, blocks, single))
     from orchestrator.plan.adopt.coverage import complete
 
+    plan_level = {" ".join(c.command.split()) for c in checks if c.milestone is None}
+    checks = [
+        c for c in checks if c.milestone is None or " ".join(c.command.split()) not in plan_level
+    ]
     checks, notes = complete(plan, checks, single)
     return Proposal(
         path=path,

@@ -36,6 +36,7 @@ _BACKTICKED = re.compile(r"`([^`\n]+)`")
 _NUMBERED_PROSE = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+")
 _WORDY = re.compile(r"\b(?:should|must|will|the|all|and|that|then|you|see|when)\b", re.I)
 _MAX = 120
+_MAX_LINES = 6
 
 
 def _clean(line: str) -> str:
@@ -61,9 +62,10 @@ def from_output(text: str) -> list[str]:
         return summaries[-1:]
     lines = [_clean(x) for x in text.splitlines() if x.strip()]
     lines = [x for x in lines if not x.startswith(("$ ", "# ", "// "))]
-    if len(lines) == 1 and len(lines[0]) <= _MAX and not _VOLATILE.search(lines[0]):
-        return lines
-    return []
+    if not lines or len(lines) > _MAX_LINES:
+        return []
+    steady = [x for x in lines if len(x) <= _MAX and not _VOLATILE.search(x)]
+    return steady[:1]
 
 
 def from_prose(text: str) -> list[str]:

@@ -100,8 +100,13 @@ _GRADLE_CHECKS = ("assemble", "compile", "test", "check", "lint", "ktlint", "det
                   "spotlessCheck", "build", "connected", "verify", "jacoco")  # fmt: skip
 
 
+_GRADLE_VALUE = frozenset({"-p", "-x", "--project-dir", "--tests", "--exclude-task", "-b",
+                           "--build-file", "-c", "--settings-file", "--max-workers",
+                           "--console", "--warning-mode"})  # fmt: skip
+
+
 def _gradle(args: list[str], judge: Judge) -> Verdict:
-    tasks = [a for a in positional(args, frozenset({"-p", "-x", "--project-dir"})) if a]
+    tasks = [a for a in positional(args, _GRADLE_VALUE) if a]
     if not tasks:
         return v(Kind.UNKNOWN, "gradle without a task")
     verdicts = []
