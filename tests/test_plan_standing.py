@@ -182,3 +182,15 @@ def test_ticking_a_wrapped_item_changes_its_first_line_only() -> None:
             "member-order test is done;\n",
         )
     ]
+
+
+def test_progress_speaks_first() -> None:
+    text = (
+        "# P\n\n## Progress\n\n- [ ] Milestone 2: errors\n\n## Plan of Work\n\n"
+        "### Milestone 1: Parser\n\nStatus: done\n\n### Milestone 2: Errors\n\nStatus: done\n"
+    )
+    plan = parse_plan(text, Path("p.md"))
+    marks = plan_marks(text, plan)
+    assert [(m.milestone, m.done) for m in marks] == [("1", True), ("2", False)]
+    assert marks[1].reason == "its Progress item on line 5 is open"
+    assert marks[0].reason == "its status line says done (line 11)"

@@ -3,12 +3,13 @@
 A plan arrives part-done more often than not. We read what its authors wrote,
 in this order, and the first that speaks for a milestone decides:
 
-1. a status line in the milestone's own section (``Status: done``,
+1. the Progress entries that name it (by number or id, else by title): done
+   when none is open and at least one ticked entry does not say it is partial
+   (Progress is the starting point: when it speaks, it decides);
+2. a status line in the milestone's own section (``Status: done``,
    ``**Status:** ✅ Complete``, ``Status: in progress``), else its row in a
    table with a status column (``| M1 | Schema | ✅ Done |``);
-2. a done mark on the milestone's heading (``### Milestone 2: Parser ✅``);
-3. the Progress items that name it (by number or id, else by title): done
-   when none is open and at least one ticked item does not say it is partial;
+3. a done mark on the milestone's heading (``### Milestone 2: Parser ✅``);
 4. the checkboxes in the milestone's own section, when there are some and
    all are ticked;
 5. a Progress section whose every entry is ticked, with at least as many
@@ -157,13 +158,13 @@ def plan_marks(text: str, plan: ExecPlan) -> list[Mark]:
     marks: list[Mark] = []
     for m in plan.milestones:
         own = _own_lines(blocks.lines, code, m)
-        mark = _from_status(own, m)
+        mark = _from_progress(entries, m, plan)
+        if mark is None:
+            mark = _from_status(own, m)
         if mark is None:
             mark = _from_tables(blocks, m, plan)
         if mark is None and _HEADING_DONE.search(m.heading):
             mark = Mark(m.id, True, f"its heading is marked done (line {m.span.start})")
-        if mark is None:
-            mark = _from_progress(entries, m, plan)
         if mark is None:
             own = [(n, body) for n, body in own if PROGRESS_ITEM.match(body) or _BOX.match(body)]
             mark = _from_checkboxes(own, m)
