@@ -227,7 +227,7 @@ def _fake_step(
     scenario = tmp_path / "scenario.json"
     scenario.write_text(json.dumps({"rules": [{"name": "r", "reply": reply}]}), encoding="utf-8")
     shim = install_fake_codex(tmp_path / "bin")
-    settings = CodexSettings(binary=str(shim), step_timeout=60, kill_grace=1, **limits)
+    settings = CodexSettings(binary=str(shim), **{"step_timeout": 60, "kill_grace": 1, **limits})
     request = StepRequest(prompt="go", cwd=repo, transcript=tmp_path / "t.jsonl",
                           env={"FAKE_CODEX_SCENARIO": str(scenario)})  # fmt: skip
 
@@ -256,3 +256,12 @@ def test_a_command_over_its_bound_ends_the_step_even_with_a_generous_stall_timeo
     assert result.error is not None
     assert result.error.startswith("the command `sleep 60` ran for 2s, past codex.command_timeout")
     assert result.duration_s < 15
+
+
+def test_step_timeout_bounds_a_busy_step_and_says_so(tmp_path: Path, git_repo: Path) -> None:
+    reply = {"commands": ["sleep 60"], "message": "never"}
+    result = _fake_step(tmp_path, git_repo, reply, step_timeout=1.5, command_timeout=30.0)
+    assert result.outcome is Outcome.TIMEOUT
+    assert result.error is not None
+    assert result.error.startswith("no result within the step's wall-clock limit (2s: ")
+    assert "codex.step_timeout" in result.error

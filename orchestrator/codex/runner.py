@@ -76,7 +76,9 @@ async def run_step(request: StepRequest, settings: CodexSettings) -> StepResult:
         _scrub(request.last_message, env)
     if proc.ended == "timeout" and liveness.verdict is None:
         limit = format_duration(settings.step_timeout)
-        proc = proc.model_copy(update={"reason": f"no result within codex.step_timeout ({limit})"})
+        why = f"no result within the step's wall-clock limit ({limit}: codex.step_timeout,"
+        why += " or what the run's budget had left)"
+        proc = proc.model_copy(update={"reason": why})
     outcome, reason = classify(
         proc,
         completed=collector.completed,
