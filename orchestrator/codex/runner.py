@@ -9,6 +9,7 @@ after the child's process tree is dead.
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
 
@@ -20,6 +21,7 @@ from orchestrator.codex.collect import EventCollector
 from orchestrator.codex.liveness import Liveness
 from orchestrator.codex.rollout import codex_home
 from orchestrator.codex.step import Outcome, StepRequest, StepResult, Usage
+from orchestrator.codex.usage_limit import retry_after_stall, usage_limit
 from orchestrator.process.child import ProcessRequest, run_process
 from orchestrator.redact import Redactor
 from orchestrator.retry import transient_policy
@@ -85,9 +87,17 @@ async def run_step(request: StepRequest, settings: CodexSettings) -> StepResult:
         failed_message=collector.failed_message,
         failure_text=collector.failure_text(),
     )
+    hit = None
+    if outcome in (Outcome.TRANSIENT, Outcome.PERMANENT):
+        hit = usage_limit(collector.failure_text(), time.time())
+    elif outcome in (Outcome.STALLED, Outcome.TIMEOUT):
+        hit = retry_after_stall(list(collector.errors))
+    if hit is not None:
+        outcome, reason = Outcome.USAGE_LIMIT, hit.message
     final = collector.final_message if outcome is Outcome.OK else None
     usage = Usage.model_validate(collector.usage.model_dump()) if collector.usage else Usage()
     result = StepResult(
+        resets_at=hit.resets_at if hit is not None else None,
         outcome=outcome,
         exit_code=proc.exit_code,
         thread_id=collector.thread_id,

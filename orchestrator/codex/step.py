@@ -19,6 +19,7 @@ class Outcome(StrEnum):
     TIMEOUT = "timeout"  # our wall-clock limit
     STALLED = "stalled"  # no event for stall_timeout seconds
     CANCELLED = "cancelled"  # we were cancelled (signal, budget)
+    USAGE_LIMIT = "usage_limit"  # the plan's usage limit (or a long 429 Retry-After)
 
 
 class StepRequest(BaseModel):
@@ -73,3 +74,6 @@ class StepResult(BaseModel):
     pid: int | None = None
     transcript: Path
     retries: int = Field(0, description="transient retries this step needed")
+    resets_at: float | None = Field(
+        None, description="USAGE_LIMIT: when the limit resets (unix time), if codex said"
+    )

@@ -27,6 +27,7 @@ from orchestrator.milestone.ports import (
     codex_agent_step,
     shell_validator,
 )
+from orchestrator.milestone.usage_wait import MAX_WAITS, plan_wait, wait_until
 from orchestrator.paths import SCHEMAS_DIR
 from orchestrator.plan import write_plan_atomic
 from orchestrator.plan.model import Check, Milestone, Service
@@ -89,6 +90,7 @@ class StepContext:
     save: Callable[[], None]
     budget_reason: Callable[[], str | None] = lambda: None
     step_timeout: Callable[[float], float] = lambda default: default
+    remaining: Callable[[], float | None] = lambda: None  # what this invocation may still spend
     clock: Callable[[], float] = time.time
     resumed: bool = False  # the milestone had begun in an earlier (killed) process
     # What else must be as the orchestrator left it after a step or a validation (the
@@ -184,6 +186,20 @@ async def run_codex_step(
     started = ctx.clock()
     try:
         result = await run_step_with_retries(request, codex)
+        waits = 0
+        while result.outcome is Outcome.USAGE_LIMIT and waits < MAX_WAITS:
+            remaining = ctx.remaining()
+            allowed = ctx.settings.budget.usage_limit_wait if remaining is None else remaining
+            wait = plan_wait(result.resets_at, ctx.clock(), allowed)
+            if wait is None:
+                break
+            waits += 1
+            await wait_until(ctx.clock() + wait, result.error or "usage limit", clock=ctx.clock)
+            codex = ctx.settings.codex
+            codex = codex.model_copy(update={"step_timeout": ctx.step_timeout(codex.step_timeout)})
+            log.info(ProgressEvent.STEP_STARTED, milestone=ctx.milestone.id, step=kind,
+                     attempt=round_no)  # fmt: skip
+            result = await run_step_with_retries(request, codex)
     finally:
         _remove_side_dirs(ctx.repo_root, existed)
     thread = result.thread_id or resume_thread

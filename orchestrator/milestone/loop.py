@@ -16,6 +16,7 @@ two fingerprints are equal. The loop never commits; it returns a
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import Literal, assert_never
 
@@ -35,7 +36,9 @@ from orchestrator.verify.facts import review_facts
 
 log = structlog.get_logger()
 
-StopKind = Literal["approved", "needs_human", "gave_up", "budget", "unavailable"]
+StopKind = Literal[
+    "approved", "needs_human", "gave_up", "budget", "unavailable", "usage_limit", "setup"
+]
 DIFF_LIMIT = 30_000
 
 
@@ -46,6 +49,7 @@ class LoopResult:
     kind: StopKind
     reason: str = ""
     question: str | None = None
+    resets_at: float | None = None  # usage_limit: when the limit resets, if known
 
 
 def _bullets(lines: list[str]) -> str:
@@ -148,6 +152,8 @@ async def _work_step(ctx: StepContext, kind: Literal["implement", "repair"]) -> 
         return LoopResult("budget", step.budget_reason or "budget exhausted")
     if result.outcome is Outcome.TRANSIENT:
         return _unavailable(ctx, record, result.error, result.retries)
+    if result.outcome is Outcome.USAGE_LIMIT:
+        return _usage_limited(ctx, record, result.error, result.resets_at)
     if mode == "resume" and result.outcome is Outcome.PERMANENT and _thread_lost(result.error):
         # e.g. resumed on a machine without the codex session: continue in a new thread
         log.warning("codex_thread_lost", thread_id=ms.thread_id, error=result.error)
@@ -180,6 +186,30 @@ async def _work_step(ctx: StepContext, kind: Literal["implement", "repair"]) -> 
     if answer is not None and answer.status == "needs_human":
         return LoopResult("needs_human", "the agent asked for a human", answer.question)
     return None
+
+
+def _usage_limited(
+    ctx: StepContext, record: StepRecord, error: str | None, resets_at: float | None
+) -> LoopResult:
+    """The plan's usage limit, not waited out in this invocation: park the run.
+
+    Not an attempt and not a question for a person: the phase stays where it was, so
+    the next `orchestrator run` runs the same step again once the limit has reset.
+    """
+    record.outcome = "usage_limit"
+    record.summary = error
+    ctx.save()
+    when = (
+        "resets at " + time.strftime("%Y-%m-%d %H:%M %Z", time.localtime(resets_at))
+        if resets_at is not None
+        else "reset time not given"
+    )
+    return LoopResult(
+        "usage_limit",
+        f"usage limit reached ({when}): {error}; nothing was counted as an attempt, the "
+        "next run continues the same step",
+        resets_at=resets_at,
+    )
 
 
 def _unavailable(
@@ -310,6 +340,8 @@ async def _review(ctx: StepContext) -> LoopResult | None:
                 return LoopResult("needs_human", step.guard_violation)
             if result.outcome is Outcome.TRANSIENT:
                 return _unavailable(ctx, record, result.error, result.retries)
+            if result.outcome is Outcome.USAGE_LIMIT:
+                return _usage_limited(ctx, record, result.error, result.resets_at)
             if result.outcome is Outcome.PERMANENT:
                 ctx.save()
                 return LoopResult(

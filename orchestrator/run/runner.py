@@ -346,6 +346,7 @@ class Runner:
             save=self.save,
             budget_reason=self._step_budget_reason,
             step_timeout=self.budget.step_timeout,
+            remaining=self.budget.remaining,
             resumed=resumed,
             guard=self._guard,
             validator=self.verifier,
@@ -372,6 +373,29 @@ class Runner:
             self.state.interrupt_running()
             log.warning("codex_unavailable", milestone=ms.id, reason=result.reason)
             end = self._stopped("unavailable", int(ExitCode.GAVE_UP), result.reason)
+            self.save()
+            await self._hook(
+                "gave_up", milestone=ms.id, reason=result.reason, exit_code=end.exit_code
+            )
+            return end
+        if result.kind == "usage_limit":
+            self.state.interrupt_running()
+            self.state.resets_at = result.resets_at
+            log.warning("usage_limit_parked", milestone=ms.id, resets_at=result.resets_at)
+            end = self._stopped("usage_limit", int(ExitCode.GAVE_UP), result.reason)
+            self.save()
+            await self._hook(
+                "usage_limit",
+                milestone=ms.id,
+                reason=result.reason,
+                resets_at=result.resets_at,
+                exit_code=end.exit_code,
+            )
+            return end
+        if result.kind == "setup":
+            self.state.interrupt_running()
+            log.warning("check_cannot_start", milestone=ms.id, reason=result.reason)
+            end = self._stopped("setup", int(ExitCode.USAGE), result.reason)
             self.save()
             await self._hook(
                 "gave_up", milestone=ms.id, reason=result.reason, exit_code=end.exit_code

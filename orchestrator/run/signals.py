@@ -25,6 +25,8 @@ EXIT_BY_STATUS: dict[str, int] = {
     "gave_up": int(ExitCode.GAVE_UP),
     "budget": int(ExitCode.GAVE_UP),
     "unavailable": int(ExitCode.GAVE_UP),
+    "usage_limit": int(ExitCode.GAVE_UP),
+    "setup": int(ExitCode.USAGE),
     "failed": int(ExitCode.INTERNAL),
 }
 

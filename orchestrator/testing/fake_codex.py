@@ -31,6 +31,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -291,6 +292,23 @@ def _failed(message: str, reconnects: int = 0, reason: str = "") -> NoReturn:
     raise SystemExit(1)
 
 
+def usage_limit_message(resets_in_seconds: int | None, now: float | None = None) -> str:
+    """codex 0.169.0's words for a usage limit (codex-exec-facts 4.4)."""
+    if resets_in_seconds is None:
+        return "You’ve hit your usage limit. Try again later."
+    start = time.time() if now is None else now
+    at = datetime.fromtimestamp(start + resets_in_seconds)
+    clock = at.strftime("%I:%M %p").lstrip("0")
+    if at.date() != datetime.fromtimestamp(start).date():
+        day = at.day
+        suffix = "th" if 10 <= day % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(day % 10, "th")
+        clock = f"{at.strftime('%b')} {day}{suffix}, {at.year} {clock}"
+    return (
+        "You’ve hit your usage limit. Upgrade to Pro (https://chatgpt.com/explore/pro), visit "
+        f"https://chatgpt.com/settings/usage to purchase more credits or try again at {clock}."
+    )
+
+
 def _hang() -> NoReturn:
     while True:
         time.sleep(3600)
@@ -299,6 +317,8 @@ def _hang() -> NoReturn:
 def play_fault(fault: Fault, turn: Turn, reply: Reply) -> None:
     """Play a fault; returns only for faults that go on with the reply."""
     kind = fault.kind
+    if kind == "usage_limit":
+        _failed(usage_limit_message(fault.resets_in_seconds))
     if kind == "http":
         retried = fault.status >= 500 or fault.status in (401, 403) or bool(fault.retry_after)
         message = _http_message(fault)

@@ -13,6 +13,7 @@ import itertools
 import json
 import re
 import threading
+import time
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -32,9 +33,27 @@ class Plan:
     status: int = 200
     message: str = ""
     retry_after: float | None = None
+    body: dict[str, object] | None = None  # the error body, when not the standard one
     items: list[sse.Item] = field(default_factory=list)
     ending: Ending = "complete"
     delay: float = 0.0
+
+
+def usage_limit_body(resets_in_seconds: int | None) -> dict[str, object]:
+    """A ChatGPT-plan usage-limit error body (codex-exec-facts 4.4)."""
+    if resets_in_seconds is None:
+        return {
+            "error": {"type": "usage_limit_reached", "message": "The usage limit has been reached"}
+        }
+    return {
+        "error": {
+            "type": "usage_limit_reached",
+            "message": "The usage limit has been reached",
+            "plan_type": "plus",
+            "resets_at": int(time.time()) + resets_in_seconds,
+            "resets_in_seconds": resets_in_seconds,
+        }
+    }
 
 
 def matches(match: Match, view: TurnView) -> bool:
@@ -133,6 +152,8 @@ class Player:
         return sse.message_item(self.next_id("msg"), text)
 
     def _fault(self, name: str, fault: Fault, reply: Reply, view: TurnView) -> Plan:
+        if fault.kind == "usage_limit":
+            return Plan(rule=name, status=429, body=usage_limit_body(fault.resets_in_seconds))
         if fault.kind == "http":
             return Plan(
                 rule=name, status=fault.status, message=fault.message, retry_after=fault.retry_after

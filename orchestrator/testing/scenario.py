@@ -66,6 +66,7 @@ class Fault(_Model):
         "cut",  # send part of the stream, then close it before response.completed
         "hang",  # accept the request and send nothing more
         "delay",  # wait `seconds`, then play the reply normally
+        "usage_limit",  # 429 usage_limit_reached resetting in `resets_in_seconds` (codex 4.4)
         # fake-codex only (process-level misbehaviour of codex itself):
         "crash",  # exit `exit_code` (default 1) with no turn result
         "ignore_sigterm",  # ignore SIGTERM/SIGINT and hang
@@ -78,6 +79,11 @@ class Fault(_Model):
     )
     message: str = Field("scripted failure", description="error message in the body")
     seconds: float = Field(0.0, description="delay for kind=delay")
+    resets_in_seconds: int | None = Field(
+        3600,
+        description="kind=usage_limit: seconds until the limit resets; null gives the plain "
+        "'The usage limit has been reached' body without reset fields",
+    )
     bytes: int = Field(0, description="output size for kind=flood")
     exit_code: int = Field(1, description="exit code for kind=crash")
     after_commands: bool = Field(False, description="run the reply's commands first")

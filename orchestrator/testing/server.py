@@ -140,9 +140,8 @@ class ModelServer:
             extra = {}
             if plan.retry_after is not None:
                 extra["retry-after"] = _seconds(plan.retry_after)
-            await http.send_json(
-                stream, plan.status, http.error_payload(plan.status, plan.message), extra
-            )
+            body = plan.body or http.error_payload(plan.status, plan.message)
+            await http.send_json(stream, plan.status, body, extra)
             return True
         await self._stream(stream, reader, plan)
         return False

@@ -30,4 +30,5 @@ class ProgressEvent(StrEnum):
     CHECKS_FINISHED = "checks_finished"  # attempt, passed: int, failed: list[str]
     REVIEW_VERDICT = "review_verdict"  # verdict, findings: int
     MILESTONE_FINISHED = "milestone_finished"  # milestone, status, attempts, commit
+    USAGE_LIMIT_WAIT = "usage_limit_wait"  # until (unix time), wait_s, reason
     RUN_FINISHED = "run_finished"  # status, exit_code, tokens_total, duration_s, reason

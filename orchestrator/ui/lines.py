@@ -6,6 +6,7 @@ a cron mail or a CI log wants one readable line per step instead.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -106,6 +107,14 @@ def _run_finished(f: Fields) -> str:
     )
 
 
+def _usage_limit_wait(f: Fields) -> str:
+    until = f.get("until")
+    at = time.strftime("%H:%M", time.localtime(float(until))) if until else "?"
+    return (
+        f"usage limit: waiting until {at} ({_seconds(f.get('wait_s'))}), then the same step again"
+    )
+
+
 _LINES: dict[str, Callable[[Fields], str]] = {
     ProgressEvent.RUN_STARTED: _run_started,
     ProgressEvent.MILESTONE_SKIPPED: _milestone_skipped,
@@ -120,6 +129,7 @@ _LINES: dict[str, Callable[[Fields], str]] = {
     ProgressEvent.CHECKS_FINISHED: _checks_finished,
     ProgressEvent.REVIEW_VERDICT: _review_verdict,
     ProgressEvent.MILESTONE_FINISHED: _milestone_finished,
+    ProgressEvent.USAGE_LIMIT_WAIT: _usage_limit_wait,
     ProgressEvent.RUN_FINISHED: _run_finished,
 }
 

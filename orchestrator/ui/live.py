@@ -87,6 +87,15 @@ def render_view(view: RunView) -> RenderableType:
         lines.append(Text(step, style="cyan"))
     if view.last_retry:
         lines.append(Text(view.last_retry, style="yellow"))
+    left = view.waiting_left()
+    if left is not None:
+        lines.append(
+            Text(
+                f"usage limit: waiting {format_duration(left)} for the reset, then the same "
+                "step again (Ctrl-C stops; the run stays resumable)",
+                style="yellow",
+            )
+        )
     if view.step_problem:
         lines.append(Text(one_line(view.step_problem), style="yellow"))
     if view.running_command is not None:

@@ -59,6 +59,7 @@ class RunView:
     last_retry: str | None = None
     step_problem: str | None = None
     reason: str | None = None
+    waiting_until: float | None = None  # a usage-limit wait ends then (unix time)
     exit_code: int | None = None
     events_seen: int = 0
 
@@ -113,6 +114,7 @@ class RunView:
         self.last_review = None
 
     def _on_step_started(self, r: Mapping[str, Any]) -> None:
+        self.waiting_until = None
         if r.get("milestone") is not None:
             self.milestone = str(r.get("milestone"))
         self.step = r.get("step")
@@ -204,7 +206,20 @@ class RunView:
         self.step = None
         self.step_started_at = None
 
+    def _on_usage_limit_wait(self, r: Mapping[str, Any]) -> None:
+        until = r.get("until")
+        self.waiting_until = float(until) if isinstance(until, int | float) else None
+        self.reason = r.get("reason")
+
+    def waiting_left(self) -> float | None:
+        """Seconds left of a usage-limit wait, or None when not waiting."""
+        if self.waiting_until is None:
+            return None
+        left = self.waiting_until - self.clock()
+        return left if left > 0 else None
+
     def _on_run_finished(self, r: Mapping[str, Any]) -> None:
+        self.waiting_until = None
         self.status = str(r.get("status") or "finished")
         self.exit_code = None if r.get("exit_code") is None else _int(r.get("exit_code"))
         self.tokens_total = _int(r.get("tokens_total"), self.tokens_total)
