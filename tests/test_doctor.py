@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from orchestrator.cli import main
-from orchestrator.run.check_programs import Program, programs
+from orchestrator.milestone.check_programs import Program, programs
 from orchestrator.store.state import list_runs
 from orchestrator.testing.fake_codex import read_state
 from tests.supervisor_helpers import (

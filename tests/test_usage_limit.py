@@ -43,22 +43,27 @@ def test_both_reset_wordings_and_the_plain_one_are_recognised() -> None:
     assert "Dec 2nd, 2026 9:10 PM" in other_day.message
     assert other_day.resets_at == datetime(2026, 12, 2, 21, 10).timestamp()
     plain = usage_limit("You’ve hit your usage limit. Try again later.", now)
-    assert plain is not None and plain.resets_at is None
+    assert plain is not None
+    assert plain.resets_at is None
     wild = usage_limit("unexpected status 429: The usage limit has been reached", now)
-    assert wild is not None and wild.resets_at is None
+    assert wild is not None
+    assert wild.resets_at is None
     assert usage_limit("Quota exceeded. Check your plan and billing details.", now) is None
     assert usage_limit("exceeded retry limit, last status: 429 Too Many Requests", now) is None
     later = usage_limit("You’ve hit your usage limit. … try again at 11:05 PM.", _at(30, 10, 0))
-    assert later is not None and later.resets_at == _at(30, 23, 5)
+    assert later is not None
+    assert later.resets_at == _at(30, 23, 5)
     # a time without a date that lies more than 12 hours back is tomorrow's
     early = usage_limit("You’ve hit your usage limit. … try again at 12:01 AM.", _at(30, 23, 59))
-    assert early is not None and early.resets_at == datetime(2026, 12, 1, 0, 1).timestamp()
+    assert early is not None
+    assert early.resets_at == datetime(2026, 12, 1, 0, 1).timestamp()
 
 
 def test_a_long_retry_after_shows_as_a_429_reconnect_then_silence() -> None:
     reconnect = "Reconnecting... 1/2 (exceeded retry limit, last status: 429 Too Many Requests)"
     found = retry_after_stall(["something else", reconnect])
-    assert found is not None and found.resets_at is None
+    assert found is not None
+    assert found.resets_at is None
     assert retry_after_stall([reconnect, "Reconnecting... 2/5 (stream disconnected)"]) is None
 
 

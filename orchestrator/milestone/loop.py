@@ -16,7 +16,9 @@ two fingerprints are equal. The loop never commits; it returns a
 
 from __future__ import annotations
 
+import os
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal, assert_never
 
@@ -25,6 +27,7 @@ import structlog
 from orchestrator.codex.step import Outcome
 from orchestrator.milestone.agent_step import StepContext, check_guards
 from orchestrator.milestone.answers import ReviewAnswer, StepAnswer, parse_answer
+from orchestrator.milestone.check_programs import cannot_start
 from orchestrator.milestone.fingerprint import fingerprint, normalize_output
 from orchestrator.milestone.ports import AgentStepRequest
 from orchestrator.milestone.prompts import render_prompt
@@ -118,6 +121,8 @@ async def _work_step(ctx: StepContext, kind: Literal["implement", "repair"]) -> 
                 "- An earlier attempt at this milestone was interrupted; its work may already "
                 "be in the tree. Continue from it.\n"
             )
+        if ms.answer:
+            resume_note += f"- {_answer_note(ms.answer)}\n"
         prompt = implement_prompt(
             ctx.milestone, ctx.checks, plan_rel=ctx.plan_rel, plan_text=ctx.keeper.text,
             resume_note=resume_note,
@@ -234,8 +239,17 @@ def _thread_lost(error: str | None) -> bool:
     return "no rollout found" in (error or "")
 
 
+def _answer_note(answer: str) -> str:
+    return (
+        "A person answered the question that stopped this milestone (it is also in the "
+        f"plan's Decision Log): {answer}"
+    )
+
+
 def _problems(ctx: StepContext) -> str:
     parts = []
+    if ctx.ms.answer:
+        parts.append(_answer_note(ctx.ms.answer))
     failing = _failing(ctx)
     if failing:
         parts.append("Failing validation checks:\n" + _check_report(failing))
@@ -250,7 +264,31 @@ def _problems(ctx: StepContext) -> str:
     return "\n\n".join(parts) or "The review did not approve the milestone yet."
 
 
-async def _validate(ctx: StepContext) -> None:
+def _cannot_start(ctx: StepContext, results: Sequence[CheckRecord]) -> LoopResult | None:
+    """A failing check whose program could not even start: a setup problem, not a repair."""
+    commands = {c.command.strip() for c in ctx.checks}
+    prose = "\n".join(ln for ln in ctx.keeper.text.splitlines() if ln.strip() not in commands)
+    for r in results:
+        if r.passed:
+            continue
+        if r.ended == "not_found":
+            problem: str | None = f"the check shell `{ctx.settings.checks.shell}` was not found"
+        else:
+            problem = cannot_start(
+                r.command, r.exit_code, r.output_tail, ctx.repo_root, os.environ, prose
+            )
+        if problem is not None:
+            tail = r.output_tail.strip()[-600:]
+            return LoopResult(
+                "setup",
+                f"check {r.check_id} `{r.command}` cannot start: {problem} (exit "
+                f"{r.exit_code}; output: {tail or 'none'}). Install it or fix PATH or the "
+                "check line; no repair round was spent",
+            )
+    return None
+
+
+async def _validate(ctx: StepContext) -> LoopResult | None:
     ms = ctx.ms
     round_no = ms.attempts + 1
     log_dir = ctx.run_dir / "checks" / f"m{ctx.milestone.id}-a{round_no}"
@@ -274,9 +312,12 @@ async def _validate(ctx: StepContext) -> None:
             summary=summary,
         )
     )
-    ms.phase = "validated"
+    stop = _cannot_start(ctx, results)
+    if stop is None:
+        ms.phase = "validated"  # else validated again when the run continues
     ctx.save()
     log.info(ProgressEvent.CHECKS_FINISHED, attempt=round_no, passed=passed, failed=failed)
+    return stop
 
 
 async def _diff(ctx: StepContext) -> str:
@@ -298,6 +339,8 @@ async def _review_prompt(ctx: StepContext, gate: bool) -> str:
             "implementer exactly what to fix (verdict changes_requested, unless a person must "
             "decide)."
         )
+    if ctx.ms.answer:
+        task += " " + _answer_note(ctx.ms.answer)
     return render_prompt(
         "review",
         verification=review_facts(ctx.ms, diff),
@@ -453,6 +496,8 @@ async def run_milestone(ctx: StepContext) -> LoopResult:
     """Drive one milestone from its saved phase to a stop."""
     ms = ctx.ms
     while True:
+        if ms.phase in ("approved", "committed"):
+            return LoopResult("approved")  # committing costs no budget
         reason = ctx.budget_reason()
         if reason is not None:
             return LoopResult("budget", reason)
@@ -465,7 +510,7 @@ async def run_milestone(ctx: StepContext) -> LoopResult:
                         return LoopResult("needs_human", question)
                 stop = await _work_step(ctx, "implement")
             case "implemented" | "repaired":
-                await _validate(ctx)
+                stop = await _validate(ctx)
                 violation = check_guards(ctx, "a validation check")
                 if violation:
                     return LoopResult("needs_human", violation)

@@ -17,8 +17,8 @@ from pathlib import Path
 
 from orchestrator.codex.config_probe import probe_config, probe_version
 from orchestrator.errors import SetupError
+from orchestrator.milestone.check_programs import ProgramJudge, plan_prose, programs
 from orchestrator.paths import find_codex
-from orchestrator.run.check_programs import ProgramJudge, plan_prose, programs
 from orchestrator.settings.model import Settings
 
 

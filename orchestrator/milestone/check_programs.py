@@ -199,7 +199,12 @@ class ProgramJudge:
 
 
 def cannot_start(
-    command: str, exit_code: int | None, output: str, root: Path, env: Mapping[str, str]
+    command: str,
+    exit_code: int | None,
+    output: str,
+    root: Path,
+    env: Mapping[str, str],
+    prose: str = "",
 ) -> str | None:
     """Why a check that just failed could not start (a setup problem), or None.
 
@@ -208,7 +213,7 @@ def cannot_start(
     setup problems; a missing path inside the repository is the agent's to create.
     """
     found = programs(command)
-    judge = ProgramJudge(root, env, prose="")
+    judge = ProgramJudge(root, env, prose)
     for program in found:
         verdict = judge.judge(program)
         if verdict.ok:
@@ -221,6 +226,11 @@ def cannot_start(
     missing = match.group(1).split(".")[0] if match else None
     for program in found:
         top = program.module.split(".")[0] if program.module else None
-        if top is not None and top == missing and not judge.repo_module(top):
+        if (
+            top is not None
+            and top == missing
+            and not judge.repo_module(top)
+            and not re.search(rf"\b{re.escape(top)}\b", prose)
+        ):
             return f"`{program.name} -m {program.module}`: No module named {missing}"
     return None
