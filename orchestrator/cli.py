@@ -239,6 +239,10 @@ plan with the real codex binary against the scripted model: no network, no API k
 _SERVER_TEXT = """\
 Serves the Responses API from a scenario file so that the real codex binary runs
 offline, and prepares a CODEX_HOME pointing at it. Runs until SIGINT or SIGTERM."""
+_COMPLETION_TEXT = """\
+bash: `source <(orchestrator completion bash)` in ~/.bashrc, or save it as
+~/.local/share/bash-completion/completions/orchestrator. zsh: `eval "$(orchestrator
+completion zsh)"` in ~/.zshrc. Completes subcommands, options, option values and paths."""
 _LOGS_TEXT = """\
 Prints the progress lines, warnings and errors of a run (the newest, unless ID is
 given) from its .agent/runs/ID/events.jsonl, as its console showed them. With -f it
@@ -429,6 +433,10 @@ def _build_parser() -> argparse.ArgumentParser:
     _add_settings_flags(p)
     p.set_defaults(handler=_cmd_doctor)
 
+    p = _sub(sub, "completion", "print a shell completion script", _COMPLETION_TEXT)
+    p.add_argument("shell", choices=["bash", "zsh"], help="the shell to complete in")
+    p.set_defaults(handler=_cmd_completion)
+
     p = _sub(sub, "config", "show the effective settings", _CONFIG_TEXT)
     p.add_argument("--json", action="store_true", help="machine-readable output")
     _add_settings_flags(p)
@@ -592,6 +600,12 @@ def _cmd_model_server(args: argparse.Namespace) -> int:
     from orchestrator.testing.server import serve_command
 
     return serve_command(scenario_path=args.scenario, codex_home=args.codex_home)
+
+
+def _cmd_completion(args: argparse.Namespace) -> int:
+    from orchestrator.commands.completion import completion_command
+
+    return completion_command(args.shell, _build_parser())
 
 
 def _cmd_logs(args: argparse.Namespace) -> int:
