@@ -158,6 +158,8 @@ def test_a_fully_ticked_plan_runs_nothing(
     assert git(git_repo, "status", "--porcelain") == ""
     assert _implemented(scenario_file) == []
     assert list_runs(git_repo) == []
+    assert main(["-C", str(git_repo), "-q", "run", "--codex-bin", str(fake_codex), PLAN_REL]) == 0
+    assert capsys.readouterr().out == ""  # quiet: a complete plan is a clean exit
 
 
 def _untick_last(text: str, count: int) -> str:
@@ -185,6 +187,19 @@ def test_the_same_plan_with_three_unticked_runs_exactly_those(
     ]
     state = list_runs(git_repo)[0]
     assert [m.status for m in state.milestones] == ["skipped"] * 2 + ["passed"] * 3
+    assert main(["-C", str(git_repo), "status"]) == 0
+    shown = capsys.readouterr().out
+    assert (
+        "skipped      attempts 0  (marked done in the plan: ticked in Progress (line 13))" in shown
+    )
+    report = (git_repo / ".agent/runs" / state.run_id / "report.md").read_text(encoding="utf-8")
+    assert "- Milestones passed: 3 of 5 (2 skipped)" in report
+    assert "- Skipped: marked done in the plan: ticked in Progress (line 12)" in report
+    outcomes = (git_repo / PLAN_REL).read_text(encoding="utf-8")
+    assert f"Run {state.run_id}: 3 of 5 milestones passed, 2 skipped; all 5 are done." in outcomes
+    assert "- Milestone 1 (Read TOML): skipped, marked done in the plan: ticked in Progress" in (
+        outcomes
+    )
 
 
 @pytest.mark.parametrize(
@@ -194,6 +209,7 @@ def test_the_same_plan_with_three_unticked_runs_exactly_those(
         (["--from", "2"], ["2", "3", "4"]),
         (["--only", "1"], ["1"]),
         (["--until", "3"], ["3"]),
+        (["--until", "2"], []),  # every selected milestone is marked done: nothing to run
         (["--from", "1", "--until", "2", "--redo", "4"], ["1", "2"]),
     ],
 )

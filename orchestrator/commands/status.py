@@ -134,6 +134,8 @@ def _print_run(
             line += f"  {_current_step(m)}"
         if m.stop_reason and m.status != "passed":
             line += f"  ({m.stop_reason})"
+        if m.status == "skipped" and m.skip_reason:
+            line += f"  ({m.skip_reason})"
         console.out(f"{line}  {m.title}".rstrip())
     if not live:
         console.out(f"  {next_step(run, repo, run_dir(repo, run.run_id))}")
