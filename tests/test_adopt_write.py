@@ -85,13 +85,13 @@ Imports stop failing on blank lines.
 
 ## Plan of Work
 
-### Milestone 1: Skip blank lines
-
-Change `importer/read.py`, then run `python -m pytest -q tests/test_read.py`.
-
-### Milestone 2: Report line numbers
+### Milestone 1: Report line numbers
 
 Errors name the line.
+
+### Milestone 2: Skip blank lines
+
+Change `importer/read.py`, then run `python -m pytest -q tests/test_read.py`.
 
 ## Validation and Acceptance
 
@@ -107,13 +107,13 @@ def test_adopt_works_outside_any_repository(
     assert main(["adopt", str(plan)]) == 0
     out = capsys.readouterr().out
     assert "python -m pytest -q tests/test_read.py" in out
-    assert "line 11" in out
+    assert "line 15" in out
     assert "npm run dev" in out
     assert "server" in out
     assert plan.read_text(encoding="utf-8") == PLAN  # without --write nothing changes
     assert main(["adopt", "--json", str(plan)]) == 0
     proposal = json.loads(capsys.readouterr().out)
-    assert [c["milestone"] for c in proposal["checks"]] == ["1"]
+    assert [c["milestone"] for c in proposal["checks"]] == ["2"]
     assert proposal["refused"][0]["category"] == "server"
 
 
@@ -143,7 +143,7 @@ def test_without_a_suggestion_an_uncovered_milestone_stays_an_error(
     assert main(["adopt", "--write", str(plan)]) == 0
     capsys.readouterr()
     assert main(["check", str(plan)]) == 2
-    assert "milestone 2" in capsys.readouterr().out
+    assert "milestone 1" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize(
@@ -195,3 +195,39 @@ def test_no_hint_when_nothing_can_be_derived(
     plan.write_text(PLAN.replace("then run `python -m pytest -q tests/test_read.py`", ""))
     assert main(["check", str(plan)]) == 2
     assert ": hint:" not in capsys.readouterr().out
+
+
+CARRY = """# Carry
+
+## Purpose / Big Picture
+
+Thing.
+
+## Plan of Work
+
+### Milestone 1: Parser
+
+Run `pytest -q tests/test_parser.py`; `./tool.py lint src/app.py` must pass too.
+
+### Milestone 2: Docs
+
+Update the docs.
+"""
+
+
+def test_a_milestone_without_checks_keeps_the_previous_ones(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    plan = tmp_path / "plan.md"
+    plan.write_text(CARRY, encoding="utf-8")
+    proposal = derive(CARRY, plan)
+    carried = [c for c in proposal.checks if c.milestone == "2"]
+    assert [c.command for c in carried] == [
+        "pytest -q tests/test_parser.py",
+        "./tool.py lint src/app.py",
+    ]
+    assert all(c.carried_from == "1" for c in carried)
+    assert main(["adopt", "--write", str(plan)]) == 0
+    assert "# carried from milestone 1 (line 11)" in plan.read_text(encoding="utf-8")
+    capsys.readouterr()
+    assert main(["check", str(plan)]) == 0

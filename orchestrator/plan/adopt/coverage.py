@@ -54,10 +54,39 @@ def complete(
             )
             promote.append(c.model_copy(update={"milestone": None, "why": why}))
     if not promote:
-        return checks, [f"milestones {', '.join(bare)}: no check could be derived"]
+        return _carried(plan, checks)
     moved = {p.command for p in promote}
     kept = [c for c in checks if c.command not in moved]
     return [*kept, *promote], []
+
+
+def _carried(plan: ExecPlan, checks: list[DerivedCheck]) -> tuple[list[DerivedCheck], list[str]]:
+    """Give a milestone without checks those of the nearest milestone before it that has some:
+    what was proven before must still hold. Milestones before any check stay without."""
+    out = list(checks)
+    previous: list[DerivedCheck] = []
+    left: list[str] = []
+    for m in plan.milestones:
+        own = [c for c in checks if c.milestone == m.id] or (
+            []
+            if not m.checks
+            else [DerivedCheck(command="", line=0, origin="", milestone=m.id, why="")]  # fmt: skip
+        )
+        if own:
+            previous = [c for c in own if c.command]
+            continue
+        if not previous:
+            left.append(m.id)
+            continue
+        source = previous[0].milestone
+        for c in previous:
+            why = (
+                f"{c.why}; carried from milestone {source}: milestone {m.id} names no check of "
+                "its own, so what was proven before must still hold"
+            )
+            out.append(c.model_copy(update={"milestone": m.id, "why": why, "carried_from": source}))
+    notes = [f"milestones {', '.join(left)}: no check could be derived"] if left else []
+    return out, notes
 
 
 def needs_plan_level(proposal: Proposal) -> bool:

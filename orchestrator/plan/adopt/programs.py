@@ -60,7 +60,7 @@ def judge(words: list[str]) -> Verdict:
     if handler is not None:
         return handler(words[1:], judge)
     if _is_path(first):
-        return script_name(first)
+        return script_name(first, words[1:])
     return v(
         Kind.UNKNOWN,
         f"`{name}` is not a test, lint, type-check or build tool adopt knows; "

@@ -157,7 +157,7 @@ def _node(args: list[str], judge: Judge) -> Verdict:
         return v(Kind.INTERACTIVE, "an interactive Node shell")
     if has(args, "--version", "-v"):
         return v(Kind.INSPECT, "prints the version")
-    return script_name(words[0])
+    return script_name(words[0], words[1:])
 
 
 def _deno(args: list[str], judge: Judge) -> Verdict:

@@ -95,7 +95,7 @@ def _python(args: list[str], judge: Judge) -> Verdict:
     script = args[0]
     if script.rsplit("/", 1)[-1] == "manage.py":
         return _django(args[1:])
-    return script_name(script)
+    return script_name(script, args[1:])
 
 
 def _pip(args: list[str], judge: Judge) -> Verdict:

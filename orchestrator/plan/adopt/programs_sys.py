@@ -90,7 +90,9 @@ def _shell(args: list[str], judge: Judge) -> Verdict:
 
         return judge_line(args[1])
     script = first(args)
-    return script_name(script) if script else v(Kind.UNKNOWN, "a shell with options only")
+    if not script:
+        return v(Kind.UNKNOWN, "a shell with options only")
+    return script_name(script, args[args.index(script) + 1 :])
 
 
 def _cd(args: list[str], judge: Judge) -> Verdict:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 from orchestrator.plan.adopt.verdict import Kind, Verdict, check, v
 
+_SUBCOMMAND = re.compile(r"^[a-z][a-z0-9]*(?:[-_:][a-z0-9]+)*$")
 _PARTS = re.compile(r"[-_:./\s]+")
 _CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])")
 
@@ -56,13 +58,19 @@ def classify_name(name: str, what: str) -> Verdict:
     return v(Kind.UNKNOWN, f"{label}: its name does not say it is a check (test, lint, build, ...)")
 
 
-def script_name(path: str) -> Verdict:
-    """A script run by path (``./scripts/check.sh``): judged by its file name."""
+def script_name(path: str, args: Sequence[str] = ()) -> Verdict:
+    """A script run by path (``./scripts/check.sh``): judged by its file name, else by its
+    subcommand (``./x.py test``, ``bin/tool lint``)."""
     base = path.replace("\\", "/").rsplit("/", 1)[-1]
     stem = base.rsplit(".", 1)[0] if "." in base.lstrip(".") else base
     verdict = classify_name(stem, "script")
     if verdict.kind is not Kind.UNKNOWN:
         return verdict
+    sub = next((a for a in args if not a.startswith("-")), "")
+    if _SUBCOMMAND.match(sub):
+        by_sub = classify_name(sub, f"`{path}` subcommand")
+        if by_sub.kind is not Kind.UNKNOWN:
+            return by_sub
     if words(stem) & {"app", "main", "api", "web", "bot", "manage", "index", "wsgi", "asgi"}:
         return v(Kind.SERVER, f"`{path}` looks like the application itself (it may serve)")
     return v(Kind.PROGRAM, f"runs `{path}`, a program adopt does not know")

@@ -27,6 +27,10 @@ def block_lines(checks: list[DerivedCheck]) -> list[str]:
     for c in checks:
         if c.suggestion:
             out.append(f"# suggested, not from the plan: {c.why}")
+        elif c.carried_from is not None:
+            out.append(
+                f"# carried from milestone {c.carried_from} (line {c.line}): none of its own"
+            )
         else:
             out.append(f"# from line {c.line} ({c.origin})")
         out.append(c.command)
