@@ -112,6 +112,12 @@ def _add_settings_flags(p: argparse.ArgumentParser, *, resume: bool = False) -> 
         metavar="DURATION",
         help="limit of one validation command",
     )
+    g.add_argument(
+        "--holdout-checks",
+        dest="verify.holdout_checks",
+        metavar="FILE",
+        help="TOML file of hidden acceptance checks, kept outside the repository",
+    )
     g.add_argument("--codex-bin", dest="codex.binary", metavar="PATH", help="codex executable")
     g.add_argument("--model", dest="codex.model", metavar="NAME", help="model passed to codex")
     g.add_argument(

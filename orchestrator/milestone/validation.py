@@ -77,6 +77,7 @@ async def run_check(
             argv=wrap(argv) if wrap is not None else argv,
             cwd=cwd,
             env={**os.environ, **env} if env else None,
+            label=transcript_name,
             timeout=settings.timeout,
             transcript=transcript,
             tail_bytes=settings.output_tail_bytes,

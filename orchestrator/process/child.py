@@ -86,6 +86,9 @@ class ProcessRequest(BaseModel):
     transcript: Path | None = Field(None, description="raw stdout+stderr appended, redacted")
     tail_bytes: int = Field(8192, gt=0, description="bytes of stdout/stderr kept in the outcome")
     max_line_bytes: int = Field(1_048_576, gt=0, description="longer stdout lines are truncated")
+    label: str | None = Field(
+        None, description="logged instead of the argv (a command that must stay hidden)"
+    )
 
 
 class ProcessOutcome(BaseModel):
@@ -347,7 +350,7 @@ async def run_process(
     )
     log.info(
         "process_finished",
-        argv=[run.redact(a) for a in request.argv[:8]],
+        argv=[request.label] if request.label else [run.redact(a) for a in request.argv[:8]],
         pid=outcome.pid,
         ended=outcome.ended,
         exit_code=outcome.exit_code,

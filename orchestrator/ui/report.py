@@ -74,6 +74,7 @@ def _milestone(ms: MilestoneState) -> list[str]:
         lines.append(f"- Stopped: {ms.stop_reason}")
     if ms.skip_reason:
         lines.append(f"- Skipped: {ms.skip_reason}")
+    lines += _verification(ms)
     if ms.steps:
         lines += ["", "| # | step | attempt | outcome | tokens | time | summary |"]
         lines.append("|---|---|---|---|---|---|---|")
@@ -87,6 +88,24 @@ def _milestone(ms: MilestoneState) -> list[str]:
     if ms.findings:
         lines += ["", "Open findings:", "", *(_finding(f) for f in ms.findings)]
     return [*lines, ""]
+
+
+def _verification(ms: MilestoneState) -> list[str]:
+    """What verification found that a person should know (see docs/verification.md)."""
+    facts = ms.verify
+    if facts is None:
+        return []
+    lines = []
+    if facts.baseline and all(b.passed for b in facts.baseline):
+        lines.append(
+            "- Verification: every check already passed at the checkpoint, before any work; "
+            "passing them proves nothing about this milestone"
+        )
+    if facts.sandboxed is False:
+        lines.append("- Verification: the checks ran without codex's sandbox")
+    if facts.weakening:
+        lines.append("- Weakening analysis: " + "; ".join(facts.weakening))
+    return lines
 
 
 def _tokens(state: RunState) -> str:

@@ -57,11 +57,11 @@ def load_holdout(path_text: str, repo_root: Path) -> list[HoldoutCheck]:
     try:
         return HoldoutFile.model_validate(data).check
     except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()[:3]
+        )
         raise ConfigError(
-            f"{path}: {where}: {first['msg']}; each [[check]] has `command` and optionally "
-            "`milestone`"
+            f"{path}: {problems}; each [[check]] has `command` and optionally `milestone`"
         ) from None
 
 

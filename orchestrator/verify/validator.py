@@ -52,7 +52,7 @@ _TESTS_CHANGE = re.compile(
 HIDDEN_FAILED = "a hidden acceptance check failed for milestone {milestone}"
 
 
-def tests_may_change(milestone_body: str) -> bool:
+def plan_changes_tests(milestone_body: str) -> bool:
     """The plan says this milestone changes its tests (``Changes tests: yes``)."""
     return _TESTS_CHANGE.search(milestone_body) is not None
 
@@ -66,7 +66,7 @@ def scratch_root(repo_root: Path, run_id: str) -> Path:
 
 def _facts(ctx: StepContext) -> VerifyFacts:
     if ctx.ms.verify is None:
-        ctx.ms.verify = VerifyFacts(tests_may_change=tests_may_change(ctx.milestone.body))
+        ctx.ms.verify = VerifyFacts(tests_may_change=plan_changes_tests(ctx.milestone.body))
     return ctx.ms.verify
 
 
