@@ -2,17 +2,25 @@
 
 from __future__ import annotations
 
+import json
+import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 import structlog
 from rich.console import Console
 
+from orchestrator.cli import main
+from orchestrator.commands.status import command_in_flight
 from orchestrator.settings.model import LogSettings
+from orchestrator.store.state import MilestoneState, RunState, run_dir, save_state, state_path
 from orchestrator.ui.lines import progress_line
 from orchestrator.ui.live import render_view
 from orchestrator.ui.logs import close_logging, configure_logging
 from orchestrator.ui.view import RunView
+from tests.lock_helpers import lock_holder
 
 
 class _Clock:
@@ -113,3 +121,38 @@ def test_a_plain_console_prints_the_heartbeat_not_each_start_or_poll(
     assert [line[9:] for line in lines] == [
         "    … $ make test  still running after 30s, the model polled it 3 times"
     ]
+
+
+def test_status_tells_the_command_in_flight_from_the_last_record() -> None:
+    polled = {"event": "codex_command_polled", "timestamp": "2026-01-01T10:00:00.000000Z",
+              "command": "make test", "elapsed_s": 600.0, "polls": 20}  # fmt: skip
+    at = datetime(2026, 1, 1, 10, 1, 30, tzinfo=UTC).timestamp()
+    assert command_in_flight(polled, at) == {"command": "make test", "elapsed_s": 690.0,
+                                             "polls": 20}  # fmt: skip
+    started = {"event": "codex_command_started", "timestamp": "2026-01-01T10:00:00Z",
+               "command": "make build"}  # fmt: skip
+    assert command_in_flight(started, at) == {"command": "make build", "elapsed_s": 90.0,
+                                              "polls": 0}  # fmt: skip
+    assert command_in_flight({"event": "codex_command", "command": "x"}, at) is None
+    assert command_in_flight(None, at) is None
+
+
+def test_status_of_a_live_run_shows_its_command_in_flight(
+    git_repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run_id = "20260102-000000-bbbb"
+    with lock_holder(git_repo, "docs/b.md", run_id) as proc:
+        state = RunState(run_id=run_id, plan_path="docs/b.md", status="running", pid=proc.pid,
+                         created_at=time.time(), milestones=[MilestoneState(id="1")])  # fmt: skip
+        save_state(state_path(git_repo, run_id), state)
+        now = datetime.now(UTC).isoformat().replace("+00:00", "Z")
+        record = {"event": "codex_command_running", "timestamp": now, "command": "make test",
+                  "elapsed_s": 480.0, "polls": 30}  # fmt: skip
+        (run_dir(git_repo, run_id) / "events.jsonl").write_text(json.dumps(record) + "\n")
+        assert main(["-C", str(git_repo), "status"]) == 0
+        out = capsys.readouterr().out
+        assert "command:  $ make test  running 8m, the model polled it 30 times" in out
+        assert main(["-C", str(git_repo), "status", "--json"]) == 0
+        (shown,) = json.loads(capsys.readouterr().out)["runs"]
+        assert shown["command_in_flight"]["command"] == "make test"
+        assert shown["command_in_flight"]["elapsed_s"] >= 480.0

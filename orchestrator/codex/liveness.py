@@ -48,6 +48,7 @@ from orchestrator.process.child import Verdict
 from orchestrator.redact import redact
 from orchestrator.settings.durations import format_duration
 from orchestrator.ui.events import ProgressEvent
+from orchestrator.ui.text import polled
 
 log = structlog.get_logger()
 
@@ -77,13 +78,6 @@ def short_command(command: str, limit: int = 200) -> str:
             break
     text = redact(" ".join(command.split()))
     return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def polled(polls: int) -> str:
-    """How often the model polled a command, in words."""
-    if polls == 0:
-        return "the model never polled it"
-    return "the model polled it once" if polls == 1 else f"the model polled it {polls} times"
 
 
 class Liveness:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import time
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,7 @@ from orchestrator.settings.durations import format_duration
 from orchestrator.store.lock import LockHolder, read_holder
 from orchestrator.store.state import MilestoneState, RunState, run_dir, scan_runs
 from orchestrator.ui import console
+from orchestrator.ui.text import polled
 
 _TAIL_BYTES = 8192
 
@@ -41,6 +43,27 @@ def _last_event(path: Path) -> dict[str, Any] | None:
         if isinstance(record, dict):
             return record
     return None
+
+
+_COMMAND_EVENTS = ("codex_command_started", "codex_command_polled", "codex_command_running")
+
+
+def command_in_flight(event: dict[str, Any] | None, now: float) -> dict[str, Any] | None:
+    """The command codex is running, if the last record says one runs: command,
+    elapsed_s (up to ``now``), polls. A long test run shows here as alive."""
+    if event is None or event.get("event") not in _COMMAND_EVENTS:
+        return None
+    try:
+        logged = datetime.fromisoformat(str(event.get("timestamp"))).timestamp()
+        before = float(event.get("elapsed_s") or 0.0)
+    except (TypeError, ValueError):
+        return None
+    polls = event.get("polls")
+    return {
+        "command": str(event.get("command") or ""),
+        "elapsed_s": round(before + max(0.0, now - logged), 1),
+        "polls": polls if isinstance(polls, int) else 0,
+    }
 
 
 def is_live(run: RunState, holder: LockHolder | None) -> bool:
@@ -101,6 +124,9 @@ def _run_json(
     data["elapsed_s"] = round(_elapsed(run, live), 3)
     data["run_dir"] = str(run_dir(repo, run.run_id))
     data["last_log_event"] = _last_event(run_dir(repo, run.run_id) / "events.jsonl")
+    data["command_in_flight"] = (
+        command_in_flight(data["last_log_event"], time.time()) if live else None
+    )
     data["invocation_tokens"] = run.tokens_total - run.invocation_tokens_start
     data["next_step"] = None if live else next_step(run, repo, run_dir(repo, run.run_id))
     return data
@@ -124,6 +150,11 @@ def _print_run(
     event = _last_event(run_dir(repo, run.run_id) / "events.jsonl")
     if event is not None:
         console.out(f"  last log: {event.get('event', '?')} {event.get('timestamp', '')}".rstrip())
+    running = command_in_flight(event, time.time()) if live else None
+    if running is not None:
+        polls = f", {polled(running['polls'])}" if running["polls"] else ""
+        ran = format_duration(running["elapsed_s"])
+        console.out(f"  command:  $ {running['command']}  running {ran}{polls}")
     width = max((len(m.id) for m in run.milestones), default=1)
     for m in run.milestones:
         mark = "*" if m.id == run.current_milestone and live else " "

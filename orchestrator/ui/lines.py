@@ -12,7 +12,7 @@ from typing import Any
 
 from orchestrator.settings.durations import format_duration
 from orchestrator.ui.events import ProgressEvent
-from orchestrator.ui.text import one_line
+from orchestrator.ui.text import one_line, polled
 
 Fields = Mapping[str, Any]
 
@@ -56,12 +56,10 @@ def _codex_command_started(f: Fields) -> str:
 
 def _codex_command_running(f: Fields) -> str:
     polls = f.get("polls")
-    polled = ""
-    if isinstance(polls, int) and polls:
-        polled = f", the model polled it {'once' if polls == 1 else f'{polls} times'}"
+    polled_text = f", {polled(polls)}" if isinstance(polls, int) and polls > 0 else ""
     elapsed = f.get("elapsed_s")
     ran = format_duration(elapsed) if isinstance(elapsed, int | float) else "?"
-    return f"    … $ {_short(f.get('command', ''))}  still running after {ran}{polled}"
+    return f"    … $ {_short(f.get('command', ''))}  still running after {ran}{polled_text}"
 
 
 def _step_finished(f: Fields) -> str:

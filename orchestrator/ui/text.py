@@ -14,3 +14,10 @@ def one_line(text: str, limit: int | None = None, *, newline: str = NEWLINE_MARK
     if limit is None or len(flat) <= limit:
         return flat
     return flat[: max(limit - 1, 0)] + ELLIPSIS
+
+
+def polled(polls: int) -> str:
+    """How often the model polled a running command, in words."""
+    if polls <= 0:
+        return "the model never polled it"
+    return "the model polled it once" if polls == 1 else f"the model polled it {polls} times"
