@@ -1,0 +1,216 @@
+"""One handler per subcommand: turn the parsed arguments into one core call.
+
+Each handler imports its core function when it runs, so ``orchestrator --help``
+and early exits stay fast. Handlers decide nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from orchestrator.commands.flags import flag_names
+from orchestrator.errors import UsageError
+
+if TYPE_CHECKING:
+    from orchestrator.settings.model import Settings
+
+
+def _repo(args: argparse.Namespace) -> Path:
+    """The -C directory (which must exist), or the current directory."""
+    repo: Path | None = args.repo
+    if repo is None:
+        return Path.cwd().resolve()
+    if not repo.is_dir():
+        what = "is not a directory" if repo.exists() else "does not exist"
+        raise UsageError(
+            f"-C {repo}: the directory {what}. -C names the repository to work in; "
+            "give an existing directory (or leave -C out to use the current one)."
+        )
+    return repo.resolve()
+
+
+def _flags(args: argparse.Namespace) -> dict[str, Any]:
+    return {k: v for k, v in vars(args).items() if "." in k and v is not None}
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    from orchestrator.settings.loader import load_settings
+    from orchestrator.ui.logs import configure_logging
+
+    flags = _flags(args)
+    settings = load_settings(
+        repo=_repo(args),
+        config_file=args.config,
+        env=os.environ,
+        flags=flags,
+        flag_names=flag_names() if flags else None,
+    )
+    configure_logging(settings.log)
+    return settings
+
+
+def _plan_arg(args: argparse.Namespace) -> Path:
+    """PLAN as run and resume find it: under -C first, else relative to the current directory."""
+    plan: Path = args.plan
+    if plan.is_absolute() or args.repo is None:
+        return plan
+    under = _repo(args) / plan
+    return under if under.exists() or not plan.exists() else plan
+
+
+def cmd_adopt(args: argparse.Namespace) -> int:
+    from orchestrator.commands.adopt import adopt_command
+
+    return adopt_command(path=_plan_arg(args), write=args.write, as_json=args.json)
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from orchestrator.plan.lint import check_command
+
+    settings = _settings(args)
+    return check_command(
+        path=_plan_arg(args), as_json=args.json, config_checks=settings.checks.commands
+    )
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    plans: list[Path] = args.plan
+    if len(plans) > 1 or args.parallel is not None:
+        return cmd_run_parallel(args, plans)
+    from orchestrator.run.selection import Selection
+    from orchestrator.run.session import start_run
+
+    return start_run(
+        repo=_repo(args),
+        plan_path=plans[0],
+        settings=_settings(args),
+        fresh=args.fresh,
+        config_file=args.config,
+        selection=Selection(only=args.only, start=args.start, until=args.until, redo=args.redo),
+        dry_run=args.dry_run,
+    )
+
+
+def cmd_run_parallel(args: argparse.Namespace, plans: list[Path]) -> int:
+    from orchestrator.fleet.parallel import run_parallel
+    from orchestrator.ui.live import live_enabled
+
+    if args.fresh or args.dry_run:
+        raise UsageError("--fresh and --dry-run apply to one plan; run it on its own")
+    if args.only or args.start or args.until or args.redo:
+        raise UsageError(
+            "--only, --from, --until and --redo name milestones of one plan; run it on its own"
+        )
+    settings = _settings(args)
+    return run_parallel(
+        repo=_repo(args),
+        plans=plans,
+        parallel=args.parallel or len(plans),
+        flags=_flags(args),
+        token_budget=settings.run.max_tokens,
+        live=live_enabled(settings.log),
+    )
+
+
+def cmd_resume(args: argparse.Namespace) -> int:
+    from orchestrator.run.answer import read_answer
+    from orchestrator.run.session import resume_run
+
+    return resume_run(
+        repo=_repo(args),
+        plan_path=args.plan,
+        run_id=args.run_id,
+        rebuild=args.rebuild,
+        settings=_settings(args),
+        config_file=args.config,
+        answer=read_answer(args.answer, args.answer_file),
+    )
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    from orchestrator.commands.status import show_status
+
+    plan = _plan_arg(args) if args.plan is not None else None
+    return show_status(repo=_repo(args), plan_path=plan, as_json=args.json, show_all=args.show_all)
+
+
+def cmd_doctor(args: argparse.Namespace) -> int:
+    from orchestrator.commands.doctor import run_doctor
+
+    return run_doctor(
+        repo=_repo(args), plan_path=args.plan, settings=_settings(args), as_json=args.json
+    )
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from orchestrator.demo import run_demo
+
+    return run_demo(directory=args.keep, settings=_settings(args))
+
+
+def cmd_model_server(args: argparse.Namespace) -> int:
+    from orchestrator.testing.server import serve_command
+
+    return serve_command(scenario_path=args.scenario, codex_home=args.codex_home)
+
+
+def cmd_completion(args: argparse.Namespace) -> int:
+    from orchestrator.commands.completion import completion_command
+
+    return completion_command(args.shell, _build_parser())
+
+
+def cmd_logs(args: argparse.Namespace) -> int:
+    from orchestrator.commands.follow import follow_logs
+
+    return follow_logs(_repo(args), args.run_id, follow=args.follow, as_json=args.json)
+
+
+def cmd_runs(args: argparse.Namespace) -> int:
+    from orchestrator.commands import runs
+
+    if args.runs_action == "show":
+        return runs.show_run_command(_repo(args), args.run_id)
+    if args.runs_action == "prune":
+        return runs.prune_runs_command(_repo(args), keep=args.keep, dry_run=args.dry_run)
+    return runs.list_runs_command(_repo(args))
+
+
+def cmd_rehearse(args: argparse.Namespace) -> int:
+    from orchestrator.commands.rehearse import rehearse
+
+    return rehearse(
+        repo=_repo(args),
+        plan_path=args.plan,
+        scenario_path=args.scenario,
+        keep=args.keep,
+        settings=_settings(args),
+    )
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    from orchestrator.commands.init import init_project
+
+    directory: Path | None = args.directory
+    if directory is None:
+        directory = args.repo if args.repo is not None else Path()
+    elif args.repo is not None and not directory.is_absolute():
+        directory = args.repo / directory
+    return init_project(directory=directory)
+
+
+def cmd_config(args: argparse.Namespace) -> int:
+    from orchestrator.settings.loader import show_config
+
+    flags = _flags(args)
+    return show_config(
+        repo=_repo(args),
+        config_file=args.config,
+        env=os.environ,
+        flags=flags,
+        flag_names=flag_names() if flags else None,
+        as_json=args.json,
+    )
