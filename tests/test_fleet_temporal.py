@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests.fleet_helpers import Fleet, milestones_on, remote_with_plan, temporal
-from tests.supervisor_helpers import implement, review_answer, rule
+from tests.supervisor_helpers import implement, review_answer, rule, step_answer
 
 __all__ = ["temporal"]  # the fixture, imported for pytest
 
@@ -71,3 +71,32 @@ def test_a_killed_worker_is_replaced_and_each_milestone_is_committed_once(
         f.worker()  # a new worker on the same host takes over
         assert f.result(wid)["status"] == "passed"
     assert milestones_on(bare, BRANCH) == ["2", "1"]
+
+
+def test_a_needs_human_stop_waits_for_the_answer_signal_and_continues(
+    temporal: str, tmp_path: Path, codex_bin: Path
+) -> None:
+    bare = remote_with_plan(tmp_path, "repo", [("One", ["grep -qx bob name.txt"])])
+    ask = rule(
+        "ask",
+        contains="step=implement milestone=1 ",
+        times=1,
+        answer=step_answer("stuck", status="needs_human", question="Which name?"),
+    )
+    after = rule("after", contains="Use bob", schema="status", commands=["echo bob > name.txt"],
+                 answer=step_answer("wrote the name"))  # fmt: skip
+    with Fleet(temporal, tmp_path, codex_bin, [ask, after, APPROVE]) as f:
+        f.worker()
+        wid = f.submit(bare)
+        deadline = time.monotonic() + 90
+        while True:
+            rows = json.loads(f.cli("fleet", "status", "--temporal", temporal, "--json").stdout)
+            row = next(r for r in rows if r["id"] == wid)
+            if row.get("state") == "needs_human":
+                break
+            assert time.monotonic() < deadline, f"never stopped for a human: {row}"
+            time.sleep(0.5)
+        assert f"orchestrator fleet answer {wid}" in row["next"]
+        f.cli("fleet", "answer", "--temporal", temporal, wid, "Use bob")
+        assert f.result(wid)["status"] == "passed"
+    assert milestones_on(bare, BRANCH) == ["1"]
