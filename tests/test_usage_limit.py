@@ -115,8 +115,15 @@ def test_a_long_limit_parks_the_run_and_the_next_run_continues(
     assert main([*args, "status"]) == 0
     assert "usage limit resets at" in capsys.readouterr().out
 
+    # the line again before the reset: parked still, and no request is sent
+    assert main(run) == 4
+    assert "nothing was sent to the model" in capsys.readouterr().err
+    assert len(read_state(scenario_file)["invocations"]) == 1
+
+    # a night whose budget the reset falls into: the same step is tried (here the
+    # scripted limit is gone already, so it runs at once)
     write_scenario(scenario_file, [implement("1", "touch m1.txt"), approve_all()])
-    assert main(run) == 0
+    assert main([*run[:-2], "--max-wall", "4h"]) == 0
     (state,) = list_runs(git_repo)
     assert state.status == "passed"
 
@@ -162,3 +169,26 @@ def test_a_short_limit_is_waited_out_and_the_same_step_continues(
     assert rules == ["limit", "implement-1", "approve"]
     events = (run_dir(git_repo, state.run_id) / "events.jsonl").read_text()
     assert '"usage_limit_wait"' in events
+
+
+def test_the_live_view_counts_down_a_wait() -> None:
+    from rich.console import Console
+
+    from orchestrator.ui.lines import progress_line
+    from orchestrator.ui.live import render_view
+    from orchestrator.ui.view import RunView
+
+    now = [1000.0]
+    view = RunView(clock=lambda: now[0])
+    record = {"event": "usage_limit_wait", "until": 1125.0, "wait_s": 125.0, "reason": "limit"}
+    view.apply(record)
+    console = Console(width=120, record=True)
+    console.print(render_view(view))
+    assert "usage limit: waiting 2m05s" in console.export_text()
+    now[0] = 1100.0
+    assert view.waiting_left() == 25.0
+    now[0] = 1130.0
+    assert view.waiting_left() is None
+    line = progress_line(record)
+    assert line is not None
+    assert line.startswith("usage limit: waiting until ")

@@ -14,15 +14,11 @@ from pathlib import Path
 import anyio
 import structlog
 
-from orchestrator.crash import write_crash_log
 from orchestrator.errors import (
     ExitCode,
-    InternalError,
     PlanError,
     StateError,
     UsageError,
-    expected_error,
-    interrupt_in,
 )
 from orchestrator.paths import RUNS_DIR
 from orchestrator.plan import Mark, load_plan, plan_marks
@@ -32,7 +28,13 @@ from orchestrator.process.leftovers import reap_leftovers
 from orchestrator.run.answer import record_answer
 from orchestrator.run.dry_run import show_dry_run
 from orchestrator.run.next_step import next_step
-from orchestrator.run.preflight import Target, preflight, require
+from orchestrator.run.readiness import (
+    record_failure,
+    require_ready,
+    still_limited,
+    still_waiting,
+    tree_digest,
+)
 from orchestrator.run.runner import Runner, pinned_checks
 from orchestrator.run.selection import Choice, Selection, choose
 from orchestrator.run.signals import EXIT_BY_STATUS, Terminated, exit_code_for, signals_raise
@@ -128,12 +130,12 @@ def _execute(
     except (Terminated, KeyboardInterrupt):
         raise
     except BaseException as exc:
-        raise _failed(runner, rdir, exc) from None
+        raise record_failure(runner, rdir, exc) from None
     finally:
         structlog.contextvars.clear_contextvars()
         close_logging()
     if end.status == "needs_human":
-        state.handoff_digest = _tree_digest(repo)
+        state.handoff_digest = tree_digest(repo)
         runner.save()
     final_summary(
         status=end.status,
@@ -145,54 +147,6 @@ def _execute(
         next_step=next_step(state, repo.root, rdir),
     )
     return end.exit_code
-
-
-def _tree_digest(repo: Repo) -> str:
-    """HEAD plus the work tree's changes (untracked files and the plan included)."""
-    return _digest(repo.head() + "\n" + repo.diff_since("HEAD"))
-
-
-def _still_waiting(run: RunState, settings: Settings, root: Path) -> int:
-    """The nightly line on a run that waits for a person who has not acted yet."""
-    rdir = run_dir(root, run.run_id)
-    console.err(
-        f"orchestrator: run {run.run_id} of {run.plan_path} is waiting for a person "
-        f"({run.stop_reason or 'needs a human'}); nothing changed since it stopped, so "
-        "nothing was sent to the model."
-    )
-    console.err(f"  {next_step(run, root, rdir)}")
-    return int(ExitCode.NEEDS_HUMAN)
-
-
-def _failed(runner: Runner, rdir: Path, exc: BaseException) -> BaseException:
-    """Record why the run ended on an exception; the exception the CLI should see.
-
-    An expected error (also one wrapped in a task group's ExceptionGroup) keeps its
-    message and exit code; anything else gets a crash log. Either way the state says
-    why and report.md exists.
-    """
-    interrupt = interrupt_in(exc)
-    expected = expected_error(exc)
-    if expected is None and interrupt is not None:
-        return interrupt  # a signal, not a failure: the caller saves the run as interrupted
-    state = runner.state
-    if expected is not None:
-        reason, code, out = expected.message, int(expected.exit_code), expected
-    else:
-        crash = write_crash_log(exc, rdir)
-        reason = f"internal error: {exc!r}; details in {crash}"
-        code, out = int(InternalError.exit_code), InternalError(reason)
-    log.error("run_failed", reason=reason, exit_code=code)
-    if state.status == "running":
-        for ms in state.milestones:
-            if ms.status == "running":
-                ms.status = "interrupted"
-        state.status = "failed"
-        state.stop_reason = reason
-        state.ended_at = time.time()
-        runner.save()
-    write_report(rdir, state, exit_code=code)
-    return out
 
 
 def _claim_and_execute(
@@ -221,19 +175,6 @@ def _claim_and_execute(
             code = exit_code_for(exc)
             write_report(path.parent, state, exit_code=code)
             return code
-
-
-def _require_ready(
-    repo: Repo, settings: Settings, plan_abs: Path, plan_rel: str, state: RunState | None
-) -> None:
-    """Preflight: exit 2 with the fixes before any model request (nothing claimed yet)."""
-    target = Target(
-        plan=plan_abs,
-        new_run=state is None,
-        pinned=state.pinned_checks if state is not None else None,
-    )
-    require(preflight(repo=repo.root, settings=settings, target=target, env=os.environ),
-            plan_arg=plan_rel)  # fmt: skip
 
 
 def _standing(git: Repo, plan_rel: str, text: str, plan: ExecPlan) -> list[Mark]:
@@ -309,17 +250,15 @@ def start_run(
                 f"`orchestrator run --fresh {plan_rel}` and the flags."
             )
         if unfinished is not None:
-            if unfinished.status == "needs_human" and unfinished.handoff_digest == _tree_digest(
-                git
-            ):
-                return _still_waiting(unfinished, settings, git.root)
+            if unfinished.status == "needs_human" and unfinished.handoff_digest == tree_digest(git):
+                return still_waiting(unfinished, settings, git.root)
             log.info("continuing_run", run_id=unfinished.run_id, status=unfinished.status)
             return _continue(
                 git, lock, unfinished, plan_abs, plan_rel, settings, config_file, answer=None
             )
         if not choice.to_run(plan):
             return _nothing_to_run(plan_rel, plan, choice, settings)
-        _require_ready(git, settings, plan_abs, plan_rel, None)
+        require_ready(git, settings, plan_abs, plan_rel, None)
         git.exclude_runs_dir()
         if settings.run.branch:
             git.create_branch(settings.run.branch)
@@ -488,7 +427,9 @@ def _continue(
             f"run {state.run_id} is to continue on branch {branch}, but "
             f"{git.current_branch()} is checked out: `git checkout {branch}` and resume again"
         )
-    _require_ready(git, settings, plan_abs, plan_rel, state)
+    require_ready(git, settings, plan_abs, plan_rel, state)
+    if still_limited(state, settings, git.root):
+        return int(ExitCode.GAVE_UP)
     lock.set_run(state.run_id)
     if answer is not None:
         text = record_answer(plan_abs, text, state, answer)
