@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from orchestrator.run.session import start_run
+from orchestrator.settings.model import VerifySettings
 from orchestrator.store.state import list_runs
 from tests.supervisor_helpers import (
     PLAN_REL,
@@ -38,9 +39,11 @@ def test_a_check_that_rewrites_the_config_stops_the_run(
     tamper = f"test -f m1.txt && printf '[checks]\\nshell = \"true\"\\n' >> {CONFIG}"
     write_plan(git_repo, [("first", [tamper])])
     write_scenario(scenario_file, [implement("1", "touch m1.txt"), approve_all()])
-    code = start_run(
-        repo=git_repo, plan_path=Path(PLAN_REL), settings=make_settings(fake_codex), fresh=False
+    # checks as they ran before verification copies: in the work tree, unsandboxed
+    settings = make_settings(fake_codex).model_copy(
+        update={"verify": VerifySettings(isolation="in_place", sandbox="off", baseline=False)}
     )
+    code = start_run(repo=git_repo, plan_path=Path(PLAN_REL), settings=settings, fresh=False)
     assert code == 3
     state = list_runs(git_repo)[0]
     assert state.status == "needs_human"

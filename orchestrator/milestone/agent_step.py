@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import shutil
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -73,6 +73,10 @@ class PlanKeeper:
         )
 
 
+async def _unguarded(who: str) -> str | None:
+    return None
+
+
 @dataclass
 class StepContext:
     """What a milestone's loop needs from its run."""
@@ -95,7 +99,7 @@ class StepContext:
     resumed: bool = False  # the milestone had begun in an earlier (killed) process
     # What else must be as the orchestrator left it after a step or a validation (the
     # run's inputs and refs, see orchestrator.guard): restores it and says what changed.
-    guard: Callable[[str], str | None] = lambda who: None
+    guard: Callable[[str], Awaitable[str | None]] = _unguarded
     agent: AgentSteps = codex_agent_step
     validator: Validator = shell_validator
     baseline: Baseline | None = None  # runs the checks on the checkpoint before implementing
@@ -229,11 +233,11 @@ async def run_codex_step(
         reason=None if result.outcome is Outcome.OK else result.error,
     )
     return StepRun(
-        result=result, record=record, guard_violation=check_guards(ctx, f"the {kind} step")
+        result=result, record=record, guard_violation=await check_guards(ctx, f"the {kind} step")
     )
 
 
-def check_guards(ctx: StepContext, who: str) -> str | None:
+async def check_guards(ctx: StepContext, who: str) -> str | None:
     """Restore the plan and whatever the run guards; None if nothing was touched."""
-    found = [ctx.keeper.check_and_restore(), ctx.guard(who)]
+    found = [ctx.keeper.check_and_restore(), await ctx.guard(who)]
     return "\n\n".join(v for v in found if v) or None

@@ -511,7 +511,7 @@ async def run_milestone(ctx: StepContext) -> LoopResult:
                 stop = await _work_step(ctx, "implement")
             case "implemented" | "repaired":
                 stop = await _validate(ctx)
-                violation = check_guards(ctx, "a validation check")
+                violation = await check_guards(ctx, "a validation check")
                 if violation:
                     return LoopResult("needs_human", violation)
             case "validated":

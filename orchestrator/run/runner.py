@@ -1,9 +1,10 @@
 """One run: the plan's milestones in order, commits, the end of the run, signals.
 
 :class:`Runner` owns the run state once the supervisor has created or loaded it.
-Git history is the truth: a milestone with a commit carrying its trailers is
-done, whatever the state says. A milestone commits first and records after, so a
-kill between the two is healed by the next resume.
+A milestone is done when its commit is recorded (in the state, or by the ref
+written with it) and in HEAD's history (see :mod:`orchestrator.guard.history`);
+after every codex step and validation the run's guards put back what the agent
+or a check must not change.
 """
 
 from __future__ import annotations
@@ -22,15 +23,13 @@ from anyio import TASK_STATUS_IGNORED
 from anyio.abc import TaskStatus
 
 from orchestrator.errors import ExitCode
+from orchestrator.guard.history import lost_commits, publish_commit, settle_recorded
 from orchestrator.guard.inputs import InputsKeeper
-from orchestrator.milestone.agent_step import PlanKeeper, StepContext, answer_path, check_guards
-from orchestrator.milestone.answers import StepAnswer, answer_from_file
+from orchestrator.guard.refs import RefGuard
+from orchestrator.milestone.agent_step import PlanKeeper, StepContext, check_guards
 from orchestrator.milestone.loop import LoopResult, run_milestone
 from orchestrator.plan import (
-    append_decision,
-    append_discovery,
     read_plan_text,
-    record_milestone_progress,
     write_outcomes,
 )
 from orchestrator.plan.model import Check, ExecPlan, Service
@@ -41,6 +40,7 @@ from orchestrator.process.leftovers import reap_leftovers
 from orchestrator.run.budget import Budget
 from orchestrator.run.hooks import fire_hook
 from orchestrator.run.outcomes import outcomes_body
+from orchestrator.run.record import milestone_passed_text, step_answers
 from orchestrator.settings.model import Settings
 from orchestrator.store.git import Repo
 from orchestrator.store.state import (
@@ -153,6 +153,7 @@ class Runner:
         self.inputs = InputsKeeper.for_run(
             repo.root, settings, plan_rel=state.plan_path, config_file=config_file
         )
+        self.refs = RefGuard(repo, state.run_id)
         self.settings = settings
         self.run_dir = state_path(repo.root, state.run_id).parent
         self.started_at = started_at
@@ -185,9 +186,17 @@ class Runner:
     def _step_budget_reason(self) -> str | None:
         return self._budget_reason(in_milestone=True)
 
-    def _guard(self, who: str) -> str | None:
+    async def _guard(self, who: str) -> str | None:
         """Restore what the agent or a check must not change; say what it was."""
-        return self.inputs.check_and_restore(who, self.run_dir / "guard")
+        return await self.repo.call(self._guard_now, who)
+
+    def _guard_now(self, who: str) -> str | None:
+        evidence = self.run_dir / "guard"
+        found = [
+            self.inputs.check_and_restore(who, evidence),
+            self.refs.check_and_restore(who, evidence),
+        ]
+        return "\n\n".join(v for v in found if v) or None
 
     async def _hook(self, event: str, **payload: Any) -> None:
         base = {
@@ -196,6 +205,7 @@ class Runner:
             "repo": str(self.repo.root),
         }
         await fire_hook(event, {**base, **payload}, self.settings.hooks, self.run_dir)
+        await self.repo.call(self.refs.refresh)  # a person's hook may push, tag or fetch
 
     # -- the run ---------------------------------------------------------------------------
 
@@ -261,27 +271,14 @@ class Runner:
         self.state.current_milestone = None if status == "passed" else self.state.current_milestone
         return RunEnd(status=status, exit_code=exit_code, reason=reason)
 
-    async def _reconcile(self) -> None:
-        """Mark milestones whose commit is in history as passed.
+    def _reconcile(self) -> tuple[MilestoneState, str] | None:
+        """Milestones done as recorded and as HEAD's history shows; a lost commit, if any.
 
-        A milestone this run does again (``--redo``, ``--from``) counts only the
-        commits made since the run started.
+        Only this run's records count, so a milestone it does again (``--redo``,
+        ``--from``) is done only by a commit made since the run started.
         """
-        commits = await self.repo.call(self.repo.milestone_commits, self.state.plan_path)
-        redo = self.state.redo
-        since = (
-            await self.repo.call(
-                self.repo.milestone_commits, self.state.plan_path, self.state.base_commit
-            )
-            if redo and self.state.base_commit
-            else {}
-        )
-        for ms in self.state.milestones:
-            info = since.get(ms.id) if ms.id in redo else commits.get(ms.id)
-            if info is not None and ms.status not in ("passed", "skipped"):
-                log.info("milestone_found_in_history", milestone=ms.id, commit=info.sha)
-                ms.status, ms.commit, ms.phase = "passed", info.sha, "committed"
-                ms.ended_at = ms.ended_at or time.time()
+        settle_recorded(self.state, self.repo)
+        return lost_commits(self.state, self.repo)
 
     async def _milestones(self) -> RunEnd:
         state = self.state
@@ -293,8 +290,10 @@ class Runner:
                 {"id": m.id, "title": m.title, "status": m.status} for m in state.milestones
             ],
         )
-        await self._reconcile()
+        lost = await self.repo.call(self._reconcile)
         self.save()
+        if lost is not None:
+            return await self._stop(lost[0], LoopResult("needs_human", lost[1]))
         for ms in state.milestones:
             if ms.status == "skipped":
                 log.info(
@@ -355,9 +354,11 @@ class Runner:
         result = await run_milestone(ctx)
         structlog.contextvars.unbind_contextvars("step", "attempt")
         if result.kind == "approved":
-            violation = check_guards(ctx, "a process that outlived its step or check")
-            if violation:
-                return await self._stop(ms, LoopResult("needs_human", violation))
+            violation = await check_guards(ctx, "a process that outlived its step or check")
+            lost = await self.repo.call(lost_commits, self.state, self.repo)
+            if violation or lost:
+                reason = "\n\n".join(v for v in (violation, lost and lost[1]) if v)
+                return await self._stop(ms, LoopResult("needs_human", reason))
             await self._commit(ms)
             return None
         return await self._stop(ms, result)
@@ -419,6 +420,7 @@ class Runner:
             ms.status = "gave_up"
             if self.settings.loop.on_give_up == "reset" and ms.checkpoint:
                 await self.repo.call(self.repo.reset_to, ms.checkpoint)
+                await self.repo.call(self.refs.refresh)
                 self.keeper.text = read_plan_text(self.keeper.path)
                 log.info("milestone_reset", milestone=ms.id, checkpoint=ms.checkpoint)
             end = self._stopped(
@@ -446,44 +448,23 @@ class Runner:
 
     # -- passing a milestone -----------------------------------------------------------------
 
-    def _answers(self, ms: MilestoneState) -> list[StepAnswer]:
-        found = []
-        for record in ms.steps:
-            path = answer_path(self.run_dir, record)
-            if record.kind in ("implement", "repair") and path is not None:
-                answer = answer_from_file(StepAnswer, path)
-                if answer is not None:
-                    found.append(answer)
-        return found
-
     async def _commit(self, ms: MilestoneState) -> None:
         milestone = self.plan.milestone(ms.id)
-        answers = self._answers(ms)
-        summary = answers[-1].summary if answers else "validation passed"
-        when = datetime.now(UTC)
-        text = record_milestone_progress(
+        text, summary = milestone_passed_text(
             self.keeper.text,
-            milestone=milestone,
-            summary=summary,
-            when=when,
-            milestones=self.plan.milestones,
+            milestone,
+            step_answers(self.run_dir, ms),
+            datetime.now(UTC),
+            self.plan.milestones,
         )
-        for a in answers:
-            for d in a.discoveries:
-                if d.observation not in text:
-                    text = append_discovery(
-                        text, observation=d.observation, evidence=d.evidence, when=when
-                    )
-            for c in a.decisions:
-                if c.decision not in text:
-                    text = append_decision(
-                        text, decision=c.decision, rationale=c.rationale, when=when
-                    )
         self.keeper.write(text)
-        # No look-up of an existing commit here: a commit whose state save was lost is
-        # found by _reconcile when the run resumes, before this milestone is reached.
+        # HEAD and the commit's record move together: a kill before the state save is
+        # settled from the record when the run resumes.
         sha = await self.repo.call(
-            self.repo.commit_all,
+            publish_commit,
+            self.repo,
+            self.state.run_id,
+            ms.id,
             f"{Path(self.state.plan_path).stem}: milestone {ms.id}: {milestone.title}\n\n"
             f"{summary}\n",
             {
@@ -494,6 +475,7 @@ class Runner:
             },
         )
         self._head = sha
+        await self.repo.call(self.refs.refresh)
         ms.commit, ms.status, ms.phase = sha, "passed", "committed"
         ms.ended_at = time.time()
         ms.stop_reason = None
@@ -518,3 +500,4 @@ class Runner:
                 f"{stem}: outcomes and retrospective",
                 {"ExecPlan": self.state.plan_path},
             )
+            await self.repo.call(self.refs.refresh)

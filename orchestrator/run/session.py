@@ -20,6 +20,7 @@ from orchestrator.errors import (
     StateError,
     UsageError,
 )
+from orchestrator.guard.history import recorded_milestone_commits
 from orchestrator.paths import RUNS_DIR
 from orchestrator.plan import Mark, load_plan, plan_marks
 from orchestrator.plan.lint import lint_plan
@@ -178,13 +179,14 @@ def _claim_and_execute(
 
 
 def _standing(git: Repo, plan_rel: str, text: str, plan: ExecPlan) -> list[Mark]:
-    """What the plan's text marks done, and the milestones an earlier run committed."""
-    commits = git.milestone_commits(plan_rel)
+    """What the plan's text marks done, and the milestones an earlier run committed
+    (and recorded: a commit's trailers alone prove nothing)."""
+    commits = recorded_milestone_commits(git, plan_rel)
     marks: list[Mark] = []
     for mark in plan_marks(text, plan):
-        info = commits.get(mark.milestone)
-        if not mark.done and info is not None:
-            mark = Mark(mark.milestone, True, f"committed by an earlier run ({info.sha[:10]})")
+        sha = commits.get(mark.milestone)
+        if not mark.done and sha is not None:
+            mark = Mark(mark.milestone, True, f"committed by an earlier run ({sha[:10]})")
         marks.append(mark)
     return marks
 

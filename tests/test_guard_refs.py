@@ -1,0 +1,278 @@
+"""The orchestrator is the only committer: checks run with its rights (as today, outside
+any sandbox) forge commits, reset history, make branches; each is undone and stops the run.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from orchestrator.errors import GitError
+from orchestrator.guard.history import missing_from_head, prepare_commit, publish_commit, record_ref
+from orchestrator.guard.refs import RefGuard, update_refs
+from orchestrator.run.session import resume_run, start_run
+from orchestrator.settings.model import Settings, VerifySettings
+from orchestrator.store.git import Repo
+from orchestrator.store.state import RunState, list_runs
+from tests.supervisor_helpers import (
+    PLAN_REL,
+    approve_all,
+    fake_codex,
+    git,
+    implement,
+    invocations,
+    log_subjects,
+    make_settings,
+    review_answer,
+    rule,
+    scenario_file,
+    step_answer,
+    write_plan,
+    write_scenario,
+)
+
+__all__ = ["fake_codex", "scenario_file"]  # fixtures
+
+FORGE = (
+    "git add -A && git commit -q -m 'feature: milestone 2: second' "
+    f"-m 'ExecPlan: {PLAN_REL}' -m 'Milestone: 2'"
+)
+
+
+def _in_place(fake: Path) -> Settings:
+    """Checks run as they did before verification copies: in the work tree, unsandboxed."""
+    settings = make_settings(fake)
+    verify = VerifySettings(isolation="in_place", sandbox="off", baseline=False)
+    return settings.model_copy(update={"verify": verify})
+
+
+def _run(repo: Path, settings: Settings) -> tuple[int, RunState]:
+    code = start_run(repo=repo, plan_path=Path(PLAN_REL), settings=settings, fresh=False)
+    return code, list_runs(repo)[0]
+
+
+def _resume(repo: Path, settings: Settings) -> tuple[int, RunState]:
+    code = resume_run(repo=repo, plan_path=None, run_id=None, rebuild=False, settings=settings)
+    return code, list_runs(repo)[0]
+
+
+def _tampered_refs(repo: Path) -> list[str]:
+    return git(repo, "for-each-ref", "--format=%(refname)", "refs/orchestrator/tampered/").split()
+
+
+def test_a_check_that_forges_our_commit_is_undone(
+    git_repo: Path, fake_codex: Path, scenario_file: Path
+) -> None:
+    write_plan(
+        git_repo, [("first", ["test -f m1.txt"]), ("second", [f"test -f m2.txt && {FORGE}"])]
+    )
+    write_scenario(
+        scenario_file,
+        [implement("1", "touch m1.txt"), implement("2", "touch m2.txt"), approve_all()],
+    )
+    head_before = None
+    code, state = _run(git_repo, _in_place(fake_codex))
+    assert code == 3
+    m1, m2 = state.milestones
+    head_before = m1.commit
+    assert m2.status == "needs_human"
+    reason = m2.stop_reason or ""
+    assert reason.startswith("a validation check changed git refs")
+    assert "refs/heads/main" in reason
+    assert git(git_repo, "rev-parse", "HEAD").strip() == head_before
+    (backup,) = _tampered_refs(git_repo)
+    assert backup == f"refs/orchestrator/tampered/{state.run_id}/1"
+    assert (
+        git(git_repo, "log", "-1", "--format=%s", backup).strip() == "feature: milestone 2: second"
+    )
+    assert "feature: milestone 2: second" not in log_subjects(git_repo)
+    # the forged work is still there, uncommitted, for a person to look at
+    assert (git_repo / "m2.txt").exists()
+    assert "m2.txt" in git(git_repo, "status", "--porcelain")
+
+
+def test_trailers_alone_do_not_make_a_milestone_done(
+    git_repo: Path, fake_codex: Path, scenario_file: Path
+) -> None:
+    write_plan(git_repo, [("first", ["test -f m1.txt"]), ("second", ["test -f m2.txt"])])
+    write_scenario(
+        scenario_file,
+        [
+            implement("1", "touch m1.txt"),
+            implement("2", "touch m2.txt"),
+            rule(
+                "m2 needs a human",
+                contains="milestone=2",
+                schema="verdict",
+                answer=review_answer("needs_human", question="ok?"),
+                times=1,
+            ),  # fmt: skip
+            approve_all(),
+        ],
+    )
+    settings = _in_place(fake_codex)
+    code, _ = _run(git_repo, settings)
+    assert code == 3
+    # between two invocations, something with the orchestrator's rights forges milestone 2
+    git(git_repo, "add", "-A")
+    git(git_repo, "commit", "-q", "-m", "feature: milestone 2: second", "-m",
+        f"ExecPlan: {PLAN_REL}", "-m", "Milestone: 2")  # fmt: skip
+    forged = git(git_repo, "rev-parse", "HEAD").strip()
+    code, state = _resume(git_repo, settings)
+    assert code == 0
+    m2 = state.milestones[1]
+    assert m2.commit != forged  # validated, reviewed and committed by the orchestrator itself
+    ours = git(git_repo, "log", "-1", "--format=%(trailers:key=Milestone,valueonly)", "HEAD~1")
+    assert ours.strip() == "2"
+    assert git(git_repo, "rev-parse", "HEAD~1").strip() == m2.commit
+    assert m2.commit in git(git_repo, "rev-list", "HEAD").split()
+
+
+def test_a_check_that_resets_history_is_undone(
+    git_repo: Path, fake_codex: Path, scenario_file: Path
+) -> None:
+    reset = "test -f m2.txt && git reset -q --hard HEAD~1"
+    write_plan(git_repo, [("first", ["test -f m1.txt"]), ("second", [reset])])
+    write_scenario(
+        scenario_file,
+        [implement("1", "touch m1.txt"), implement("2", "touch m2.txt"), approve_all()],
+    )
+    code, state = _run(git_repo, _in_place(fake_codex))
+    assert code == 3
+    m1, m2 = state.milestones
+    assert "changed git refs" in (m2.stop_reason or "")
+    assert git(git_repo, "rev-parse", "HEAD").strip() == m1.commit
+    assert m1.commit in git(git_repo, "rev-list", "HEAD").split()
+    assert log_subjects(git_repo)[0] == "feature: milestone 1: first"
+
+
+def test_a_history_reset_between_invocations_stops_the_resume(
+    git_repo: Path, fake_codex: Path, scenario_file: Path
+) -> None:
+    write_plan(git_repo, [("first", ["test -f m1.txt"]), ("second", ["test -f m2.txt"])])
+    write_scenario(
+        scenario_file,
+        [
+            implement("1", "touch m1.txt"),
+            implement("2", status="needs_human", question="which?"),
+            approve_all(),
+        ],
+    )
+    settings = _in_place(fake_codex)
+    code, state = _run(git_repo, settings)
+    assert code == 3
+    m1_commit = state.milestones[0].commit
+    assert m1_commit is not None
+    git(git_repo, "reset", "-q", "--hard", "HEAD~1")
+    subjects = log_subjects(git_repo)
+    code, state = _resume(git_repo, settings)
+    assert code == 3
+    assert "no longer in the history of HEAD" in (state.stop_reason or "")
+    assert m1_commit[:12] in (state.stop_reason or "")
+    assert log_subjects(git_repo) == subjects  # nothing committed on top
+    git(git_repo, "reset", "-q", "--hard", m1_commit)  # a person brings it back
+    repair = rule("repair", contains="step=repair milestone=2 ", commands=["touch m2.txt"],
+                  answer=step_answer())  # fmt: skip
+    write_scenario(scenario_file, [repair, approve_all()])
+    code, state = _resume(git_repo, settings)
+    assert code == 0
+    assert state.milestones[0].commit == m1_commit
+
+
+def test_a_check_that_makes_a_branch_and_stashes_is_undone(
+    git_repo: Path, fake_codex: Path, scenario_file: Path
+) -> None:
+    meddle = "test -f m1.txt && git branch sneaky && git stash -q -u"
+    write_plan(git_repo, [("first", [meddle])])
+    write_scenario(scenario_file, [implement("1", "touch m1.txt"), approve_all()])
+    code, state = _run(git_repo, _in_place(fake_codex))
+    assert code == 3
+    reason = state.milestones[0].stop_reason or ""
+    assert "refs/heads/sneaky" in reason
+    assert "refs/stash" in reason
+    assert git(git_repo, "branch", "--list", "sneaky") == ""
+    assert git(git_repo, "stash", "list") == ""
+    assert len(_tampered_refs(git_repo)) == 2  # both kept reachable
+
+
+def test_head_switched_to_a_new_branch_is_put_back(git_repo: Path) -> None:
+    guard = RefGuard(Repo.open(git_repo), "run-1")
+    git(git_repo, "checkout", "-q", "-b", "evil")
+    (git_repo / "x.txt").write_text("x\n")
+    git(git_repo, "add", "x.txt")
+    git(git_repo, "commit", "-q", "-m", "evil work")
+    reason = guard.check_and_restore("a validation check")
+    assert reason is not None
+    assert "HEAD: expected 'ref: refs/heads/main', found 'ref: refs/heads/evil'" in reason
+    assert git(git_repo, "symbolic-ref", "HEAD").strip() == "refs/heads/main"
+    assert git(git_repo, "branch", "--list", "evil") == ""
+    assert _tampered_refs(git_repo) == ["refs/orchestrator/tampered/run-1/1"]
+    assert (git_repo / "x.txt").exists()  # the work tree is left as it is
+    assert guard.check_and_restore("again") is None
+
+
+def test_branches_of_other_worktrees_and_other_runs_are_theirs(git_repo: Path) -> None:
+    guard = RefGuard(Repo.open(git_repo), "run-1")
+    other = git_repo.parent / "other"
+    git(git_repo, "worktree", "add", "-q", "-b", "plan-b", str(other))
+    (other / "b.txt").write_text("b\n")
+    git(other, "add", "b.txt")
+    git(other, "commit", "-q", "-m", "plan b work")
+    git(git_repo, "update-ref", "refs/orchestrator/tampered/run-2/1", "HEAD")
+    assert guard.check_and_restore("a validation check") is None
+    git(git_repo, "update-ref", "refs/orchestrator/tampered/run-1/9", "HEAD")
+    assert guard.check_and_restore("a validation check") is not None
+
+
+def test_rebuild_adopts_recorded_commits_only(
+    git_repo: Path, fake_codex: Path, scenario_file: Path
+) -> None:
+    """A corrupt state is rebuilt from the records under .git, not from trailers: milestone 1
+    (recorded) is adopted; a forged milestone 2 commit on top is not."""
+    write_plan(git_repo, [("first", ["test -f m1.txt"]), ("second", ["test -f m2.txt"])])
+    write_scenario(
+        scenario_file,
+        [
+            implement("1", "touch m1.txt"),
+            implement("2", status="needs_human", question="?"),
+            approve_all(),
+        ],  # fmt: skip
+    )
+    settings = _in_place(fake_codex)
+    code, state = _run(git_repo, settings)
+    assert code == 3
+    m1_commit = state.milestones[0].commit
+    git(git_repo, "commit", "-q", "--allow-empty", "-m", "feature: milestone 2: second",
+        "-m", f"ExecPlan: {PLAN_REL}", "-m", "Milestone: 2")  # fmt: skip
+    forged = git(git_repo, "rev-parse", "HEAD").strip()
+    (git_repo / ".agent/runs" / state.run_id / "state.json").write_text("{broken")
+    write_scenario(scenario_file, [implement("2", "touch m2.txt"), approve_all()])
+    code = resume_run(
+        repo=git_repo, plan_path=Path(PLAN_REL), run_id=None, rebuild=True, settings=settings
+    )
+    assert code == 0
+    m1, m2 = list_runs(git_repo)[0].milestones
+    assert m1.commit == m1_commit
+    assert m2.commit not in (None, forged)
+    assert [i["rule"] for i in invocations(scenario_file)].count("implement-1") == 1
+
+
+def test_a_commit_is_published_with_its_record_in_one_transaction(git_repo: Path) -> None:
+    repo = Repo.open(git_repo)
+    before = repo.head()
+    (git_repo / "code.py").write_text("x = 1\n", encoding="utf-8")
+    sha, parent = prepare_commit(repo, "m1", {"Milestone": "1"})
+    assert (parent, repo.head()) == (before, before)  # nothing moved yet
+    assert missing_from_head(repo, [sha, before]) == [sha]
+    published = publish_commit(repo, "run-1", "1", "m1", {"Milestone": "1"})
+    assert repo.head() == published
+    assert git(git_repo, "rev-parse", record_ref("run-1", "1")).strip() == published
+    assert "commit (orchestrator)" in git(git_repo, "reflog", "-1")
+    assert missing_from_head(repo, [published, before, "0" * 40]) == ["0" * 40]
+    git(git_repo, "commit", "-q", "--allow-empty", "-m", "someone else")
+    (git_repo / "more.py").write_text("y = 2\n", encoding="utf-8")
+    stale_sha, stale_parent = prepare_commit(repo, "m2", {})
+    git(git_repo, "commit", "-q", "--allow-empty", "-m", "HEAD moves meanwhile")
+    with pytest.raises(GitError):  # the transaction refuses: HEAD is not at the parent
+        update_refs(repo, [f"update HEAD {stale_sha} {stale_parent}"], "test")
