@@ -197,3 +197,14 @@ def test_a_sandboxed_check_cannot_write_the_repository_and_leaves_no_process(
     ]
     assert alive == [], f"a double-forked process survived the check: {alive}"
     assert os.path.isdir(copy.root / ".git")
+
+
+def test_a_copy_killed_while_being_made_is_made_again(git_repo: Path, tmp_path: Path) -> None:
+    """A SIGKILL between `git init` and the alternates file left a copy that could never
+    read the repository's objects; the next run makes it again."""
+    repo = Repo.open(git_repo)
+    root = tmp_path / "copy"
+    git(git_repo, "init", "-q", str(root))  # what the killed run left: no alternates
+    tree = repo.git("rev-parse", "HEAD^{tree}")
+    WorkCopy(repo, root).checkout(tree)
+    assert (root / "README.md").read_text() == "# sample\n"

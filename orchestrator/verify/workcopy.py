@@ -50,11 +50,11 @@ class WorkCopy:
         )
 
     def _init(self) -> None:
-        if (self.git_dir / "HEAD").is_file():
+        alternates = self.git_dir / "objects" / "info" / "alternates"
+        if alternates.is_file():  # written last: a copy killed while being made is redone
             return
         self.root.mkdir(parents=True, exist_ok=True, mode=0o700)
         self.repo.git("init", "-q", str(self.root))
-        alternates = self.git_dir / "objects" / "info" / "alternates"
         alternates.write_text(f"{self.repo.objects_dir}\n", encoding="utf-8")
 
     def checkout(self, tree: str) -> None:
