@@ -231,3 +231,36 @@ def test_a_milestone_without_checks_keeps_the_previous_ones(
     assert "# carried from milestone 1 (line 11)" in plan.read_text(encoding="utf-8")
     capsys.readouterr()
     assert main(["check", str(plan)]) == 0
+
+
+MARKDOWNISH = st.lists(
+    st.sampled_from(
+        [
+            *"#`$ -*>\\|:\n\r\t~[]()abcXYZ019.\"'/ü日",
+            "```",
+            "    ",
+            "pytest -q",
+            "npm run dev",
+            "## Milestone 1: A\n",
+            "## Validation\n",
+            "Expected:\n",
+            "\ufeff",
+            "$ make test\n",
+        ]
+    ),
+    max_size=120,
+).map(lambda parts: "# T\n\n## Purpose\n\nx\n\n## Plan of Work\n\n" + "".join(parts))
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(MARKDOWNISH)
+def test_any_text_is_read_without_a_crash(text: str) -> None:
+    from orchestrator.errors import PlanError
+
+    path = Path("plan.md")
+    try:
+        proposal = derive(text, path)
+    except PlanError:
+        return
+    new, _ = insert_checks(text, path, proposal)
+    assert only_insertions(text, new)
