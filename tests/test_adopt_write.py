@@ -264,3 +264,16 @@ def test_any_text_is_read_without_a_crash(text: str) -> None:
         return
     new, _ = insert_checks(text, path, proposal)
     assert only_insertions(text, new)
+
+
+def test_an_inline_command_runs_in_its_stated_workdir(tmp_path: Path) -> None:
+    text = (
+        "# W\n\n## Purpose\n\nx\n\n## Validation and Acceptance\n\n"
+        "1. `npm test` (workdir: `apps/web`)\n   - Pass condition: `Tests: 4 passed`\n"
+        "2. `cargo test` (workdir: `/home/me/x`)\n"
+    )
+    checks = derive(text, tmp_path / "p.md").checks
+    assert [(c.command, c.expect) for c in checks] == [
+        ("cd apps/web && npm test", ["Tests: 4 passed"]),
+        ("cargo test", []),
+    ]

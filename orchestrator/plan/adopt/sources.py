@@ -61,6 +61,13 @@ _EXECUTABLE_PATH = re.compile(
 )
 
 
+_WORKDIR = re.compile(r"^\s*\((?:workdir|cwd|in|from|run in|dir)\s*:?\s*`(?P<dir>[^`]+)`\)", re.I)
+
+
+def _relative_dir(path: str) -> bool:
+    return bool(re.fullmatch(r"[\w.@-]+(?:/[\w.@-]+)*/?", path)) and ".." not in path.split("/")
+
+
 @dataclass
 class Found:
     """One command as the plan writes it."""
@@ -224,13 +231,16 @@ def inline_commands(blocks: Blocks, line: int) -> Iterator[Found]:
         if " " not in code and (not known(code) or not _RUN_CUE.search(body)):
             continue
         found = Found(line, shell.strip_prompt(code), "inline code")
+        where = _WORKDIR.match(body[m.end() :])
+        if where and _relative_dir(where.group("dir")):
+            found.command = f"cd {where.group('dir').strip('/')} && {found.command}"
         tail = body[m.end() :]
         if k + 1 < len(spans):
             tail = body[m.end() : spans[k + 1].end()]
         after = _AFTER.match(tail)
         if after:
             found.expect = expected.from_prose(after.group("rest") or after.group("arrow") or "")
-        elif k == len(spans) - 1 and line < len(blocks.lines):
+        elif k == len(spans) - 1 - bool(where) and line < len(blocks.lines):
             nxt = _NEXT_EXPECT.match(line_body(blocks.lines[line]))
             if nxt and line + 1 not in blocks.code_lines:
                 found.expect = expected.from_prose(nxt.group("rest"))
