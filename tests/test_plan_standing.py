@@ -20,6 +20,7 @@ DONE = {
     "dated_progress.md": ["1", "2"],  # "Milestone 2 (wire ...)": other words than the heading
     "fully_ticked.md": ["1", "2", "3", "4", "5"],
     "heading_marks.md": ["1", "2"],  # ✅ on the heading; all boxes of its own list ticked
+    "list_milestones.md": ["C0", "C1"],  # "- [x] C1 — ..." under Milestones, no headings
     "milestone_ids.md": ["M0", "M1"],  # ids, dates after the text
     "nested_progress.md": ["1"],  # tasks under "### Milestone 1" / "**M3: delivery**" labels
     "notes_in_outcomes.md": [],
@@ -194,3 +195,12 @@ def test_progress_speaks_first() -> None:
     assert [(m.milestone, m.done) for m in marks] == [("1", True), ("2", False)]
     assert marks[1].reason == "its Progress item on line 5 is open"
     assert marks[0].reason == "its status line says done (line 11)"
+
+
+def test_a_list_milestone_ticks_its_own_box_and_keeps_its_identity() -> None:
+    text, after = _tick("list_milestones.md", "C3")
+    assert "\n- [ ] C3 — Nightly job and the alert to the API channel.\n" in text
+    assert "\n- [x] C3 — Nightly job and the alert to the API channel.\n" in after
+    plan = parse_plan(after, Path("p.md"))
+    assert [m.id for m in plan.milestones] == ["C0", "C1", "C2", "C3"]
+    assert [m.milestone for m in plan_marks(after, plan) if m.done] == ["C0", "C1", "C3"]

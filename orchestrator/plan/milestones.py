@@ -246,7 +246,8 @@ def _inside(blocks: Blocks, inner: list[Candidate], outer: list[Candidate]) -> b
 
 
 def find(blocks: Blocks, level: int, containers: list[Container]) -> tuple[list[Candidate], str]:
-    """The plan's milestones: headings first, else paragraphs that open with one."""
+    """The plan's milestones: headings first, else paragraphs that open with one, else
+    list items of a Milestones section."""
     found = candidates(blocks, level, containers)
     best, note = choose(found)
     if best:
@@ -254,12 +255,18 @@ def find(blocks: Blocks, level: int, containers: list[Container]) -> tuple[list[
         if len(merged) > len(best):
             note = f"{note}, and {len(merged) - len(best)} more at other levels"
         return merged, note
-    paragraphs = paragraph_candidates(blocks, containers)
-    best, note = choose(paragraphs)
-    labels = {c.label for c in best}
-    if len(best) < 2 or len(labels) < len(best):
-        return [], ""
-    return best, note
+    from orchestrator.plan.list_milestones import list_candidates  # it builds on this module
+
+    groups = [
+        (paragraph_candidates(blocks, containers), "paragraphs starting with the word"),
+        (list_candidates(blocks, containers), "list items"),
+    ]
+    for group, what in groups:
+        best, note = choose(group)
+        labels = {c.label for c in best}
+        if len(best) >= 2 and len(labels) == len(best):
+            return best, note.replace("paragraphs starting with the word", what)
+    return [], ""
 
 
 def _place_rank(c: Candidate) -> int:

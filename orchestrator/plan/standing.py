@@ -6,7 +6,8 @@ in this order, and the first that speaks for a milestone decides:
 1. the Progress entries that name it (by number or id, else by title): done
    when none is open and at least one ticked entry does not say it is partial
    (Progress is the starting point: when it speaks, it decides);
-2. a status line in the milestone's own section (``Status: done``,
+2. the milestone's own checkbox, when it is written as a list item
+   (``- [x] C0 — Scaffold``), else a status line in the milestone's own section (``Status: done``,
    ``**Status:** ✅ Complete``, ``Status: in progress``), else its row in a
    table with a status column (``| M1 | Schema | ✅ Done |``);
 3. a done mark on the milestone's heading (``### Milestone 2: Parser ✅``);
@@ -159,6 +160,11 @@ def plan_marks(text: str, plan: ExecPlan) -> list[Mark]:
     for m in plan.milestones:
         own = _own_lines(blocks.lines, code, m)
         mark = _from_progress(entries, m, plan)
+        box = _BOX.match(line_body(blocks.lines[m.span.start - 1]))
+        if mark is None and box is not None:  # a milestone written as a list item
+            done = box.group("mark") != " "
+            what = "ticked" if done else "open"
+            mark = Mark(m.id, done, f"its own checkbox is {what} (line {m.span.start})")
         if mark is None:
             mark = _from_status(own, m)
         if mark is None:

@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 
 from orchestrator.plan.document import PROGRESS_ITEM, outline
 from orchestrator.plan.edit import add_progress_item, stamp
-from orchestrator.plan.model import Milestone
+from orchestrator.plan.model import Milestone, SectionKind
 from orchestrator.plan.naming import matching_lines
 from orchestrator.plan.progress import progress_entries
 from orchestrator.plan.text import line_body, split_lines
@@ -114,6 +114,30 @@ def _ticked(body: str, style: Style, when: datetime) -> str:
     return f"{head}{words}{style.lead}{style.render(when)}"
 
 
+def _tick_own_box(text: str, milestone: Milestone) -> str:
+    """Tick the milestone's own checkbox when it is written as a list item (``- [ ] C2 — X``).
+
+    Found by its words, not its line number: the plan may have grown above it. Only
+    the box changes (the item's words are the milestone's heading, which must stay);
+    the time goes into Progress.
+    """
+    blocks, _, sections = outline(text)
+    listed = [s.span for s in sections if s.kind is SectionKind.MILESTONES]
+    for n, raw in enumerate(blocks.lines, start=1):
+        body = line_body(raw)
+        m = PROGRESS_ITEM.match(body)
+        if m is None or n in blocks.code_lines or m.group("mark") != " ":
+            continue
+        if not any(span.start < n <= span.end for span in listed):
+            continue
+        if body.split("]", 1)[1].strip() == milestone.heading.strip():
+            lines = split_lines(text)
+            start = m.start("mark")
+            lines[n - 1] = body[:start] + "x" + body[start + 1 :] + raw[len(body) :]
+            return "".join(lines)
+    return text
+
+
 def record_milestone_progress(
     text: str,
     *,
@@ -128,6 +152,7 @@ def record_milestone_progress(
     number or id is never taken for this one by its title.
     """
     stamp(when)  # refuses a naive datetime
+    text = _tick_own_box(text, milestone)
     summary = _one_line(summary)
     blocks, _, sections = outline(text)
     every = list(milestones) or [milestone]
