@@ -7,6 +7,7 @@ Nothing here decides anything. Imports of the core are lazy so that
 from __future__ import annotations
 
 import argparse
+import functools
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -266,7 +267,7 @@ def _build_parser() -> argparse.ArgumentParser:
 
     p = _sub(sub, "completion", "print a shell completion script", _COMPLETION_TEXT)
     p.add_argument("shell", choices=["bash", "zsh"], help="the shell to complete in")
-    p.set_defaults(handler=handlers.cmd_completion)
+    p.set_defaults(handler=functools.partial(handlers.cmd_completion, parser=_build_parser))
 
     p = _sub(sub, "config", "show the effective settings", _CONFIG_TEXT)
     p.add_argument("--json", action="store_true", help="machine-readable output")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -157,10 +158,12 @@ def cmd_model_server(args: argparse.Namespace) -> int:
     return serve_command(scenario_path=args.scenario, codex_home=args.codex_home)
 
 
-def cmd_completion(args: argparse.Namespace) -> int:
+def cmd_completion(
+    args: argparse.Namespace, *, parser: Callable[[], argparse.ArgumentParser]
+) -> int:
     from orchestrator.commands.completion import completion_command
 
-    return completion_command(args.shell, _build_parser())
+    return completion_command(args.shell, parser())
 
 
 def cmd_logs(args: argparse.Namespace) -> int:
