@@ -240,10 +240,10 @@ def _fake_step(
 def test_a_silent_command_longer_than_the_stall_timeout_is_alive(
     tmp_path: Path, git_repo: Path
 ) -> None:
-    reply = {"commands": ["sleep 2.5; echo done > done.txt"], "message": "ok"}
-    result = _fake_step(tmp_path, git_repo, reply, stall_timeout=1.0)
+    reply = {"commands": ["sleep 4.5; echo done > done.txt"], "message": "ok"}
+    result = _fake_step(tmp_path, git_repo, reply, stall_timeout=2.0)
     assert result.outcome is Outcome.OK, result.error
-    assert result.duration_s > 2.5
+    assert result.duration_s > 4.5
     assert (git_repo / "done.txt").read_text() == "done\n"
 
 
