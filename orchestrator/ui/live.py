@@ -144,15 +144,20 @@ def live_display(settings: LogSettings, view: RunView | None = None) -> Iterator
     if not live_enabled(settings):
         yield
         return
-    from rich.console import Console
+    from rich.console import Console, Group
     from rich.live import Live
+    from rich.text import Text
 
     from orchestrator.ui import logs
 
     shown = view if view is not None else logs.run_view()
+    terminal = Console(stderr=True, no_color=not console.colour_enabled(sys.stderr))
+    # An empty line under the box holds the cursor: at the end of the box's last line, the
+    # terminal's echo of ^C (or any stray byte) would wrap onto a new line, the next redraw
+    # would start one line low and strand the box's top line on screen.
     live = Live(
-        get_renderable=lambda: render_view(shown),
-        console=Console(stderr=True, no_color=not console.colour_enabled(sys.stderr)),
+        get_renderable=lambda: Group(render_view(shown), Text("")),
+        console=terminal,
         refresh_per_second=2,
         transient=False,
         redirect_stdout=True,
