@@ -43,6 +43,10 @@ ADOPTED = [
     "deno fmt --check",
     "terraform validate",
     "pre-commit run --all-files",
+    "source .venv/bin/activate && pytest -q",
+    ". .venv/bin/activate; python -m pytest",
+    "export CI=1 && npm test",
+    "set -euo pipefail; make test",
 ]
 
 REFUSED = [
@@ -81,6 +85,8 @@ REFUSED = [
     ("npm i -g pnpm", Kind.SETUP),
     ("pip install -e .", Kind.SETUP),
     ("uv sync", Kind.SETUP),
+    ("source ~/.bashrc && pytest", Kind.SETUP),
+    ("export PATH=/opt/tool/bin && pytest", Kind.MACHINE_PATH),
     ("curl localhost:8080/health", Kind.NEEDS_SERVICE),
     ("COMMERCE_DB_DSN=<test-dsn> go test ./...", Kind.PLACEHOLDER),
     ("pytest $(git diff --name-only)", Kind.SHELL),
@@ -110,6 +116,17 @@ def test_unsafe_commands_are_refused_with_their_reason(command: str, kind: Kind)
     assert verdict.kind is kind, verdict
     assert not verdict.adoptable
     assert verdict.reason
+
+
+def test_block_context_carries_into_later_commands() -> None:
+    from orchestrator.plan.adopt.sources import block_commands
+
+    lines = ["source .venv/bin/activate", "cd web", "export CI=1", "npm test", "cd /abs/x", "ls"]
+    found = block_commands(list(enumerate(lines, 1)), "bash block", strict=False)
+    assert [f.command for f in found] == [
+        ". .venv/bin/activate && cd web && export CI=1 && npm test",
+        ". .venv/bin/activate && export CI=1 && ls",
+    ]
 
 
 def test_a_project_program_is_a_program_not_a_check() -> None:

@@ -63,6 +63,22 @@ def _git(args: list[str], judge: Judge) -> Verdict:
     return v(Kind.EDIT, f"`git {sub}` changes the repository: not a check")
 
 
+def _source(args: list[str], judge: Judge) -> Verdict:
+    target = first(args)
+    inside = target and not target.startswith(("/", "~", "$")) and ".." not in target.split("/")
+    if inside and target.rsplit("/", 1)[-1] in {"activate", ".env", "env.sh", ".envrc"}:
+        return v(Kind.NEUTRAL, "activates the project's environment from the tree")
+    return v(Kind.SETUP, f"`source {target}` changes the shell from outside the tree")
+
+
+def _export(args: list[str], judge: Judge) -> Verdict:
+    for a in args:
+        value = a.split("=", 1)[1] if "=" in a else ""
+        if value.startswith(("/", "~")):
+            return v(Kind.MACHINE_PATH, f"`export {a}` names a path on the author's machine")
+    return v(Kind.NEUTRAL, "sets an environment variable for the commands after it")
+
+
 def _rm(args: list[str], judge: Judge) -> Verdict:
     return v(Kind.DESTRUCTIVE, "deletes files")
 
@@ -159,7 +175,7 @@ _INSPECT = ["cat", "head", "less", "more", "ls", "ll", "tree", "find", "fd", "rg
 _SETUP = ["apt", "apt-get", "aptitude", "brew", "yum", "dnf", "pacman", "apk", "zypper", "port",
           "choco", "winget", "scoop", "snap", "flatpak", "sudo", "doas", "su", "conda", "mamba",
           "micromamba", "nvm", "fnm", "volta", "rustup", "asdf", "mise", "rbenv", "pyenv", "sdk",
-          "corepack", "source", ".", "export", "set", "unset", "alias", "direnv", "install",
+          "corepack", "unset", "alias", "direnv", "install",
           "systemctl", "service", "launchctl", "ulimit", "opam", "gem", "cpan", "ghcup",
           "update-alternatives", "chsh", "setx", "nix-env", "pkg"]  # fmt: skip
 _DEPLOY = ["vercel", "netlify", "flyctl", "fly", "heroku", "firebase", "supabase", "pulumi",
@@ -198,6 +214,10 @@ HANDLERS: dict[str, Handler] = {
     **many(_DESTRUCTIVE, _rm),
     **many(_EDIT, always(Kind.EDIT, "changes files: not a check")),
     "mkdir": always(Kind.NEUTRAL, "creates a directory in the tree"),
+    "source": _source,
+    ".": _source,
+    "export": _export,
+    "set": always(Kind.NEUTRAL, "sets shell options"),
     "cd": _cd,
     "pushd": _cd,
     "git": _git,

@@ -14,7 +14,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from orchestrator.plan.adopt import expected, shell
-from orchestrator.plan.adopt.programs import known
+from orchestrator.plan.adopt.programs import judge, known
+from orchestrator.plan.adopt.verdict import Kind
 from orchestrator.plan.blocks import Blocks, Fence
 from orchestrator.plan.text import line_body
 
@@ -104,6 +105,7 @@ class _Block:
         self.output: dict[int, list[str]] = {}
         self.prefix_cd = ""
         self.prefix_env = ""
+        self.prefix_source = ""
 
     def _context(self, command: str) -> bool:
         """Consume ``cd X`` / ``export A=B``; True when the line only set context."""
@@ -119,17 +121,23 @@ class _Block:
             relative = not target.startswith(("/", "~", "$")) and ".." not in target.split("/")
             self.prefix_cd = f"cd {target} && " if relative else ""
             return True
+        if words[:1] in (["source"], ["."]) and len(words) == 2:
+            inside = judge(words).kind is Kind.NEUTRAL
+            if inside:
+                self.prefix_source += f". {words[1]} && "
+            return inside
         if words[:1] == ["export"] and all(re.match(r"^\w+=", w) for w in words[1:]):
             values = [w.split("=", 1)[1] for w in words[1:]]
             if all(not x.startswith(("/", "~", "<", "$")) for x in values):
-                self.prefix_env += " ".join(shlex_quote(w) for w in words[1:]) + " "
+                self.prefix_env += "export " + " ".join(shlex_quote(w) for w in words[1:]) + " && "
             return True
         return False
 
     def add(self, line: int, command: str) -> None:
         if self._context(command):
             return
-        self.found.append(Found(line, f"{self.prefix_env}{self.prefix_cd}{command}", self.origin))
+        prefix = f"{self.prefix_source}{self.prefix_cd}{self.prefix_env}"
+        self.found.append(Found(line, f"{prefix}{command}", self.origin))
         self.output[len(self.found) - 1] = []
 
     def add_output(self, text: str, prose: bool = False) -> None:
