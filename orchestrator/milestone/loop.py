@@ -27,22 +27,25 @@ import structlog
 from orchestrator.codex.step import Outcome
 from orchestrator.milestone.agent_step import StepContext, check_guards
 from orchestrator.milestone.answers import ReviewAnswer, StepAnswer, parse_answer
+from orchestrator.milestone.asks import (
+    failing_checks,
+    finding_lines,
+    review_prompt,
+    tree_diff,
+    work_prompt,
+)
 from orchestrator.milestone.check_programs import cannot_start
 from orchestrator.milestone.fingerprint import fingerprint, normalize_output
 from orchestrator.milestone.ports import AgentStepRequest
-from orchestrator.milestone.prompts import render_prompt
-from orchestrator.plan.model import Check, Milestone
 from orchestrator.store.state import CheckRecord, Finding, StepRecord
 from orchestrator.ui.events import ProgressEvent
 from orchestrator.ui.text import one_line
-from orchestrator.verify.facts import review_facts
 
 log = structlog.get_logger()
 
 StopKind = Literal[
     "approved", "needs_human", "gave_up", "budget", "unavailable", "usage_limit", "setup"
 ]
-DIFF_LIMIT = 30_000
 
 
 @dataclass(frozen=True)
@@ -55,93 +58,12 @@ class LoopResult:
     resets_at: float | None = None  # usage_limit: when the limit resets, if known
 
 
-def _bullets(lines: list[str]) -> str:
-    return "\n".join(f"  - {line}" for line in lines) or "  - (none)"
-
-
-def _check_lines(checks: list[Check]) -> str:
-    return _bullets([f"{c.id}: `{c.command}`" for c in checks])
-
-
-def implement_prompt(
-    milestone: Milestone, checks: list[Check], *, plan_rel: str, plan_text: str,
-    resume_note: str = "",
-) -> str:  # fmt: skip
-    """The prompt of a milestone's implement step (also shown by ``run --dry-run``)."""
-    return render_prompt(
-        "implement",
-        milestone=milestone.id,
-        attempt="1",
-        mode="fresh",
-        title=milestone.title,
-        plan_path=plan_rel,
-        checks=_check_lines(checks),
-        resume_note=resume_note,
-        plan=plan_text,
-    )
-
-
-def _failing(ctx: StepContext) -> list[CheckRecord]:
-    return [c for c in ctx.ms.last_checks if not c.passed]
-
-
-def _check_report(records: list[CheckRecord]) -> str:
-    parts = []
-    for c in records:
-        status = "PASS" if c.passed else f"FAIL (exit {c.exit_code}, {c.ended})"
-        parts.append(f"- {c.check_id} `{c.command}`: {status}")
-        if not c.passed and c.output_tail.strip():
-            parts.append("  output tail:\n" + _indent(c.output_tail.rstrip()))
-    return "\n".join(parts) or "- (no checks)"
-
-
-def _indent(text: str) -> str:
-    return "\n".join(f"    {line}" for line in text.splitlines())
-
-
-def _finding_lines(findings: list[Finding]) -> list[str]:
-    return [f.line() for f in findings]
-
-
-def _last_work_step(ctx: StepContext) -> StepRecord | None:
-    work = [s for s in ctx.ms.steps if s.kind in ("implement", "repair")]
-    return work[-1] if work else None
-
-
 async def _work_step(ctx: StepContext, kind: Literal["implement", "repair"]) -> LoopResult | None:
     """Run an implement or repair step; saves the next phase; returns a stop or None."""
     ms = ctx.ms
     round_no = ms.attempts + 2 if kind == "repair" else 1
     mode = "fresh" if kind == "implement" or not ms.thread_id else "resume"
-    checks = _check_lines(ctx.checks)
-    if kind == "implement":
-        resume_note = ""
-        if ms.steps or ctx.resumed:
-            resume_note = (
-                "- An earlier attempt at this milestone was interrupted; its work may already "
-                "be in the tree. Continue from it.\n"
-            )
-        if ms.answer:
-            resume_note += f"- {_answer_note(ms.answer)}\n"
-        prompt = implement_prompt(
-            ctx.milestone, ctx.checks, plan_rel=ctx.plan_rel, plan_text=ctx.keeper.text,
-            resume_note=resume_note,
-        )  # fmt: skip
-    else:
-        plan_block = (
-            "" if mode == "resume" else f"\nThe ExecPlan (`{ctx.plan_rel}`):\n\n{ctx.keeper.text}"
-        )
-        prompt = render_prompt(
-            "repair",
-            milestone=ctx.milestone.id,
-            attempt=str(round_no),
-            mode=mode,
-            title=ctx.milestone.title,
-            problems=_problems(ctx),
-            plan_path=ctx.plan_rel,
-            checks=checks,
-            plan_block=plan_block,
-        )
+    prompt = work_prompt(ctx, kind, round_no=round_no, mode=mode)
     request = AgentStepRequest(
         kind=kind,
         attempt=ms.attempts + (1 if kind == "repair" else 0),
@@ -239,31 +161,6 @@ def _thread_lost(error: str | None) -> bool:
     return "no rollout found" in (error or "")
 
 
-def _answer_note(answer: str) -> str:
-    return (
-        "A person answered the question that stopped this milestone (it is also in the "
-        f"plan's Decision Log): {answer}"
-    )
-
-
-def _problems(ctx: StepContext) -> str:
-    parts = []
-    if ctx.ms.answer:
-        parts.append(_answer_note(ctx.ms.answer))
-    failing = _failing(ctx)
-    if failing:
-        parts.append("Failing validation checks:\n" + _check_report(failing))
-    if ctx.ms.findings:
-        parts.append("Review findings:\n" + _bullets(_finding_lines(ctx.ms.findings)))
-    last = _last_work_step(ctx)
-    if last is not None and last.outcome == "invalid_answer":
-        parts.append(
-            f"Your last final answer was not valid: {last.summary}. Answer with exactly the "
-            "JSON object the output schema describes."
-        )
-    return "\n\n".join(parts) or "The review did not approve the milestone yet."
-
-
 def _cannot_start(ctx: StepContext, results: Sequence[CheckRecord]) -> LoopResult | None:
     """A failing check whose program could not even start: a setup problem, not a repair."""
     commands = {c.command.strip() for c in ctx.checks}
@@ -320,47 +217,10 @@ async def _validate(ctx: StepContext) -> LoopResult | None:
     return stop
 
 
-async def _diff(ctx: StepContext) -> str:
-    return await ctx.repo.call(ctx.repo.diff_since, ctx.ms.checkpoint or "HEAD")
-
-
-async def _review_prompt(ctx: StepContext, gate: bool) -> str:
-    diff = await _diff(ctx)
-    if len(diff) > DIFF_LIMIT:
-        diff = diff[:DIFF_LIMIT] + f"\n... ({len(diff) - DIFF_LIMIT} more characters)"
-    if gate:
-        task = (
-            "Every validation check passed. Decide whether the milestone is complete and "
-            "correct as the plan describes it."
-        )
-    else:
-        task = (
-            "Some validation checks failed. Find the causes and list findings that tell the "
-            "implementer exactly what to fix (verdict changes_requested, unless a person must "
-            "decide)."
-        )
-    if ctx.ms.answer:
-        task += " " + _answer_note(ctx.ms.answer)
-    return render_prompt(
-        "review",
-        verification=review_facts(ctx.ms, diff),
-        milestone=ctx.milestone.id,
-        attempt=str(ctx.ms.attempts + 1),
-        mode="gate" if gate else "failure",
-        title=ctx.milestone.title,
-        plan_path=ctx.plan_rel,
-        task=task,
-        check_results=_check_report(ctx.ms.last_checks),
-        checkpoint=(ctx.ms.checkpoint or "HEAD")[:12],
-        diff=diff or "(no change)",
-        plan=ctx.keeper.text,
-    )
-
-
 async def _review(ctx: StepContext) -> LoopResult | None:
     """Review the validated tree; saves ``approved`` or ``reviewed`` (with a fingerprint)."""
     ms = ctx.ms
-    all_passed = not _failing(ctx)
+    all_passed = not failing_checks(ctx)
     answer: ReviewAnswer | None = None
     note: str | None = None
     if ctx.review_gate:
@@ -369,7 +229,7 @@ async def _review(ctx: StepContext) -> LoopResult | None:
                 kind="review",
                 attempt=ms.attempts,
                 round_no=ms.attempts + 1,
-                prompt=await _review_prompt(ctx, gate=all_passed),
+                prompt=await review_prompt(ctx, gate=all_passed),
                 sandbox="read-only",
                 schema="review",
                 resume_thread=None,
@@ -457,17 +317,17 @@ def _log_verdict(verdict: str, findings: list[Finding], note: str | None) -> Non
 
 
 async def _fingerprint(ctx: StepContext) -> str:
-    failing = [f"{c.check_id}\n{normalize_output(c.output_tail)}" for c in _failing(ctx)]
+    failing = [f"{c.check_id}\n{normalize_output(c.output_tail)}" for c in failing_checks(ctx)]
     return fingerprint(
-        await _diff(ctx),
+        await tree_diff(ctx),
         "\n".join(failing),
-        "\n".join(sorted(_finding_lines(ctx.ms.findings))),
+        "\n".join(sorted(finding_lines(ctx.ms.findings))),
     )
 
 
 def _still_open(ctx: StepContext) -> str:
     """What keeps repeating, for the stop reason: failing checks, else the open findings."""
-    failing = [c.check_id for c in _failing(ctx)]
+    failing = [c.check_id for c in failing_checks(ctx)]
     if failing:
         return f"; still failing: {', '.join(failing)}"
     if ctx.ms.findings:

@@ -9,7 +9,7 @@ starts no codex, runs no check, writes no file.
 
 from __future__ import annotations
 
-from orchestrator.milestone.loop import implement_prompt
+from orchestrator.milestone.asks import implement_prompt
 from orchestrator.paths import find_codex
 from orchestrator.plan.model import ExecPlan
 from orchestrator.run.runner import checks_for, pinned_checks
