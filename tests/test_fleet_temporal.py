@@ -100,3 +100,33 @@ def test_a_needs_human_stop_waits_for_the_answer_signal_and_continues(
         f.cli("fleet", "answer", "--temporal", temporal, wid, "Use bob")
         assert f.result(wid)["status"] == "passed"
     assert milestones_on(bare, BRANCH) == ["1"]
+
+
+@pytest.mark.timeout(300)
+def test_a_usage_limit_waits_on_a_durable_timer_and_continues(
+    temporal: str, tmp_path: Path, codex_bin: Path
+) -> None:
+    bare = remote_with_plan(tmp_path, "repo", [("One", ["grep -qx one one.txt"])])
+    # codex says the reset cut to the minute; a reset in the next minute parks the run
+    # (the run waits in-process only for one already due) and the workflow's timer waits
+    # until that minute has passed: 60 to 120 s here.
+    resets_in = int(60 - time.time() % 60) + 1
+    limit = rule("limit", contains="step=implement milestone=1 ", times=1,
+                 fault={"kind": "usage_limit", "resets_in_seconds": resets_in})  # fmt: skip
+    rules = [limit, implement("1", "echo one > one.txt"), APPROVE]
+    with Fleet(temporal, tmp_path, codex_bin, rules) as f:
+        f.worker()
+        wid = f.submit(bare)
+        deadline = time.monotonic() + 60
+        while True:
+            rows = json.loads(f.cli("fleet", "status", "--temporal", temporal, "--json").stdout)
+            row = next(r for r in rows if r["id"] == wid)
+            if row.get("state") == "usage_limit":
+                break
+            assert time.monotonic() < deadline, f"never parked on the usage limit: {row}"
+            time.sleep(0.5)
+        assert "usage limit resets" in row["next"]
+        assert f.result(wid, timeout=200)["status"] == "passed"
+        limited = [r for r in f.server.requests if r.rule == "limit"]
+    assert len(limited) == 1  # one request against the closed quota, then a timer
+    assert milestones_on(bare, BRANCH) == ["1"]

@@ -13,6 +13,7 @@ the plan's branch after every invocation.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import sys
 from pathlib import Path
@@ -113,10 +114,13 @@ async def _run_once(tree: Path, request: RunRequest) -> RunResult:
         argv += ["run", request.plan]
     (tree / RUNS_DIR).mkdir(parents=True, exist_ok=True)
     log.info("fleet_run", tree=str(tree), argv=argv[3:])
+    # A usage limit parks the run at once: the workflow waits on a durable timer instead.
+    env = {**os.environ, "ORCH_BUDGET__USAGE_LIMIT_WAIT": "0"}
     outcome = await run_process(
         ProcessRequest(
             argv=argv,
             cwd=tree,
+            env=env,
             interrupt_first=True,
             kill_grace=30.0,
             transcript=tree / RUNS_DIR / "fleet-child.log",

@@ -81,7 +81,8 @@ class PlanWorkflow:
                 continue
             if result.status == "usage_limit" and result.resume_at and self._runs < plan.max_runs:
                 self._state = "usage_limit"
-                wait = max(1.0, result.resume_at - workflow.now().timestamp())
+                # codex says the reset time cut to the minute: it comes within the minute after.
+                wait = max(1.0, result.resume_at + 60 - workflow.now().timestamp())
                 self._next = f"wait: the usage limit resets in {wait:.0f}s"
                 await workflow.sleep(timedelta(seconds=wait))
                 continue
