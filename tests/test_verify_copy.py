@@ -208,3 +208,17 @@ def test_a_copy_killed_while_being_made_is_made_again(git_repo: Path, tmp_path: 
     tree = repo.git("rev-parse", "HEAD^{tree}")
     WorkCopy(repo, root).checkout(tree)
     assert (root / "README.md").read_text() == "# sample\n"
+
+
+def test_lock_files_a_killed_run_left_in_the_copy_do_not_block_the_next(
+    git_repo: Path, tmp_path: Path
+) -> None:
+    repo = Repo.open(git_repo)
+    copy = WorkCopy(repo, tmp_path / "copy")
+    tree = repo.git("rev-parse", "HEAD^{tree}")
+    copy.checkout(tree)
+    for name in ("HEAD.lock", "index.lock"):  # a SIGKILL in the middle of `git reset`
+        (copy.git_dir / name).write_text("", encoding="utf-8")
+    (copy.root / "README.md").write_text("changed by a check\n", encoding="utf-8")
+    copy.checkout(tree)
+    assert (copy.root / "README.md").read_text() == "# sample\n"

@@ -57,9 +57,20 @@ class WorkCopy:
         self.repo.git("init", "-q", str(self.root))
         alternates.write_text(f"{self.repo.objects_dir}\n", encoding="utf-8")
 
+    def _clear_stale_locks(self) -> None:
+        """Remove git lock files a killed run left in the copy (``HEAD.lock`` made every
+        later reset fail). Only the run that holds the repository lock uses its copy."""
+        for name in ("index.lock", "HEAD.lock"):
+            (self.git_dir / name).unlink(missing_ok=True)
+        refs = self.git_dir / "refs"
+        if refs.is_dir():
+            for stale in refs.rglob("*.lock"):
+                stale.unlink(missing_ok=True)
+
     def checkout(self, tree: str) -> None:
         """Make the copy hold exactly ``tree`` plus the linked environment."""
         self._init()
+        self._clear_stale_locks()
         commit = self._git("commit-tree", tree, "-m", "verdict tree", env=dict(_IDENTITY))
         self._git("reset", "-q", "--hard", commit)
         excludes = [f"--exclude=/{name}" for name in self.environment]
