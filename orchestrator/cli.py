@@ -206,6 +206,13 @@ def _build_parser() -> argparse.ArgumentParser:
         "--write", action="store_true", help="insert the checks as `validate` blocks into PLAN"
     )
     p.add_argument("--json", action="store_true", help="print the proposal as JSON")
+    p.add_argument(
+        "--with-codex",
+        action="store_true",
+        help="also ask a read-only codex step for checks where the text has none",
+    )
+    p.add_argument("--codex-bin", dest="codex.binary", metavar="PATH", help="codex executable")
+    p.add_argument("--model", dest="codex.model", metavar="NAME", help="model passed to codex")
     p.set_defaults(handler=handlers.cmd_adopt)
 
     p = _sub(sub, "demo", "run a sample plan offline on the real codex binary", _DEMO_TEXT)

@@ -17,13 +17,19 @@ from orchestrator.plan.adopt.project import suggestions
 from orchestrator.plan.adopt.proposal import DerivedCheck, Proposal
 from orchestrator.plan.adopt.write import insert_checks, only_insertions
 from orchestrator.plan.text import read_plan_text, write_plan_atomic
+from orchestrator.settings.model import Settings
 from orchestrator.ui import console
 
 
-def propose(path: Path) -> tuple[str, Proposal]:
-    """The plan's text and the proposal for it (with project suggestions when needed)."""
+def propose(path: Path, codex_settings: Settings | None = None) -> tuple[str, Proposal]:
+    """The plan's text and the proposal for it (with codex's and the project's suggestions
+    for what the text leaves uncovered)."""
     text = read_plan_text(path)
     proposal = derive(text, path)
+    if codex_settings is not None:
+        from orchestrator.commands.adopt_codex import with_codex
+
+        proposal = with_codex(text, path, proposal, codex_settings)
     if needs_plan_level(proposal):
         extra = suggestions(path)
         if extra:
@@ -32,7 +38,9 @@ def propose(path: Path) -> tuple[str, Proposal]:
 
 
 def _check_lines(c: DerivedCheck) -> list[str]:
-    where = "suggested from the project files" if c.suggestion else f"line {c.line}, {c.origin}"
+    where = f"line {c.line}, {c.origin}"
+    if c.suggestion or c.model_proposed:
+        where = "suggested from the project files" if c.suggestion else "proposed by codex"
     out = [f"  + {c.command}", f"      from: {where}"]
     out += [f"      expect: {e}" for e in c.expect]
     out.append(f"      why: {c.why}")
@@ -67,9 +75,11 @@ def render(proposal: Proposal) -> list[str]:
     return lines
 
 
-def adopt_command(path: Path, write: bool, as_json: bool) -> int:
-    """The ``adopt`` subcommand."""
-    text, proposal = propose(path)
+def adopt_command(
+    path: Path, write: bool, as_json: bool, codex_settings: Settings | None = None
+) -> int:
+    """The ``adopt`` subcommand (``codex_settings``: also ask codex, ``--with-codex``)."""
+    text, proposal = propose(path, codex_settings)
     if as_json:
         console.out(proposal.model_dump_json(indent=2))
     else:

@@ -65,7 +65,12 @@ def _plan_arg(args: argparse.Namespace) -> Path:
 def cmd_adopt(args: argparse.Namespace) -> int:
     from orchestrator.commands.adopt import adopt_command
 
-    return adopt_command(path=_plan_arg(args), write=args.write, as_json=args.json)
+    return adopt_command(
+        path=_plan_arg(args),
+        write=args.write,
+        as_json=args.json,
+        codex_settings=_settings(args) if args.with_codex else None,
+    )
 
 
 def cmd_check(args: argparse.Namespace) -> int:

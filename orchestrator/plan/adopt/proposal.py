@@ -19,6 +19,7 @@ class DerivedCheck(_Model):
     expect: list[str] = Field(default_factory=list, description="text the output must contain")
     why: str = Field(description="why it counts as a check")
     suggestion: bool = Field(False, description="proposed from the project files, not the plan")
+    model_proposed: bool = Field(False, description="proposed by a read-only codex step")
     carried_from: str | None = Field(
         None, description="milestone whose check this is, when carried to one that has none"
     )

@@ -27,6 +27,8 @@ def block_lines(checks: list[DerivedCheck]) -> list[str]:
     for c in checks:
         if c.suggestion:
             out.append(f"# suggested, not from the plan: {c.why}")
+        elif c.model_proposed:
+            out.append(f"# {c.why.split(' (', 1)[0]} [not from the plan: review it]")
         elif c.carried_from is not None:
             out.append(
                 f"# carried from milestone {c.carried_from} (line {c.line}): none of its own"
