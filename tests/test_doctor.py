@@ -75,6 +75,9 @@ def test_doctor_lists_every_item_ok(
     for name in ITEMS:
         assert f"ok    {name}" in out
     assert "ready to run" in out
+    sub = git_repo / "docs"  # from a subdirectory the repository is found
+    sub.mkdir()
+    assert main(["-C", str(sub), "doctor", PLAN_REL, "--codex-bin", str(fake_codex)]) == 0
 
 
 def test_no_git_identity_stops_run_before_any_request_and_blocks_nothing(

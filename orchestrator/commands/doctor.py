@@ -18,6 +18,7 @@ from orchestrator.ui import console
 
 
 def _target(repo: Path, plan_path: Path | None) -> Target:
+    repo = next((p for p in (repo, *repo.parents) if (p / ".git").exists()), repo)
     if plan_path is None:
         return Target(plan=None)
     candidates = [plan_path]

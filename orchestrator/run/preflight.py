@@ -212,6 +212,7 @@ def preflight(
     *, repo: Path, settings: Settings, target: Target, env: Mapping[str, str]
 ) -> list[Item]:
     """Every preflight item, in order; none sends a model request."""
+    repo = next((p for p in (repo, *repo.parents) if (p / ".git").exists()), repo)
     items = _git_items(repo, env, settings, target)
     items += _codex_items(settings, env)
     if target.plan is not None:
