@@ -18,7 +18,7 @@ from orchestrator.milestone.validation import run_checks
 from orchestrator.plan.document import parse_plan
 from orchestrator.plan.lint import lint_plan
 from orchestrator.plan.model import Check, Service
-from orchestrator.run.runner import pinned_checks, services_for
+from orchestrator.run.pinned import pinned_checks, services_for
 from orchestrator.settings.model import CheckSettings, Settings
 from orchestrator.store.state import CheckRecord, RunState, list_runs
 from tests.supervisor_helpers import (

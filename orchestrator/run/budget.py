@@ -19,7 +19,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from orchestrator.settings.durations import format_duration
-from orchestrator.settings.model import RunSettings
+from orchestrator.settings.model import RunSettings, Settings
+from orchestrator.store.state import RunState
 
 MIN_STEP_TIMEOUT = 1.0
 
@@ -110,3 +111,21 @@ class Budget:
         if remaining is None:
             return default
         return max(MIN_STEP_TIMEOUT, min(default, remaining))
+
+
+def start_invocation(state: RunState, settings: Settings, started_at: float) -> Budget:
+    """The budget of this invocation of a run, recorded in its state (for status)."""
+    state.invocation_started_at = started_at
+    state.invocation_tokens_start = state.tokens_total
+    state.limits = {
+        "max_wall": settings.run.max_wall,
+        "deadline": settings.run.deadline,
+        "max_tokens": settings.run.max_tokens,
+        "total_tokens": settings.budget.total_tokens,
+    }
+    return Budget.from_settings(
+        settings.run,
+        started_at,
+        tokens_at_start=state.tokens_total,
+        total_tokens=settings.budget.total_tokens,
+    )

@@ -12,7 +12,7 @@ from __future__ import annotations
 from orchestrator.milestone.asks import implement_prompt
 from orchestrator.paths import find_codex
 from orchestrator.plan.model import ExecPlan
-from orchestrator.run.runner import checks_for, pinned_checks
+from orchestrator.run.pinned import checks_for, pinned_checks
 from orchestrator.run.selection import Choice
 from orchestrator.settings.model import Settings
 from orchestrator.store.git import Repo

@@ -6,6 +6,13 @@ what people wrote in the section stays, and a later run updates the block.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+from orchestrator.milestone.agent_step import PlanKeeper
+from orchestrator.plan import write_outcomes
+from orchestrator.store.git import Repo
 from orchestrator.store.state import MilestoneState, RunState
 from orchestrator.ui.text import one_line
 
@@ -45,3 +52,21 @@ def outcomes_body(state: RunState) -> str:
         after = after or ms.id == state.until
     lines += ["", f"Tokens used: {state.tokens_total}."]
     return "\n".join(lines)
+
+
+async def commit_outcomes(
+    keeper: PlanKeeper, state: RunState, repo: Repo, refresh_refs: Callable[[], None]
+) -> None:
+    """Write this run's block into Outcomes & Retrospective and commit it (also after a
+    kill between the two: a dirty tree at the end of a passed run is the plan's edit)."""
+    if f"Run {state.run_id}:" not in keeper.text:
+        body = outcomes_body(state)
+        keeper.write(write_outcomes(keeper.text, body=body, when=datetime.now(UTC)))
+    if await repo.call(repo.is_dirty):  # also after a kill before the commit
+        stem = Path(state.plan_path).stem
+        await repo.call(
+            repo.commit_all,
+            f"{stem}: outcomes and retrospective",
+            {"ExecPlan": state.plan_path},
+        )
+        await repo.call(refresh_refs)

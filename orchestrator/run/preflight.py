@@ -171,7 +171,7 @@ def _plan_items(
     text, plan = load_plan(target.plan)
     items = [Item("plan", True, f"{target.plan}: {len(plan.milestones)} milestone(s)")]
     pinned = target.pinned
-    if pinned is None:  # as the run will pin them (see runner.pinned_checks)
+    if pinned is None:  # as the run will pin them (see run/pinned.py)
         pinned = {m.id: [c.command for c in m.checks] for m in plan.milestones}
         pinned["plan"] = [c.command for c in plan.checks] + list(settings.checks.commands)
     lines = [c.line for m in plan.milestones for c in m.checks] + [c.line for c in plan.checks]

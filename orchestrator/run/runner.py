@@ -9,6 +9,7 @@ or a check must not change.
 
 from __future__ import annotations
 
+import functools
 import os
 import signal
 import time
@@ -19,8 +20,6 @@ from typing import Any
 
 import anyio
 import structlog
-from anyio import TASK_STATUS_IGNORED
-from anyio.abc import TaskStatus
 
 from orchestrator.errors import ExitCode
 from orchestrator.guard.history import lost_commits, publish_commit, settle_recorded
@@ -30,17 +29,15 @@ from orchestrator.milestone.agent_step import PlanKeeper, StepContext, check_gua
 from orchestrator.milestone.loop import LoopResult, run_milestone
 from orchestrator.plan import (
     read_plan_text,
-    write_outcomes,
 )
-from orchestrator.plan.model import Check, ExecPlan, Service
-from orchestrator.plan.service_blocks import pin as pin_service
-from orchestrator.plan.service_blocks import unpin as unpin_service
-from orchestrator.plan.validate_blocks import pin, unpin
+from orchestrator.plan.model import ExecPlan
 from orchestrator.process.leftovers import reap_leftovers
-from orchestrator.run.budget import Budget
+from orchestrator.run.budget import start_invocation
 from orchestrator.run.hooks import fire_hook
-from orchestrator.run.outcomes import outcomes_body
+from orchestrator.run.outcomes import commit_outcomes
+from orchestrator.run.pinned import checks_for, review_gate_for, services_for
 from orchestrator.run.record import milestone_passed_text, step_answers
+from orchestrator.run.signals import SIGNAL_EXIT, watch_signals
 from orchestrator.settings.model import Settings
 from orchestrator.store.git import Repo
 from orchestrator.store.state import (
@@ -56,10 +53,11 @@ from orchestrator.verify.validator import Verifier
 
 log = structlog.get_logger()
 
-_SIGNAL_EXIT = {
-    signal.SIGINT: ExitCode.INTERRUPTED,
-    signal.SIGTERM: ExitCode.TERMINATED,
-    signal.SIGHUP: ExitCode.TERMINATED,
+# Stops that park the run: loop stop kind -> run status, exit code, log event, hook.
+_PARKED: dict[str, tuple[RunStatus, ExitCode, str, str]] = {
+    "unavailable": ("unavailable", ExitCode.GAVE_UP, "codex_unavailable", "gave_up"),
+    "usage_limit": ("usage_limit", ExitCode.GAVE_UP, "usage_limit_parked", "usage_limit"),
+    "setup": ("setup", ExitCode.USAGE, "check_cannot_start", "gave_up"),
 }
 
 
@@ -70,65 +68,6 @@ class RunEnd:
     reason: str | None = None
     question: str | None = None
     report: Path | None = None
-
-
-def pinned_checks(plan: ExecPlan, settings: Settings) -> dict[str, list[str]]:
-    """Checks pinned when a run starts: each milestone's own, and ``plan`` (plan + config)."""
-    pinned = {m.id: [pin(c.command, c.expect) for c in m.checks] for m in plan.milestones}
-    pinned["plan"] = [pin(c.command, c.expect) for c in plan.checks]
-    pinned["plan"] += list(settings.checks.commands)
-    for key, services in [("plan", plan.services), *((m.id, m.services) for m in plan.milestones)]:
-        if services:
-            pinned[SERVICE_KEY + key] = [
-                pin_service(s.command, s.ready, s.timeout) for s in services
-            ]
-    return pinned
-
-
-SERVICE_KEY = "service:"
-
-
-def services_for(state: RunState, milestone_id: str) -> list[Service]:
-    """The services pinned for a milestone's checks: the plan's, then its own."""
-    out: list[Service] = []
-    for key in ("plan", milestone_id):
-        for i, pinned in enumerate(state.pinned_checks.get(SERVICE_KEY + key, []), 1):
-            command, ready, timeout = unpin_service(pinned)
-            out.append(
-                Service(
-                    id=f"{key}.service.{i}",
-                    command=command,
-                    line=0,
-                    milestone=None if key == "plan" else key,
-                    ready=ready,
-                    timeout=timeout,
-                )
-            )
-    return out
-
-
-def checks_for(state: RunState, milestone_id: str) -> list[Check]:
-    own = [
-        Check(id=f"{milestone_id}.{i}", command=cmd, line=0, milestone=milestone_id, expect=[*e])
-        for i, (cmd, e) in enumerate(map(unpin, state.pinned_checks.get(milestone_id, [])), 1)
-    ]
-    shared = [
-        Check(id=f"plan.{i}", command=cmd, line=0, milestone=None, expect=[*e])
-        for i, (cmd, e) in enumerate(map(unpin, state.pinned_checks.get("plan", [])), 1)
-    ]
-    return own + shared
-
-
-def review_gate_for(text: str, settings: Settings) -> bool:
-    """The config's review gate, unless the plan says ``review: off`` before its first heading."""
-    for line in text.lstrip("\ufeff").splitlines():
-        stripped = line.strip()
-        if stripped.startswith("#"):
-            break
-        key, sep, value = stripped.partition(":")
-        if sep and key.strip().lower() == "review":
-            return value.strip().lower() not in ("off", "false", "no", "0")
-    return settings.loop.review_gate
 
 
 class Runner:
@@ -157,20 +96,7 @@ class Runner:
         self.settings = settings
         self.run_dir = state_path(repo.root, state.run_id).parent
         self.started_at = started_at
-        self.budget = Budget.from_settings(
-            settings.run,
-            started_at,
-            tokens_at_start=state.tokens_total,
-            total_tokens=settings.budget.total_tokens,
-        )
-        state.invocation_started_at = started_at
-        state.invocation_tokens_start = state.tokens_total
-        state.limits = {
-            "max_wall": settings.run.max_wall,
-            "deadline": settings.run.deadline,
-            "max_tokens": settings.run.max_tokens,
-            "total_tokens": settings.budget.total_tokens,
-        }
+        self.budget = start_invocation(state, settings, started_at)
         self.review_gate = review_gate_for(plan_text, settings)
         self.signum: int | None = None
         self._work: anyio.CancelScope | None = None
@@ -182,9 +108,6 @@ class Runner:
 
     def _budget_reason(self, in_milestone: bool = False) -> str | None:
         return self.budget.stop_reason(self.state.tokens_total, in_milestone=in_milestone)
-
-    def _step_budget_reason(self) -> str | None:
-        return self._budget_reason(in_milestone=True)
 
     async def _guard(self, who: str) -> str | None:
         """Restore what the agent or a check must not change; say what it was."""
@@ -213,7 +136,8 @@ class Runner:
         """Run to an end, handling SIGINT/SIGTERM/SIGHUP; never leaves state 'running'."""
         self._work = anyio.CancelScope()
         async with anyio.create_task_group() as tg:
-            await tg.start(self._watch_signals, self._work)  # handlers first, then work
+            # handlers first, then work
+            await tg.start(watch_signals, self._on_signal, self._force_exit)
             try:
                 end = await self._run_or_interrupt()
             finally:
@@ -237,23 +161,16 @@ class Runner:
         with self._work:
             return await self._milestones()
         signum = signal.Signals(self.signum or signal.SIGINT)
-        end = self._stopped("interrupted", int(_SIGNAL_EXIT[signum]), f"stopped by {signum.name}")
+        end = self._stopped("interrupted", int(SIGNAL_EXIT[signum]), f"stopped by {signum.name}")
         self.state.interrupt_running()
         self.save()
         return end
 
-    async def _watch_signals(
-        self, work: anyio.CancelScope, *, task_status: TaskStatus[None] = TASK_STATUS_IGNORED
-    ) -> None:
-        with anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM, signal.SIGHUP) as signals:
-            task_status.started()
-            async for signum in signals:
-                if self.signum is None:
-                    self.signum = signum
-                    log.warning("signal_received", signal=signal.Signals(signum).name)
-                    work.cancel()
-                elif signum == signal.SIGINT:
-                    self._force_exit()
+    def _on_signal(self, signum: int) -> None:
+        if self.signum is None:
+            self.signum = signum
+            assert self._work is not None
+            self._work.cancel()
 
     def _force_exit(self) -> None:
         """Second SIGINT: stop the codex step at once, record the stop, exit 130."""
@@ -312,7 +229,7 @@ class Runner:
                     return end
             if ms.id == state.until:
                 break
-        await self._outcomes()
+        await commit_outcomes(self.keeper, self.state, self.repo, self.refs.refresh)
         end = self._stopped("passed", int(ExitCode.OK), None)
         self.save()
         return end
@@ -343,7 +260,7 @@ class Runner:
             state=self.state,
             ms=ms,
             save=self.save,
-            budget_reason=self._step_budget_reason,
+            budget_reason=functools.partial(self._budget_reason, in_milestone=True),
             step_timeout=self.budget.step_timeout,
             remaining=self.budget.remaining,
             resumed=resumed,
@@ -370,36 +287,18 @@ class Runner:
         ms.ended_at = time.time()
         if result.kind == "budget":
             return self._budget_stop(ms, result.reason)
-        if result.kind == "unavailable":
+        parked = _PARKED.get(result.kind)
+        if parked is not None:  # the milestone stays resumable; nothing counted against it
+            status, code, event, hook = parked
             self.state.interrupt_running()
-            log.warning("codex_unavailable", milestone=ms.id, reason=result.reason)
-            end = self._stopped("unavailable", int(ExitCode.GAVE_UP), result.reason)
+            extra = {"resets_at": result.resets_at} if result.kind == "usage_limit" else {}
+            if result.kind == "usage_limit":
+                self.state.resets_at = result.resets_at
+            log.warning(event, milestone=ms.id, reason=result.reason, **extra)
+            end = self._stopped(status, int(code), result.reason)
             self.save()
             await self._hook(
-                "gave_up", milestone=ms.id, reason=result.reason, exit_code=end.exit_code
-            )
-            return end
-        if result.kind == "usage_limit":
-            self.state.interrupt_running()
-            self.state.resets_at = result.resets_at
-            log.warning("usage_limit_parked", milestone=ms.id, resets_at=result.resets_at)
-            end = self._stopped("usage_limit", int(ExitCode.GAVE_UP), result.reason)
-            self.save()
-            await self._hook(
-                "usage_limit",
-                milestone=ms.id,
-                reason=result.reason,
-                resets_at=result.resets_at,
-                exit_code=end.exit_code,
-            )
-            return end
-        if result.kind == "setup":
-            self.state.interrupt_running()
-            log.warning("check_cannot_start", milestone=ms.id, reason=result.reason)
-            end = self._stopped("setup", int(ExitCode.USAGE), result.reason)
-            self.save()
-            await self._hook(
-                "gave_up", milestone=ms.id, reason=result.reason, exit_code=end.exit_code
+                hook, milestone=ms.id, reason=result.reason, exit_code=end.exit_code, **extra
             )
             return end
         if result.kind == "needs_human":
@@ -488,16 +387,3 @@ class Runner:
             commit=sha,
         )
         await self._hook("milestone_passed", milestone=ms.id, commit=sha, attempts=ms.attempts_made)
-
-    async def _outcomes(self) -> None:
-        if f"Run {self.state.run_id}:" not in self.keeper.text:
-            body = outcomes_body(self.state)
-            self.keeper.write(write_outcomes(self.keeper.text, body=body, when=datetime.now(UTC)))
-        if await self.repo.call(self.repo.is_dirty):  # also after a kill before the commit
-            stem = Path(self.state.plan_path).stem
-            await self.repo.call(
-                self.repo.commit_all,
-                f"{stem}: outcomes and retrospective",
-                {"ExecPlan": self.state.plan_path},
-            )
-            await self.repo.call(self.refs.refresh)

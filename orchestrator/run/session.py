@@ -29,6 +29,7 @@ from orchestrator.process.leftovers import reap_leftovers
 from orchestrator.run.answer import record_answer
 from orchestrator.run.dry_run import show_dry_run
 from orchestrator.run.next_step import next_step
+from orchestrator.run.pinned import pinned_checks
 from orchestrator.run.readiness import (
     record_failure,
     require_ready,
@@ -36,7 +37,7 @@ from orchestrator.run.readiness import (
     still_waiting,
     tree_digest,
 )
-from orchestrator.run.runner import Runner, pinned_checks
+from orchestrator.run.runner import Runner
 from orchestrator.run.selection import Choice, Selection, choose
 from orchestrator.run.signals import EXIT_BY_STATUS, Terminated, exit_code_for, signals_raise
 from orchestrator.settings.model import Settings

@@ -10,13 +10,27 @@ can still save the state as interrupted instead of dying with the state claimed.
 from __future__ import annotations
 
 import signal
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from types import FrameType
 
+import anyio
+import structlog
+from anyio import TASK_STATUS_IGNORED
+from anyio.abc import TaskStatus
+
 from orchestrator.errors import ExitCode
 
+log = structlog.get_logger()
+
 _CAUGHT = (signal.SIGTERM, signal.SIGHUP)
+
+# The exit code of a run stopped by a signal.
+SIGNAL_EXIT = {
+    signal.SIGINT: ExitCode.INTERRUPTED,
+    signal.SIGTERM: ExitCode.TERMINATED,
+    signal.SIGHUP: ExitCode.TERMINATED,
+}
 
 # The exit code that goes with a run state's final status.
 EXIT_BY_STATUS: dict[str, int] = {
@@ -58,3 +72,23 @@ def signals_raise() -> Iterator[None]:
     finally:
         for s, handler in old.items():
             signal.signal(s, handler)
+
+
+async def watch_signals(
+    on_signal: Callable[[int], None],
+    on_second_sigint: Callable[[], None],
+    *,
+    task_status: TaskStatus[None] = TASK_STATUS_IGNORED,
+) -> None:
+    """The run's signal receiver: the first SIGINT/SIGTERM/SIGHUP asks for a graceful
+    stop (``on_signal``); a second SIGINT asks to stop at once (``on_second_sigint``)."""
+    seen = False
+    with anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM, signal.SIGHUP) as signals:
+        task_status.started()
+        async for signum in signals:
+            if not seen:
+                seen = True
+                log.warning("signal_received", signal=signal.Signals(signum).name)
+                on_signal(signum)
+            elif signum == signal.SIGINT:
+                on_second_sigint()
