@@ -58,7 +58,7 @@ class Recipe:
 
 
 def _recipes() -> list[Recipe]:
-    found = []
+    found: list[Recipe] = []
     for path in DOCS:
         text = path.read_text(encoding="utf-8")
         name = path.name
