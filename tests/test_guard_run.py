@@ -36,7 +36,8 @@ def test_a_check_that_rewrites_the_config_stops_the_run(
     git_repo: Path, fake_codex: Path, scenario_file: Path
 ) -> None:
     config = _config(git_repo)
-    tamper = f"test -f m1.txt && printf '[checks]\\nshell = \"true\"\\n' >> {CONFIG}"
+    # checks run over a separate copy of the tree: a tampering check names the repository
+    tamper = f"test -f m1.txt && printf '[checks]\\nshell = \"true\"\\n' >> {git_repo}/{CONFIG}"
     write_plan(git_repo, [("first", [tamper])])
     write_scenario(scenario_file, [implement("1", "touch m1.txt"), approve_all()])
     # checks as they ran before verification copies: in the work tree, unsandboxed

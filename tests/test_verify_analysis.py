@@ -16,7 +16,7 @@ from orchestrator.verify.holdout import load_holdout
 from orchestrator.verify.judge import judge
 from orchestrator.verify.protect import command_paths
 from orchestrator.verify.validator import plan_changes_tests
-from orchestrator.verify.weakening import new_file_findings, python_weakening
+from orchestrator.verify.weakening import data_weakening, new_file_findings, python_weakening
 
 BEFORE = """import pytest
 
@@ -202,10 +202,32 @@ def test_hidden_checks_file(tmp_path: Path) -> None:
         load_holdout(str(tmp_path / "missing.toml"), repo)
 
 
-def test_files_named_by_check_commands_are_found() -> None:
-    files = {"scripts/check.sh", "Makefile", "src/app.py"}
-    found = command_paths(["bash scripts/check.sh && make -f Makefile", "./src/app.py --x"], files)
-    assert found == {"scripts/check.sh", "Makefile", "src/app.py"}
+def test_check_scripts_named_by_check_commands_are_found() -> None:
+    files = {"scripts/check.py", "run-tests.sh", "src/app.py", "app.py"}
+    commands = ["python scripts/check.py && ./run-tests.sh", "python ./src/app.py --x", "app.py"]
+    # the code under test stays free: only check scripts are protected
+    assert command_paths(commands, files) == {"scripts/check.py", "run-tests.sh"}
+
+
+def test_renamed_variables_keep_their_assertions_but_a_self_comparison_does_not() -> None:
+    before = "def test_a():\n    result = f()\n    expected = 3\n    assert result == expected\n"
+    renamed = before.replace("result", "value").replace("expected", "wanted")
+    assert python_weakening("tests/test_a.py", before, renamed) == []
+    self_compared = before.replace("assert result == expected", "assert result == result")
+    assert python_weakening("tests/test_a.py", before, self_compared)
+
+
+@pytest.mark.parametrize(
+    ("path", "after", "weak"),
+    [
+        ("tests/data/cases.txt", "1 2 3\n4 5 9\n7 8 15\n", False),  # a case added
+        ("tests/data/cases.txt", "1 2 3\n4 5 10\n", True),  # an expected value changed
+        ("tests/data/cases.txt", "1 2 3\n", True),  # a case removed
+        ("Makefile", "1 2 3\n4 5 9\n\nmore:\n\ttrue\n", True),  # configuration: any change
+    ],
+)
+def test_fixtures_may_only_gain_cases(path: str, after: str, weak: bool) -> None:
+    assert bool(data_weakening(path, "1 2 3\n4 5 9\n", after)) is weak
 
 
 @pytest.mark.parametrize(

@@ -222,3 +222,24 @@ def test_lock_files_a_killed_run_left_in_the_copy_do_not_block_the_next(
     (copy.root / "README.md").write_text("changed by a check\n", encoding="utf-8")
     copy.checkout(tree)
     assert (copy.root / "README.md").read_text() == "# sample\n"
+
+
+def test_an_assertion_moved_into_a_new_helper_file_is_no_weakening(project: Path) -> None:
+    from orchestrator.verify.weakening import analyse_changes
+
+    checkpoint = git(project, "rev-parse", "HEAD").strip()
+    _write(
+        project,
+        {
+            "tests/test_calc.py": "from calc import add\nfrom tests.checks import check_add\n\n"
+            "def test_add():\n    check_add(add)\n",
+            "tests/checks.py": "def check_add(add):\n    assert add(2, 2) == 4\n",
+        },
+    )
+    repo = Repo.open(project)
+    verdict = build_verdict(repo, checkpoint=checkpoint, patterns=PATTERNS, commands=[])
+    assert analyse_changes(repo, checkpoint, verdict) == []
+    _write(project, {"tests/checks.py": "def check_add(add):\n    assert add(2, 2)\n"})
+    verdict = build_verdict(repo, checkpoint=checkpoint, patterns=PATTERNS, commands=[])
+    found = analyse_changes(repo, checkpoint, verdict)
+    assert found == ["assertions removed or changed: `assert add(2, 2) == 4`"]

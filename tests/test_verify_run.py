@@ -24,7 +24,7 @@ from tests.supervisor_helpers import (
 
 __all__ = ["fake_codex", "scenario_file"]  # fixtures
 
-PYTEST = f"{sys.executable} -m pytest -q -p no:randomly tests"
+PYTEST = f"PYTEST_DISABLE_PLUGIN_AUTOLOAD=1 {sys.executable} -m pytest -q tests"
 TEST_A = "from calc import add\n\n\ndef test_add():\n    assert add(2, 3) == 5\n"
 
 

@@ -75,8 +75,17 @@ class Protection:
         return not self.sections
 
 
+_SCRIPT_DIRS = {"scripts", "script", "ci", "tools", "bin", "hack", ".github"}
+_SCRIPT_SUFFIXES = (".sh", ".bash", ".zsh", ".mk", ".ps1", ".bat")
+
+
+def _is_script(path: str) -> bool:
+    """A check script, not the code under test (``python app.py`` leaves app.py free)."""
+    return path.endswith(_SCRIPT_SUFFIXES) or path.split("/", 1)[0] in _SCRIPT_DIRS
+
+
 def command_paths(commands: Iterable[str], files: set[str]) -> set[str]:
-    """Paths of ``files`` that a check command names (``bash scripts/check.sh``)."""
+    """Check scripts among ``files`` that a check command names (``bash scripts/check.sh``)."""
     found = set()
     for command in commands:
         try:
@@ -86,7 +95,7 @@ def command_paths(commands: Iterable[str], files: set[str]) -> set[str]:
         for word in words:
             for part in re.split(r"[=:]", word) if "=" in word else [word]:
                 candidate = part.removeprefix("./")
-                if candidate in files:
+                if candidate in files and _is_script(candidate):
                     found.add(candidate)
     return found
 

@@ -14,6 +14,7 @@ package (a fake ``pytest.py``), a ``.pth`` file.
 from __future__ import annotations
 
 import ast
+import difflib
 import sys
 from collections import Counter
 from collections.abc import Iterable
@@ -35,17 +36,46 @@ _SHADOW_EXTRA = {"pytest", "_pytest", "py", "pluggy", "sitecustomize", "usercust
 _HOOK_PREFIX = "pytest_"
 
 
-def _assertions(tree: ast.AST) -> Counter[str]:
-    found: Counter[str] = Counter()
+def _canonical(node: ast.AST) -> str:
+    """``node``'s source with local names renamed by first appearance (``v0``, ``v1``...),
+    so a refactor that renames variables keeps its assertions while ``x == y`` and
+    ``x == x`` stay different."""
+    copy = ast.parse(ast.unparse(node))
+    names: dict[str, str] = {}
+    for sub in ast.walk(copy):
+        if isinstance(sub, ast.Name):
+            sub.id = names.setdefault(sub.id, f"v{len(names)}")
+    return ast.unparse(copy)
+
+
+def _assertions(tree: ast.AST) -> dict[str, list[str]]:
+    """Canonical form -> the assertions (as written) that have it."""
+    found: dict[str, list[str]] = {}
     for node in ast.walk(tree):
         if isinstance(node, ast.Assert):
-            found[ast.unparse(node)] += 1
+            found.setdefault(_canonical(node), []).append(ast.unparse(node))
         elif isinstance(node, ast.Call):
             func = node.func
             name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
             if name.startswith("assert") or name in _ASSERT_CALLS:
-                found[ast.unparse(node)] += 1
+                found.setdefault(_canonical(node), []).append(ast.unparse(node))
     return found
+
+
+def lost_assertions(before: list[ast.AST], after: list[ast.AST]) -> list[str]:
+    """Assertions of ``before`` with no counterpart left in ``after`` (as written)."""
+    old: dict[str, list[str]] = {}
+    new: Counter[str] = Counter()
+    for tree in before:
+        for key, items in _assertions(tree).items():
+            old.setdefault(key, []).extend(items)
+    for tree in after:
+        for key, items in _assertions(tree).items():
+            new[key] += len(items)
+    lost = []
+    for key, items in old.items():
+        lost += items[new[key] :]
+    return sorted(lost)
 
 
 def _tests(tree: ast.Module) -> set[str]:
@@ -102,8 +132,9 @@ def _short(items: Iterable[str], limit: int = 3) -> str:
     return shown + (f" and {len(items) - limit} more" if len(items) > limit else "")
 
 
-def python_weakening(path: str, old: str, new: str) -> list[str]:
-    """Findings for a changed protected Python file."""
+def python_weakening(path: str, old: str, new: str, *, assertions: bool = True) -> list[str]:
+    """Findings for a changed protected Python file (``assertions=False``: the caller
+    compares assertions across files)."""
     try:
         before = ast.parse(old)
     except SyntaxError:
@@ -116,13 +147,13 @@ def python_weakening(path: str, old: str, new: str) -> list[str]:
     removed_tests = _tests(before) - _tests(after)
     if removed_tests:
         found.append(f"{path}: test functions removed: {_short(sorted(removed_tests))}")
-    lost = _assertions(before) - _assertions(after)
+    lost = lost_assertions([before], [after]) if assertions else []
     if lost:
-        found.append(f"{path}: assertions removed or changed: {_short(sorted(lost.elements()))}")
+        found.append(f"{path}: assertions removed or changed: {_short(lost)}")
     if _skips(after) > _skips(before):
         found.append(f"{path}: skip, xfail or deselection added")
-    old_values, new_values = _module_values(before), _module_values(after)
-    changed = [k for k, v in old_values.items() if new_values.get(k) != v]
+    new_values = set(_module_values(after).values())
+    changed = [k for k, v in _module_values(before).items() if v not in new_values]
     if changed:
         found.append(f"{path}: module-level values changed: {_short(changed)}")
     old_hooks, new_hooks = _hooks(before), _hooks(after)
@@ -130,6 +161,18 @@ def python_weakening(path: str, old: str, new: str) -> list[str]:
     if hooks:
         found.append(f"{path}: pytest hooks added or changed: {_short(hooks)}")
     return found
+
+
+def data_weakening(path: str, old: str, new: str) -> list[str]:
+    """Findings for a changed protected non-Python file: test configuration may not
+    change at all; a fixture or expected output may only gain lines (new cases)."""
+    name = path.rsplit("/", 1)[-1]
+    if name in _TEST_CONFIG_NAMES or name in ("package.json", "pyproject.toml"):
+        return [f"{path} changed (test configuration)"]
+    matcher = difflib.SequenceMatcher(None, old.splitlines(), new.splitlines(), autojunk=False)
+    if all(op in ("equal", "insert") for op, *_ in matcher.get_opcodes()):
+        return []
+    return [f"{path} changed (a fixture or expected output: lines changed or removed)"]
 
 
 def _installed_names() -> set[str]:
@@ -208,6 +251,8 @@ def analyse_changes(repo: Repo, checkpoint: str, verdict: Verdict) -> list[str]:
     base = ls_tree(repo, checkpoint)
     cand = ls_tree(repo, verdict.candidate_tree)
     found: list[str] = []
+    olds: list[str] = []
+    news: list[str] = []
     for path in verdict.changed_protected:
         protection = verdict.protected[path]
         if path not in cand:
@@ -217,10 +262,27 @@ def analyse_changes(repo: Repo, checkpoint: str, verdict: Verdict) -> list[str]:
         elif path.endswith(".py"):
             old = blob_text(repo, base[path][1])
             new = blob_text(repo, cand[path][1])
-            found += python_weakening(path, old, new)
+            found += python_weakening(path, old, new, assertions=False)
+            olds.append(old)
+            news.append(new)
         else:
-            found.append(f"{path} changed (a fixture, expected output or test configuration)")
+            found += data_weakening(
+                path, blob_text(repo, base[path][1]), blob_text(repo, cand[path][1])
+            )
     new_paths = [p for p in cand if p not in base]
     texts = {p: blob_text(repo, cand[p][1]) for p in new_paths if _may_hook(p)}
     found += new_file_findings(new_paths, texts)
+    lost = lost_assertions(_parsed(olds), _parsed(news + list(texts.values())))
+    if lost:
+        found.append(f"assertions removed or changed: {_short(lost)}")
     return found
+
+
+def _parsed(texts: list[str]) -> list[ast.AST]:
+    trees: list[ast.AST] = []
+    for text in texts:
+        try:
+            trees.append(ast.parse(text))
+        except SyntaxError:
+            continue
+    return trees
