@@ -171,3 +171,33 @@ def test_the_live_table_shows_each_plan_with_its_branch_state_and_tokens() -> No
     for shown in ("orchestrator/alpha", "running", "milestone 2", "1320"):
         assert shown in alpha
     assert "waiting" in next(line for line in lines if "beta.md" in line)
+
+
+def test_the_batch_shares_one_token_budget_and_the_same_line_continues(
+    git_repo: Path, fake_codex: Path, tmp_path: Path
+) -> None:
+    _two_plans(git_repo)
+    scenario = write_scenario(
+        tmp_path / "s.json",
+        [implement("1", "touch m1.txt"), implement("2", "touch m2.txt"), approve_all()],
+    )
+    env = {**os.environ, "FAKE_CODEX_SCENARIO": str(scenario)}
+    # One at a time: alpha spends 660 tokens of the 700 (the fake codex's steps report
+    # 110-330 each), so beta starts with the 40 left and stops after its first step.
+    command = [*_command(git_repo, fake_codex, "--max-tokens", "700")]
+    command[command.index("--parallel") + 1] = "1"
+    limited = subprocess.run(command, env=env, capture_output=True, text=True, timeout=180,
+                             check=False)  # fmt: skip
+    assert limited.returncode == 4, limited.stdout + limited.stderr
+    assert f"{PLANS[0]}: passed on branch orchestrator/alpha" in limited.stdout
+    assert f"{PLANS[1]}: not finished" in limited.stdout
+    beta = git_repo / ".agent" / "worktrees" / "beta" / ".agent" / "runs"
+    state = json.loads(next(beta.glob("*/state.json")).read_text(encoding="utf-8"))
+    assert state["status"] == "budget"
+    assert state["tokens_total"] <= 330  # one step on what the batch had left
+    assert "Run the same line again" in limited.stdout
+    done = _run(git_repo, fake_codex, scenario)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "already done" in done.stdout
+    for branch in ("orchestrator/alpha", "orchestrator/beta"):
+        assert _milestones_on(git_repo, branch) == ["2", "1"]

@@ -173,8 +173,10 @@ class Batch:
                     )
                 )
                 job.exit_code = outcome.exit_code if outcome.exit_code is not None else 1
-            if job.scope.cancelled_caught:
-                job.exit_code = int(ExitCode.GAVE_UP)
+            run = newest_run(job.wt.path, job.wt.plan_rel)
+            if job.scope.cancelled_caught and not (run and run.status == "passed"):
+                job.exit_code = int(ExitCode.GAVE_UP)  # stopped for the shared budget
+            job.over_budget = job.over_budget and job.exit_code != 0
             job.state = "finished"
 
     async def _wait_for_lock(self, job: PlanJob) -> None:
