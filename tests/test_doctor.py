@@ -222,3 +222,32 @@ def test_programs_of_a_check_line() -> None:
         Program("python3", module="mypkg", after_cd=True),
     ]
     assert programs("test -f x && [ -d y ] && echo $HOME") == []
+
+
+def test_a_stale_git_lock_is_reported_before_any_request(
+    git_repo: Path, fake_codex: Path, scenario_file: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A git command killed mid-commit leaves .git/index.lock: every later commit would
+    fail after the milestone's tokens were spent."""
+    write_plan(git_repo, [("first", ["test -f m1.txt"])])
+    write_scenario(scenario_file, [implement("1", "touch m1.txt"), approve_all()])
+    (git_repo / ".git" / "index.lock").write_text("")
+    assert _cli(git_repo, fake_codex, "run", PLAN_REL) == 2
+    assert "index.lock exists" in capsys.readouterr().err
+    assert _requests(scenario_file) == 0
+    (git_repo / ".git" / "index.lock").unlink()
+    assert _cli(git_repo, fake_codex, "run", PLAN_REL) == 0
+
+
+def test_an_answer_comes_from_the_flag_or_a_file(tmp_path: Path) -> None:
+    from orchestrator.errors import UsageError
+    from orchestrator.run.answer import read_answer
+
+    assert read_answer(None, None) is None
+    assert read_answer("  use UTC \n", None) == "use UTC"
+    file = tmp_path / "answer.txt"
+    file.write_text("Keep exit code 0.\nIt is documented.\n")
+    assert read_answer(None, file) == "Keep exit code 0.\nIt is documented."
+    for text, path in (("x", file), ("  ", None), (None, tmp_path / "missing.txt")):
+        with pytest.raises(UsageError):
+            read_answer(text, path)

@@ -126,6 +126,16 @@ def _work_tree(root: Path, env: Mapping[str, str], settings: Settings, target: T
                 f"{what} is in progress in {root}",
                 "finish or abort it first (`git status` tells how)",
             )
+    for name in ("index.lock", "HEAD.lock"):
+        path = Path(_git(root, env, "rev-parse", "--git-path", name).stdout.strip())
+        if (path if path.is_absolute() else root / path).exists():
+            return Item(
+                "work tree",
+                False,
+                f"git's lock file {path} exists: another git command is running, or one was "
+                "killed and left it",
+                f"if no git command runs in {root}, remove it (`rm {path}`)",
+            )
     if target.new_run and not settings.run.allow_dirty:
         status = _git(root, env, "status", "--porcelain", "--", ".", ":(exclude).agent/runs")
         dirty = [line[3:] for line in status.stdout.splitlines() if line.strip()]
