@@ -190,6 +190,7 @@ def test_summary_clean_run_not_quiet_goes_to_stdout(capsys: pytest.CaptureFixtur
 
 _TMUX_SCRIPT = """
 import time
+import structlog
 from orchestrator.settings.model import LogSettings
 from orchestrator.ui.live import live_display
 from orchestrator.ui.logs import configure_logging
@@ -199,7 +200,12 @@ settings = LogSettings()
 configure_logging(settings, None, "run-42")
 with live_display(settings):
     log_sequence()
-    time.sleep(1.0)
+    time.sleep(0.6)
+    structlog.get_logger().warning("step_retry", attempt_no=1, max_attempts=3, wait_s=2.0,
+                                   reason="http 429 from the provider " + "x" * 150)
+    time.sleep(0.6)
+    structlog.get_logger().warning("another_warning", detail="short")
+    time.sleep(0.6)
 print("LIVE-DONE", flush=True)
 time.sleep(60)
 """
@@ -230,6 +236,9 @@ def test_live_display_in_a_real_tmux_pane(tmp_path: Path) -> None:
         assert "LIVE-DONE" in screen, screen
         assert "Render widgets" in screen
         assert "$ make lint  (exit 2)" in screen  # history printed above the status area
+        assert screen.count("╭─ orchestrator") == 1  # warnings leave no stray box line
+        assert screen.count("╰─") == 1
+        assert "warning: another_warning detail=short" in screen
         assert "tokens 45,678" in screen
         assert "step repair  attempt 3" in screen
     finally:
