@@ -13,7 +13,6 @@ from pathlib import Path
 import structlog
 
 from orchestrator.errors import UsageError
-from orchestrator.plan import append_decision, write_plan_atomic
 from orchestrator.store.state import MilestoneState, RunState
 
 log = structlog.get_logger()
@@ -45,6 +44,8 @@ def read_answer(text: str | None, file: Path | None) -> str | None:
 
 def record_answer(plan_abs: Path, text: str, state: RunState, answer: str) -> str:
     """Insert ``answer`` into the Decision Log and keep it on the stopped milestone."""
+    from orchestrator.plan import append_decision, write_plan_atomic
+
     ms = _asked(state)
     question = ms.stop_reason or "the question that stopped it"
     new = append_decision(

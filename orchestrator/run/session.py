@@ -2,6 +2,9 @@
 
 Both open the repository, take the repo lock, create or load the run state and
 hand it to :class:`orchestrator.run.runner.Runner`; they return the process exit code.
+The run machinery (runner, loop, codex, processes, live view) is imported only once a
+run really starts, so the early exits (lock held, nothing to resume, unrunnable plan)
+stay cheap.
 """
 
 from __future__ import annotations
@@ -20,24 +23,11 @@ from orchestrator.errors import (
     StateError,
     UsageError,
 )
-from orchestrator.guard.history import recorded_milestone_commits
 from orchestrator.paths import RUNS_DIR
 from orchestrator.plan import Mark, load_plan, plan_marks
 from orchestrator.plan.lint import lint_plan
 from orchestrator.plan.model import ExecPlan
-from orchestrator.process.leftovers import reap_leftovers
-from orchestrator.run.answer import record_answer
-from orchestrator.run.dry_run import show_dry_run
-from orchestrator.run.next_step import next_step
 from orchestrator.run.pinned import pinned_checks
-from orchestrator.run.readiness import (
-    record_failure,
-    require_ready,
-    still_limited,
-    still_waiting,
-    tree_digest,
-)
-from orchestrator.run.runner import Runner
 from orchestrator.run.selection import Choice, Selection, choose
 from orchestrator.run.signals import EXIT_BY_STATUS, Terminated, exit_code_for, signals_raise
 from orchestrator.settings.model import Settings
@@ -57,9 +47,7 @@ from orchestrator.store.state import (
     state_path,
 )
 from orchestrator.ui import console
-from orchestrator.ui.live import final_summary, live_display
 from orchestrator.ui.logs import close_logging, configure_logging, reset_run_view
-from orchestrator.ui.report import NEEDS_HUMAN_FILE, write_report
 
 log = structlog.get_logger()
 
@@ -110,6 +98,12 @@ def _execute(
     settings: Settings,
     config_file: Path | None,
 ) -> int:
+    from orchestrator.process.leftovers import reap_leftovers
+    from orchestrator.run.next_step import next_step
+    from orchestrator.run.readiness import record_failure, tree_digest
+    from orchestrator.run.runner import Runner
+    from orchestrator.ui.live import final_summary, live_display
+
     rdir = run_dir(repo.root, state.run_id)
     configure_logging(settings.log, rdir, state.run_id)
     reap_leftovers(repo.root)  # we hold the lock: whatever a killed run left is an orphan
@@ -161,6 +155,8 @@ def _claim_and_execute(
     config_file: Path | None = None,
 ) -> int:
     """Save the state as ours and run; a signal outside the run loop still saves it."""
+    from orchestrator.ui.report import write_report
+
     path = state_path(repo.root, state.run_id)
     with signals_raise():
         try:
@@ -182,6 +178,8 @@ def _claim_and_execute(
 def _standing(git: Repo, plan_rel: str, text: str, plan: ExecPlan) -> list[Mark]:
     """What the plan's text marks done, and the milestones an earlier run committed
     (and recorded: a commit's trailers alone prove nothing)."""
+    from orchestrator.guard.history import recorded_milestone_commits
+
     commits = recorded_milestone_commits(git, plan_rel)
     marks: list[Mark] = []
     for mark in plan_marks(text, plan):
@@ -229,6 +227,9 @@ def start_run(
     skipped (``selection`` can override that, see :mod:`orchestrator.run.selection`);
     a plan with nothing left to run exits 0 without writing anything.
     """
+    from orchestrator.run.dry_run import show_dry_run
+    from orchestrator.run.readiness import require_ready, still_waiting, tree_digest
+
     git = Repo.open(repo)
     plan_abs, plan_rel = _plan_location(git.root, plan_path)
     text, plan = _load_runnable(plan_abs, settings)
@@ -413,6 +414,10 @@ def _continue(
     answer: str | None,
 ) -> int:
     """Continue a stopped run (``resume``, and ``run`` when the plan has an unfinished run)."""
+    from orchestrator.run.answer import record_answer
+    from orchestrator.run.readiness import require_ready, still_limited
+    from orchestrator.ui.report import NEEDS_HUMAN_FILE
+
     if plan_rel != state.plan_path:
         raise UsageError(f"run {state.run_id} is a run of {state.plan_path}, not of {plan_rel}")
     text, plan = _load_runnable(plan_abs, settings)
