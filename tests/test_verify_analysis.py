@@ -16,7 +16,12 @@ from orchestrator.verify.holdout import load_holdout
 from orchestrator.verify.judge import judge
 from orchestrator.verify.protect import command_paths
 from orchestrator.verify.validator import plan_changes_tests
-from orchestrator.verify.weakening import data_weakening, new_file_findings, python_weakening
+from orchestrator.verify.weakening import (
+    code_findings,
+    data_weakening,
+    new_file_findings,
+    python_weakening,
+)
 
 BEFORE = """import pytest
 
@@ -264,3 +269,20 @@ def test_the_reviewer_sees_the_facts() -> None:
     assert "+code" not in text  # only the protected part of the diff
     assert '"weakening_approved": true' in text
     assert "under codex's sandbox" in text
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("import _pytest.reports as r\n", "imports pytest"),
+        ("from pytest import approx\n", "imports pytest"),
+        ("import os\nTESTING = os.environ.get('PYTEST_CURRENT_TEST')\n", "test run's environment"),
+    ],
+)
+def test_code_under_test_that_reaches_into_the_test_run_is_found(text: str, expected: str) -> None:
+    found = code_findings("calc.py", text)
+    assert any(expected in f for f in found), found
+
+
+def test_ordinary_code_is_no_finding() -> None:
+    assert code_findings("calc.py", "import os\n\ndef add(a, b):\n    return a + b\n") == []

@@ -253,7 +253,7 @@ class Verifier:
         records = [
             self._judge(r, res, baseline.get(r.check_id), facts.tests_may_change) for r, res in ran
         ]
-        facts.sandboxed = self._sandbox is not None
+        facts.sandboxed = self._sandbox is not None and not ctx.services
         facts.changed_protected = verdict.changed_protected
         facts.weakening = analyse_changes(self.repo, checkpoint, verdict)
         records += self._guards(ctx, facts)
@@ -277,9 +277,11 @@ class Verifier:
             extra.append(
                 _extra(
                     "verify.protected",
-                    "the change weakens the tests or their configuration, which this "
-                    "milestone may not change (the checks ran with the checkpoint's "
-                    "versions): " + "; ".join(facts.weakening) + ". Restore those files.",
+                    "the change weakens the checks that judge it (they ran with the "
+                    "checkpoint's versions of the protected files, and the plan does not say "
+                    "this milestone changes its tests): "
+                    + "; ".join(facts.weakening)
+                    + ". Undo those changes.",
                 )
             )
         if facts.weakening and facts.tests_may_change and not ctx.review_gate:

@@ -232,6 +232,44 @@ def new_file_findings(paths: Iterable[str], read: dict[str, str]) -> list[str]:
     return found
 
 
+_TEST_RUN_MARKERS = ("PYTEST_CURRENT_TEST", "PYTEST_ADDOPTS", "ORCH_VERIFY", "orchestrator_verify")
+
+
+def code_findings(path: str, text: str) -> list[str]:
+    """Findings for changed code outside the tests: code under test has no business
+    importing pytest's internals or looking at the test run (that is how in-process
+    tampering with the results, or behaving differently under test, starts)."""
+    try:
+        tree = ast.parse(text)
+    except SyntaxError:
+        return []
+    found = []
+    for node in ast.walk(tree):
+        modules: list[str] = []
+        if isinstance(node, ast.Import):
+            modules = [a.name for a in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            modules = [node.module]
+        if any(m.split(".")[0] in ("_pytest", "pytest", "pluggy") for m in modules):
+            found.append(f"{path}: code outside the tests imports pytest or its internals")
+            break
+    if any(marker in text for marker in _TEST_RUN_MARKERS):
+        found.append(f"{path}: code outside the tests looks at the test run's environment")
+    return found
+
+
+def _is_test_path(path: str) -> bool:
+    name = path.rsplit("/", 1)[-1]
+    return (
+        path.startswith(("tests/", "test/", "testing/"))
+        or "/tests/" in path
+        or "/test/" in path
+        or name.startswith("test_")
+        or name.endswith("_test.py")
+        or name in ("conftest.py", "noxfile.py")
+    )
+
+
 def _may_hook(path: str) -> bool:
     """Python files pytest loads as plugins or test modules (read to look for hooks)."""
     name = path.rsplit("/", 1)[-1]
@@ -275,6 +313,9 @@ def analyse_changes(repo: Repo, checkpoint: str, verdict: Verdict) -> list[str]:
     lost = lost_assertions(_parsed(olds), _parsed(news + list(texts.values())))
     if lost:
         found.append(f"assertions removed or changed: {_short(lost)}")
+    for path in sorted(cand):
+        if path.endswith(".py") and not _is_test_path(path) and base.get(path) != cand[path]:
+            found += code_findings(path, texts.get(path) or blob_text(repo, cand[path][1]))
     return found
 
 
