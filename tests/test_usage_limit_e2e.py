@@ -85,3 +85,29 @@ def test_a_short_usage_limit_is_waited_out(
     assert requests == ["limit", "implement", "implement", "approve"]  # a tool round
     (state,) = list_runs(git_repo)
     assert state.milestones[0].attempts == 0
+
+
+@pytest.mark.slow
+def test_a_429_with_a_long_retry_after_parks_instead_of_sleeping_through_the_night(
+    git_repo: Path, codex_bin: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """codex honours a Retry-After of an hour silently; once the step stalls right after
+    its 429 reconnect line, the run parks as a usage limit with no known reset."""
+    write_plan(git_repo, [("Write the greeting", ["grep -qx hello greeting.txt"])])
+    limit = rule("limited", fault={"kind": "http", "status": 429, "retry_after": 3600})
+    scenario = Scenario.model_validate({"rules": [limit]})
+    with ScriptedModelServer(scenario) as server:
+        env = prepare_codex_home(git_repo.parent / "codex-home", base_url=server.url)
+        for key, value in {**env, "RUST_LOG": "off"}.items():
+            monkeypatch.setenv(key, value)
+        settings = Settings(
+            codex=CodexSettings(binary=str(codex_bin), model="gpt-5.5", step_timeout=90,
+                                stall_timeout=4, kill_grace=2),
+        )  # fmt: skip
+        code = start_run(repo=git_repo, plan_path=Path(PLAN_REL), settings=settings, fresh=False)
+        requests = [r.rule for r in server.requests]
+    assert code == 4
+    assert requests == ["limited"]
+    (state,) = list_runs(git_repo)
+    assert state.status == "usage_limit"
+    assert "Retry-After" in (state.stop_reason or "")
