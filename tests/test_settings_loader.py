@@ -96,6 +96,32 @@ def test_unknown_file_key_names_file_key_and_line(tmp_path: Path) -> None:
     assert f"{path} key codex.modle (line 5)" in info.value.message
 
 
+def test_unknown_section_names_the_file_and_line_not_default(tmp_path: Path) -> None:
+    path = _write_config(tmp_path, "[loop]\nmax_attempts = 2\n\n[lop]\nx = 1\n")
+    with pytest.raises(ConfigError) as info:
+        load_settings(repo=tmp_path, env={})
+    message = info.value.message
+    assert "unknown setting 'lop'" in message
+    assert f"{path} key lop (line 4)" in message
+    assert "from default" not in message
+
+
+def test_unknown_key_suggests_the_close_name_and_the_fix(tmp_path: Path) -> None:
+    _write_config(tmp_path, "[loop]\nmax_attempt = 2\n")
+    with pytest.raises(ConfigError) as info:
+        load_settings(repo=tmp_path, env={})
+    assert "did you mean 'loop.max_attempts'?" in info.value.message
+    assert "orchestrator config" in info.value.message
+
+
+def test_a_key_given_where_a_table_belongs_says_so(tmp_path: Path) -> None:
+    _write_config(tmp_path, "loop = 3\n")
+    with pytest.raises(ConfigError) as info:
+        load_settings(repo=tmp_path, env={})
+    assert "LoopSettings" not in info.value.message
+    assert "[loop]" in info.value.message
+
+
 def test_bad_deadline_is_rejected(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match=r"run\.deadline.*ORCH_RUN__DEADLINE"):
         load_settings(repo=tmp_path, env={"ORCH_RUN__DEADLINE": "25:00"})
@@ -157,3 +183,10 @@ def test_cli_show_text_masks_secret_values(
     out = capsys.readouterr().out
     assert "codex.profile" in out
     assert "s3cr3t-value-123" not in out
+
+
+def test_missing_config_file_names_the_fix(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as info:
+        load_settings(repo=tmp_path, env={}, config_file=tmp_path / "nope.toml")
+    assert "nope.toml does not exist" in info.value.message
+    assert "--config" in info.value.message

@@ -10,6 +10,7 @@ variables hooks receive) are not settings and are ignored.
 
 from __future__ import annotations
 
+import difflib
 import json
 import tomllib
 from collections.abc import Mapping
@@ -89,13 +90,16 @@ def _read_file(path: Path, data: dict[str, Any], origins: dict[str, str]) -> Non
         raise ConfigError(f"config file {path} is not valid TOML: {exc}") from None
     lines = _toml_lines(text)
     for dotted_path in _flatten(parsed):
-        dotted = ".".join(dotted_path)
         value: Any = parsed
         for key in dotted_path:
             value = value[key]
         _set_dotted(data, dotted_path, value)
-        line = lines.get(dotted)
-        origins[dotted] = f"{path} key {dotted}" + (f" (line {line})" if line else "")
+        for end in range(1, len(dotted_path) + 1):
+            key_path = ".".join(dotted_path[:end])
+            line = lines.get(key_path)
+            origins.setdefault(
+                key_path, f"{path} key {key_path}" + (f" (line {line})" if line else "")
+            )
 
 
 def _field_info(path: tuple[str, ...]) -> FieldInfo | None:
@@ -160,6 +164,25 @@ def _read_flags(
         origins[dotted] = f"command-line flag {flag}"
 
 
+def _known_keys(model: type[BaseModel] = Settings, prefix: str = "") -> list[str]:
+    keys: list[str] = []
+    for name, info in model.model_fields.items():
+        sub = info.annotation
+        keys.append(prefix + name)
+        if isinstance(sub, type) and issubclass(sub, BaseModel):
+            keys.extend(_known_keys(sub, f"{prefix}{name}."))
+    return keys
+
+
+def _suggestion(dotted: str) -> str:
+    close = difflib.get_close_matches(dotted, _known_keys(), n=1, cutoff=0.75)
+    hint = f" (did you mean {close[0]!r}?)" if close else ""
+    return (
+        f"{hint}; remove it or correct its name (`orchestrator config` lists every "
+        "setting with its value)"
+    )
+
+
 def _describe(exc: ValidationError, origins: Mapping[str, str]) -> str:
     problems: list[str] = []
     for error in exc.errors():
@@ -170,9 +193,11 @@ def _describe(exc: ValidationError, origins: Mapping[str, str]) -> str:
             parents = [".".join(loc[:i]) for i in range(len(loc) - 1, 0, -1)]
             source = next((origins[p] for p in parents if p in origins), DEFAULT_SOURCE)
         if error["type"] == "extra_forbidden":
-            problems.append(f"unknown setting {dotted!r} from {source}")
+            problems.append(f"unknown setting {dotted!r} from {source}{_suggestion(dotted)}")
             continue
         message = str(error["msg"]).removeprefix("Value error, ")
+        if error["type"] in {"model_type", "model_attributes_type", "dict_type"}:
+            message = f"expected a table of settings (`[{dotted}]` with its keys below it)"
         problems.append(
             f"invalid setting {dotted} = {error.get('input')!r} from {source}: {message}"
         )
@@ -199,7 +224,11 @@ def resolve_settings(
         path = repo / DEFAULT_CONFIG
     if path is not None:
         if not path.is_file():
-            raise ConfigError(f"config file {path} does not exist")
+            raise ConfigError(
+                f"config file {path} does not exist; pass an existing TOML file to --config, "
+                "or leave --config out to use .agent/orchestrator.toml (`orchestrator init` "
+                "writes one; configs/default.toml lists every key)"
+            )
         _read_file(path, data, origins)
     _read_env(env or {}, data, origins)
     _read_flags(flags or {}, flag_names or {}, data, origins)
