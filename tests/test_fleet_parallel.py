@@ -201,3 +201,29 @@ def test_the_batch_shares_one_token_budget_and_the_same_line_continues(
     assert "already done" in done.stdout
     for branch in ("orchestrator/alpha", "orchestrator/beta"):
         assert _milestones_on(git_repo, branch) == ["2", "1"]
+
+
+def test_quiet_batch_is_silent_when_clean_and_says_what_next_on_stderr_otherwise(
+    git_repo: Path, fake_codex: Path, tmp_path: Path
+) -> None:
+    _two_plans(git_repo)
+    scenario = write_scenario(
+        tmp_path / "s.json",
+        [implement("1", "touch m1.txt"), implement("2", "touch m2.txt"), approve_all()],
+    )
+    env = {**os.environ, "FAKE_CODEX_SCENARIO": str(scenario)}
+    command = [*_command(git_repo, fake_codex, "--quiet", "--max-tokens", "700")]
+    command[command.index("--parallel") + 1] = "1"
+    limited = subprocess.run(command, env=env, capture_output=True, text=True, timeout=180,
+                             check=False)  # fmt: skip
+    assert limited.returncode == 4, limited.stdout + limited.stderr
+    assert limited.stdout == ""
+    assert f"{PLANS[1]}: not finished" in limited.stderr
+    assert limited.stderr.rstrip().endswith(
+        "Run the same line again to continue the unfinished plans."
+    )
+    quiet = [*_command(git_repo, fake_codex, "--quiet")]
+    done = subprocess.run(quiet, env=env, capture_output=True, text=True, timeout=180,
+                          check=False)  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert (done.stdout, done.stderr) == ("", "")

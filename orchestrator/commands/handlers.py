@@ -118,6 +118,7 @@ def cmd_run_parallel(args: argparse.Namespace, plans: list[Path]) -> int:
         flags=_flags(args),
         token_budget=settings.run.max_tokens,
         live=live_enabled(settings.log),
+        quiet=settings.log.quiet,
     )
 
 

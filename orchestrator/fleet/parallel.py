@@ -96,8 +96,10 @@ class Batch:
         env: dict[str, str],
         token_budget: int | None,
         live: bool = False,
+        quiet: bool = False,
     ) -> None:
         self.live = live
+        self.quiet = quiet
         self.repo = repo
         self.jobs = jobs
         self.parallel = parallel
@@ -143,7 +145,7 @@ class Batch:
             unfinished = find_unfinished(job.wt.path, job.wt.plan_rel)
             if run is not None and unfinished is None and run.status == "passed":
                 job.state, job.exit_code = "done", 0
-                console.out(f"[{job.wt.slug}] already done on {job.wt.branch}")
+                self._say(f"[{job.wt.slug}] already done on {job.wt.branch}")
                 return
             if self.token_budget is not None and self.tokens_used() >= self.token_budget:
                 job.state, job.exit_code, job.over_budget = "budget", int(ExitCode.GAVE_UP), True
@@ -159,7 +161,7 @@ class Batch:
             logs = job.wt.path / RUNS_DIR
             logs.mkdir(parents=True, exist_ok=True)
             job.state = "running"
-            console.out(f"[{job.wt.slug}] {command} {job.wt.plan_rel} in {job.wt.path}")
+            self._say(f"[{job.wt.slug}] {command} {job.wt.plan_rel} in {job.wt.path}")
             job.scope = anyio.CancelScope()
             with job.scope:
                 outcome = await run_process(
@@ -183,7 +185,7 @@ class Batch:
         said = False
         while (holder := read_holder(job.wt.path)) is not None:
             if not said:
-                console.out(
+                self._say(
                     f"[{job.wt.slug}] still running from an earlier start "
                     f"(pid {holder.pid}); waiting for it to end"
                 )
@@ -210,18 +212,26 @@ class Batch:
             line = f"{run.status}, {_where(run)}" if self.live and run else _describe(run)
             if line != job.last_line:
                 job.last_line = line
-                console.out(f"{time.strftime('%H:%M:%S')} [{job.wt.slug}] {line}")
+                self._say(f"{time.strftime('%H:%M:%S')} [{job.wt.slug}] {line}")
+
+    def _say(self, text: str) -> None:
+        """A progress line: on stdout, none when quiet."""
+        if not self.quiet:
+            console.out(text)
 
     def _summary(self) -> int:
-        console.out("")
-        codes: list[int] = []
-        for job in self.jobs:
+        codes = [job.exit_code if job.exit_code is not None else 1 for job in self.jobs]
+        if self.quiet and not any(codes):
+            return 0  # cron mails nothing when every plan passed
+        # Quiet: only a batch that needs attention prints, on stderr, so cron mails it.
+        say = console.err if self.quiet else console.out
+        if not self.quiet:
+            say("")
+        for job, code in zip(self.jobs, codes, strict=True):
             run = newest_run(job.wt.path, job.wt.plan_rel)
-            code = job.exit_code if job.exit_code is not None else 1
-            codes.append(code)
             if code == 0:
-                console.out(f"{job.wt.plan_rel}: passed on branch {job.wt.branch}")
-                console.out(f"    merge it: git merge {job.wt.branch}")
+                say(f"{job.wt.plan_rel}: passed on branch {job.wt.branch}")
+                say(f"    merge it: git merge {job.wt.branch}")
                 continue
             why = (
                 "the shared token budget ran out"
@@ -232,12 +242,10 @@ class Batch:
                     else f"exit {code}"
                 )
             )
-            console.out(
-                f"{job.wt.plan_rel}: not finished ({why}); report in {job.wt.path / RUNS_DIR}"
-            )
+            say(f"{job.wt.plan_rel}: not finished ({why}); report in {job.wt.path / RUNS_DIR}")
         bad = [c for c in codes if c != 0]
         if bad:
-            console.out("Run the same line again to continue the unfinished plans.")
+            say("Run the same line again to continue the unfinished plans.")
         if not bad:
             return 0
         for severe in _SEVERITY:
@@ -254,6 +262,7 @@ def run_parallel(
     flags: Mapping[str, Any],
     token_budget: int | None,
     live: bool = False,
+    quiet: bool = False,
 ) -> int:
     """Run ``plans`` in worktrees of ``repo``, at most ``parallel`` at once; the exit code."""
     if parallel < 1:
@@ -271,7 +280,9 @@ def run_parallel(
     git.exclude_runs_dir()  # once, before the runs start (they share the exclude file)
     forwarded = {k: v for k, v in flags.items() if k != "run.max_tokens"}
     env = settings_env(forwarded, os.environ)
-    batch = Batch(git, jobs, parallel=parallel, env=env, token_budget=token_budget, live=live)
+    batch = Batch(
+        git, jobs, parallel=parallel, env=env, token_budget=token_budget, live=live, quiet=quiet
+    )
     return anyio.run(batch.run)
 
 
