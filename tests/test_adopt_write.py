@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from orchestrator.cli import main
@@ -252,8 +252,9 @@ MARKDOWNISH = st.lists(
 ).map(lambda parts: "# T\n\n## Purpose\n\nx\n\n## Plan of Work\n\n" + "".join(parts))
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(MARKDOWNISH)
+@example("# T\n\n## Purpose\n\nx\n\n## Plan of Work\n\n$ make test\n#\r")  # a bare CR at the end
 def test_any_text_is_read_without_a_crash(text: str) -> None:
     from orchestrator.errors import PlanError
 
@@ -276,4 +277,17 @@ def test_an_inline_command_runs_in_its_stated_workdir(tmp_path: Path) -> None:
     assert [(c.command, c.expect) for c in checks] == [
         ("cd apps/web && npm test", ["Tests: 4 passed"]),
         ("cargo test", []),
+    ]
+
+
+def test_a_label_heading_covers_its_subheadings(tmp_path: Path) -> None:
+    text = (
+        "# N\n\n## Purpose\n\nx\n\n## Plan of Work\n\n### Milestone 1: A\n\na\n\n"
+        "### Milestone 2: B\n\nb\n\n## Concrete Steps\n\n### Milestone 2\n\n#### Run the tests\n\n"
+        "    pytest tests/b.py\n\n### Overall\n\n#### Lint\n\n    ruff check .\n"
+    )
+    checks = derive(text, tmp_path / "p.md").checks
+    assert [(c.command, c.milestone) for c in checks] == [
+        ("pytest tests/b.py", "2"),
+        ("ruff check .", None),
     ]

@@ -92,13 +92,16 @@ def owner(plan: ExecPlan, blocks: Blocks, line: int, single: bool) -> str | None
     if own is not None or section.kind is SectionKind.PROGRESS:
         return own.id if own else None
     headings = {h.line: h for h in blocks.headings}
+    below: int | None = None  # once past a heading, only its ancestors can label the line
     for n in range(line - 1, section.span.start, -1):
         if n in blocks.code_lines:
             continue
-        body = line_body(blocks.lines[n - 1])
-        found = label_of(body, plan)
+        heading = headings.get(n)
+        if below is not None and (heading is None or heading.level >= below):
+            continue
+        found = label_of(line_body(blocks.lines[n - 1]), plan)
         if found is not None:
             return found.id
-        if n in headings:
-            return None
+        if heading is not None:
+            below = heading.level
     return None

@@ -77,6 +77,8 @@ def _insert(lines: list[str], after: int, new: list[str], nl: str) -> None:
     """Insert ``new`` lines after line ``after`` (1-based), blank-separated from neighbours."""
     if after >= 1 and not lines[after - 1].endswith(("\n", "\r")):
         lines[after - 1] += nl
+    if after >= 1 and lines[after - 1].endswith("\r") and nl == "\n":
+        nl = "\r"  # a "\n" right after a bare "\r" would join it into one "\r\n" ending
     block = [*new]
     if after >= 1 and line_body(lines[after - 1]).strip():
         block.insert(0, "")
