@@ -20,7 +20,6 @@ is accepted and ignored. Patches are applied by :mod:`fake_patch`.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import json
 import os
 import re
@@ -29,29 +28,17 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator
-from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any, NoReturn
 
 from orchestrator.paths import in_git_work_tree
+from orchestrator.testing.fake_argv import VERSION, Invocation, fail, parse_args, read_prompt
 from orchestrator.testing.fake_patch import PatchError, apply_patch
+from orchestrator.testing.fake_state import add_usage, locked_state
+from orchestrator.testing.fake_state import read_state as read_state  # re-exported
 from orchestrator.testing.scenario import Fault, Reply, Rule, Scenario
 
-VERSION = "codex-cli 0.169.0 (fake)"
-_VALUE_FLAGS = {
-    "-C": "cd", "--cd": "cd", "-s": "sandbox", "--sandbox": "sandbox", "-m": "model",
-    "--model": "model", "-p": "profile", "--profile": "profile", "-c": "config",
-    "--config": "config", "--output-schema": "schema", "-o": "last_message",
-    "--output-last-message": "last_message", "--disable": "feature", "--enable": "feature",
-    "--add-dir": "add_dir", "--thread-source": "thread_source",
-}  # fmt: skip
-_BOOL_FLAGS = {
-    "--json", "--skip-git-repo-check", "--ephemeral", "--ignore-user-config",
-    "--ignore-rules", "--strict-config", "--last", "--all",
-}  # fmt: skip
-_BEFORE_RESUME_ONLY = {"-C", "--cd", "-s", "--sandbox", "--add-dir", "-p", "--profile"}
 _REASONS = {
     400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found",
     429: "Too Many Requests", 500: "Internal Server Error", 502: "Bad Gateway",
@@ -59,92 +46,6 @@ _REASONS = {
 }  # fmt: skip
 _URL = "http://127.0.0.1/v1/responses"
 _current_child: subprocess.Popen[bytes] | None = None
-
-
-@dataclass
-class Invocation:
-    values: dict[str, list[str]] = field(default_factory=dict)
-    flags: set[str] = field(default_factory=set)
-    resume: str | None = None
-    prompt: str | None = None
-
-    def one(self, key: str) -> str | None:
-        got = self.values.get(key)
-        return got[-1] if got else None
-
-
-def _fail(message: str, code: int) -> NoReturn:
-    sys.stderr.write(message + "\n")
-    sys.stderr.flush()
-    raise SystemExit(code)
-
-
-def parse_args(args: list[str]) -> Invocation:
-    """Parse ``exec`` arguments the way codex's clap parser would accept them."""
-    inv = Invocation()
-    i = 0
-    while i < len(args):
-        arg = args[i]
-        name, eq, inline = arg.partition("=") if arg.startswith("--") else (arg, "", "")
-        if arg == "--":
-            inv.prompt = " ".join(args[i + 1 :]) if i + 1 < len(args) else None
-            break
-        if name in _VALUE_FLAGS:
-            if inv.resume is not None and name in _BEFORE_RESUME_ONLY:
-                _fail(f"error: unexpected argument '{name}' found", 2)
-            if not eq:
-                i += 1
-                if i >= len(args):
-                    _fail(f"error: a value is required for '{name}'", 2)
-                inline = args[i]
-            inv.values.setdefault(_VALUE_FLAGS[name], []).append(inline)
-        elif arg in _BOOL_FLAGS:
-            inv.flags.add(arg)
-        elif arg == "resume" and inv.resume is None and inv.prompt is None:
-            i += 1
-            if i >= len(args):
-                _fail("error: resume needs a thread id", 2)
-            inv.resume = args[i]
-        elif arg.startswith("-") and arg != "-":
-            _fail(f"error: unexpected argument '{arg}' found", 2)
-        elif inv.prompt is None:
-            inv.prompt = arg
-        else:
-            _fail(f"error: unexpected argument '{arg}' found", 2)
-        i += 1
-    return inv
-
-
-def _read_prompt(inv: Invocation) -> str:
-    if inv.prompt is None or inv.prompt == "-":
-        text = sys.stdin.read() if not sys.stdin.isatty() else ""
-        if not text.strip():
-            _fail("No prompt provided via stdin.", 1)
-        return text
-    if inv.resume is None and not sys.stdin.isatty():
-        sys.stderr.write("Reading additional input from stdin...\n")
-        extra = sys.stdin.read()
-        if extra:
-            return f"{inv.prompt}\n\n<stdin>\n{extra}\n</stdin>"
-    return inv.prompt
-
-
-# --- state shared across invocations ------------------------------------------------
-
-
-@contextlib.contextmanager
-def locked_state(scenario_path: Path) -> Iterator[dict[str, Any]]:
-    """The state file's content, saved back atomically when the block ends."""
-    path = scenario_path.with_name(scenario_path.name + ".state.json")
-    with open(path.with_name(path.name + ".lock"), "a") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        state: dict[str, Any] = {"fired": {}, "threads": {}, "invocations": []}
-        if path.exists() and path.stat().st_size:
-            state.update(json.loads(path.read_text(encoding="utf-8")))
-        yield state
-        tmp = path.with_name(path.name + f".{os.getpid()}.tmp")
-        tmp.write_text(json.dumps(state, indent=1), encoding="utf-8")
-        os.replace(tmp, path)
 
 
 def _matches(rule: Rule, prompt: str, schema_props: set[str] | None, resumed: bool) -> bool:
@@ -365,11 +266,11 @@ def _schema_properties(inv: Invocation) -> set[str] | None:
     try:
         text = Path(schema_file).read_text(encoding="utf-8")
     except OSError as exc:
-        _fail(f"Failed to read output schema file {schema_file}: {exc}", 1)
+        fail(f"Failed to read output schema file {schema_file}: {exc}", 1)
     try:
         schema = json.loads(text)
     except json.JSONDecodeError as exc:
-        _fail(f"Output schema file {schema_file} is not valid JSON: {exc}", 1)
+        fail(f"Output schema file {schema_file} is not valid JSON: {exc}", 1)
     props = schema.get("properties", {}) if isinstance(schema, dict) else {}
     return set(props) if isinstance(props, dict) else set()
 
@@ -391,23 +292,23 @@ def run(argv: list[str]) -> int:
         sys.stdout.write(VERSION + "\n")
         return 0
     if argv[:1] != ["exec"]:
-        _fail("fake codex: only `codex exec` and `codex --version` are supported", 2)
+        fail("fake codex: only `codex exec` and `codex --version` are supported", 2)
     inv = parse_args(argv[1:])
     scenario_env = os.environ.get("FAKE_CODEX_SCENARIO")
     if not scenario_env:
-        _fail("Error loading config.toml: fake codex: FAKE_CODEX_SCENARIO is not set", 1)
+        fail("Error loading config.toml: fake codex: FAKE_CODEX_SCENARIO is not set", 1)
     scenario_path = Path(scenario_env)
     scenario = Scenario.load(scenario_path)
     workspace = Path(inv.one("cd") or os.getcwd()).resolve()
     if "--skip-git-repo-check" not in inv.flags and not in_git_work_tree(workspace):
-        _fail("Not inside a trusted directory and --skip-git-repo-check was not specified.", 1)
+        fail("Not inside a trusted directory and --skip-git-repo-check was not specified.", 1)
     props = _schema_properties(inv)
-    prompt = _read_prompt(inv)
+    prompt = read_prompt(inv)
     signal.signal(signal.SIGINT, _on_sigint)
     resumed = inv.resume is not None
     with locked_state(scenario_path) as state:
         if resumed and inv.resume not in state["threads"]:
-            _fail(
+            fail(
                 "Error: thread/resume: thread/resume failed: no rollout found for thread id "
                 f"{inv.resume} (code -32600)",
                 1,
@@ -458,32 +359,9 @@ def run(argv: list[str]) -> int:
     text = json.dumps(reply.answer) if reply.answer is not None else reply.message
     turn.message(text)
     _write_last_message(inv, text)
-    usage = _add_usage(scenario_path, thread_id, requests=turn.rounds + 1)
+    usage = add_usage(scenario_path, thread_id, requests=turn.rounds + 1)
     emit({"type": "turn.completed", "usage": usage})
     return 0
-
-
-def _add_usage(scenario_path: Path, thread_id: str, requests: int) -> dict[str, int]:
-    """Add this turn's tokens to the thread's cumulative totals (like codex)."""
-    with locked_state(scenario_path) as state:
-        thread = state["threads"].setdefault(thread_id, {"usage": {}, "turns": 0})
-        old = thread["usage"]
-        usage = {
-            "input_tokens": old.get("input_tokens", 0) + 100 * requests,
-            "cached_input_tokens": old.get("cached_input_tokens", 0) + 20 * requests,
-            "cache_write_input_tokens": 0,
-            "output_tokens": old.get("output_tokens", 0) + 10 * requests,
-            "reasoning_output_tokens": old.get("reasoning_output_tokens", 0) + 2 * requests,
-        }
-        thread["usage"] = usage
-        thread["turns"] += 1
-    return usage
-
-
-def read_state(scenario_path: Path) -> dict[str, Any]:
-    """The fake's persisted state (fire counts, threads, invocations) for assertions."""
-    with locked_state(scenario_path) as state:
-        return state
 
 
 def install_fake_codex(directory: Path) -> Path:
