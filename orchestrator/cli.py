@@ -105,6 +105,16 @@ Prints the settings a run would use: defaults < config file < ORCH_* environment
 each with where its value came from (--json for machines)."""
 
 
+def _add_accept_changes(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--accept-changes",
+        action="store_true",
+        help="continue an unfinished run although settings it depends on (checks shell, "
+        "sandbox, review gate, hooks, codex binary and arguments, verify.*, the plan's "
+        "checks) changed since it started; the new values are pinned",
+    )
+
+
 def _build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="orchestrator",
@@ -140,6 +150,7 @@ def _build_parser() -> argparse.ArgumentParser:
         "run nothing, write nothing",
     )
     add_selection_flags(p)
+    _add_accept_changes(p)
     add_settings_flags(p)
     p.set_defaults(handler=handlers.cmd_run)
 
@@ -159,6 +170,7 @@ def _build_parser() -> argparse.ArgumentParser:
         help="answer the question that stopped the run (recorded in the Decision Log)",
     )
     p.add_argument("--answer-file", type=Path, metavar="FILE", help="the answer, read from a file")
+    _add_accept_changes(p)
     add_settings_flags(p, resume=True)
     p.set_defaults(handler=handlers.cmd_resume)
 

@@ -62,6 +62,14 @@ class StateError(OrchestratorError):
     """The run state is missing, corrupt or inconsistent."""
 
 
+class StateTamperedError(StateError):
+    """A run state that something other than the orchestrator changed (see store/seal.py)."""
+
+    def __init__(self, message: str, *, plan_path: str | None = None) -> None:
+        super().__init__(message)
+        self.plan_path = plan_path
+
+
 class LockHeldError(OrchestratorError):
     """Another run holds the repository lock."""
 

@@ -15,7 +15,7 @@ import pytest
 from orchestrator.cli import main
 from orchestrator.plan import load_plan
 from orchestrator.run.session import resume_run, start_run
-from orchestrator.store.state import list_runs, load_state, state_path
+from orchestrator.store.state import list_runs, load_state, save_state, state_path
 from orchestrator.testing.fake_codex import read_state
 from tests.supervisor_helpers import (
     PLAN_REL,
@@ -173,7 +173,7 @@ def test_resume_heals_a_commit_missing_from_state(
     ms = state.milestones[0]
     ms.status, ms.commit, ms.phase = "running", None, "approved"
     path = state_path(git_repo, state.run_id)
-    path.write_text(state.model_dump_json(), encoding="utf-8")
+    save_state(path, state)  # as the orchestrator saved it (sealed)
     write_scenario(scenario_file, [implement("2", "touch m2.txt"), approve_all()])
     (git_repo / "m2.txt").touch()
     code = resume_run(repo=git_repo, plan_path=None, run_id=None, rebuild=False, settings=settings)
@@ -254,7 +254,7 @@ def test_repair_continues_in_a_new_thread_when_the_old_one_is_gone(
     assert start_run(repo=git_repo, plan_path=Path(PLAN_REL), settings=settings, fresh=False) == 3
     state = list_runs(git_repo)[0]
     state.milestones[0].thread_id = "no-such-thread"
-    state_path(git_repo, state.run_id).write_text(state.model_dump_json(), encoding="utf-8")
+    save_state(state_path(git_repo, state.run_id), state)
     write_scenario(
         scenario_file,
         [

@@ -23,8 +23,7 @@ import structlog
 
 from orchestrator.errors import ExitCode
 from orchestrator.guard.history import lost_commits, publish_commit, settle_recorded
-from orchestrator.guard.inputs import InputsKeeper
-from orchestrator.guard.refs import RefGuard
+from orchestrator.guard.run_guard import RunGuard
 from orchestrator.milestone.agent_step import PlanKeeper, StepContext, check_guards
 from orchestrator.milestone.loop import LoopResult, run_milestone
 from orchestrator.plan import (
@@ -89,10 +88,15 @@ class Runner:
         self.state = state
         self.plan = plan
         self.keeper = PlanKeeper(plan_path, plan_text)
-        self.inputs = InputsKeeper.for_run(
-            repo.root, settings, plan_rel=state.plan_path, config_file=config_file
+        self.guard = RunGuard(
+            repo,
+            settings,
+            run_id=state.run_id,
+            plan_rel=state.plan_path,
+            config_file=config_file,
+            state_file=state_path(repo.root, state.run_id),
+            rewrite_state=self.save,
         )
-        self.refs = RefGuard(repo, state.run_id)
         self.settings = settings
         self.run_dir = state_path(repo.root, state.run_id).parent
         self.started_at = started_at
@@ -104,22 +108,15 @@ class Runner:
         self.verifier = Verifier(repo=repo, run_id=state.run_id, settings=settings)
 
     def save(self) -> None:
-        save_state(state_path(self.repo.root, self.state.run_id), self.state)
+        self.guard.before_save()
+        self.guard.saved = save_state(state_path(self.repo.root, self.state.run_id), self.state)
 
     def _budget_reason(self, in_milestone: bool = False) -> str | None:
         return self.budget.stop_reason(self.state.tokens_total, in_milestone=in_milestone)
 
     async def _guard(self, who: str) -> str | None:
         """Restore what the agent or a check must not change; say what it was."""
-        return await self.repo.call(self._guard_now, who)
-
-    def _guard_now(self, who: str) -> str | None:
-        evidence = self.run_dir / "guard"
-        found = [
-            self.inputs.check_and_restore(who, evidence),
-            self.refs.check_and_restore(who, evidence),
-        ]
-        return "\n\n".join(v for v in found if v) or None
+        return await self.repo.call(self.guard.check, who)
 
     async def _hook(self, event: str, **payload: Any) -> None:
         base = {
@@ -128,7 +125,7 @@ class Runner:
             "repo": str(self.repo.root),
         }
         await fire_hook(event, {**base, **payload}, self.settings.hooks, self.run_dir)
-        await self.repo.call(self.refs.refresh)  # a person's hook may push, tag or fetch
+        await self.repo.call(self.guard.refs.refresh)  # a person's hook may push, tag or fetch
 
     # -- the run ---------------------------------------------------------------------------
 
@@ -229,7 +226,7 @@ class Runner:
                     return end
             if ms.id == state.until:
                 break
-        await commit_outcomes(self.keeper, self.state, self.repo, self.refs.refresh)
+        await commit_outcomes(self.keeper, self.state, self.repo, self.guard.refs.refresh)
         end = self._stopped("passed", int(ExitCode.OK), None)
         self.save()
         return end
@@ -319,7 +316,7 @@ class Runner:
             ms.status = "gave_up"
             if self.settings.loop.on_give_up == "reset" and ms.checkpoint:
                 await self.repo.call(self.repo.reset_to, ms.checkpoint)
-                await self.repo.call(self.refs.refresh)
+                await self.repo.call(self.guard.refs.refresh)
                 self.keeper.text = read_plan_text(self.keeper.path)
                 log.info("milestone_reset", milestone=ms.id, checkpoint=ms.checkpoint)
             end = self._stopped(
@@ -374,7 +371,7 @@ class Runner:
             },
         )
         self._head = sha
-        await self.repo.call(self.refs.refresh)
+        await self.repo.call(self.guard.refs.refresh)
         ms.commit, ms.status, ms.phase = sha, "passed", "committed"
         ms.ended_at = time.time()
         ms.stop_reason = None

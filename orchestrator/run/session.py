@@ -42,6 +42,7 @@ from orchestrator.store.state import (
     load_state,
     new_run_id,
     newest_run,
+    raise_if_tampered,
     run_dir,
     save_state,
     state_path,
@@ -220,6 +221,7 @@ def start_run(
     config_file: Path | None = None,
     selection: Selection | None = None,
     dry_run: bool = False,
+    accept_changes: bool = False,
 ) -> int:
     """`orchestrator run PLAN`: start a new run of the plan; returns the exit code.
 
@@ -227,6 +229,7 @@ def start_run(
     skipped (``selection`` can override that, see :mod:`orchestrator.run.selection`);
     a plan with nothing left to run exits 0 without writing anything.
     """
+    from orchestrator.guard.pins import security_pins
     from orchestrator.run.dry_run import show_dry_run
     from orchestrator.run.readiness import require_ready, still_waiting, tree_digest
 
@@ -258,8 +261,9 @@ def start_run(
                 return still_waiting(unfinished, settings, git.root)
             log.info("continuing_run", run_id=unfinished.run_id, status=unfinished.status)
             return _continue(
-                git, lock, unfinished, plan_abs, plan_rel, settings, config_file, answer=None
-            )
+                git, lock, unfinished, plan_abs, plan_rel, settings, config_file,
+                answer=None, accept_changes=accept_changes,
+            )  # fmt: skip
         if not choice.to_run(plan):
             return _nothing_to_run(plan_rel, plan, choice, settings)
         require_ready(git, settings, plan_abs, plan_rel, None)
@@ -271,6 +275,9 @@ def start_run(
             plan_path=plan_rel,
             plan_hash=_digest(text),
             pinned_checks=pinned_checks(plan, settings),
+            pinned_settings=security_pins(
+                settings, root=git.root, plan_text=text, config_file=config_file
+            ),
             base_commit=git.head(),
             branch=settings.run.branch or git.current_branch(),
             until=choice.until,
@@ -299,6 +306,7 @@ def _find_run(root: Path, plan_rel: str | None, run_id: str | None) -> RunState:
                 f"no unfinished run of {plan_rel}; start one with `orchestrator run {plan_rel}`"
             )
         return found
+    raise_if_tampered(root, None)
     for run in list_runs(root):
         if not run.finished:
             return run
@@ -336,7 +344,7 @@ def _rebuild(
         base_commit=git.head(),
         branch=git.current_branch(),
         status="interrupted",
-        stop_reason="state rebuilt from git history and the plan",
+        stop_reason="state rebuilt from the plan and the commits the orchestrator recorded",
         milestones=[MilestoneState(id=m.id, title=m.title) for m in plan.milestones],
     )
     log.warning("state_rebuilt", run_id=run_id, old=str(path))
@@ -356,10 +364,6 @@ def _prepare_resume(state: RunState, plan: ExecPlan, settings: Settings) -> None
             ms.fingerprints = []  # a fresh repair budget after a human looked at it
             ms.status = "interrupted"
             ms.stop_reason = None
-    repinned = pinned_checks(plan, settings)
-    if repinned != state.pinned_checks:
-        log.info("checks_repinned", run_id=state.run_id)
-        state.pinned_checks = repinned
     state.status = "running"
     state.stop_reason = None
     state.ended_at = None
@@ -375,6 +379,7 @@ def resume_run(
     settings: Settings,
     config_file: Path | None = None,
     answer: str | None = None,
+    accept_changes: bool = False,
 ) -> int:
     """`orchestrator resume [PLAN] [--run ID] [--rebuild] [--answer TEXT]`; the exit code."""
     git = Repo.open(repo)
@@ -399,7 +404,10 @@ def resume_run(
             except StateError as exc:
                 raise StateError(exc.message) from None
         plan_abs, plan_rel = located if located else _plan_location(git.root, Path(state.plan_path))
-        return _continue(git, lock, state, plan_abs, plan_rel, settings, config_file, answer=answer)
+        return _continue(
+            git, lock, state, plan_abs, plan_rel, settings, config_file,
+            answer=answer, accept_changes=accept_changes,
+        )  # fmt: skip
 
 
 def _continue(
@@ -412,8 +420,14 @@ def _continue(
     config_file: Path | None,
     *,
     answer: str | None,
+    accept_changes: bool = False,
 ) -> int:
-    """Continue a stopped run (``resume``, and ``run`` when the plan has an unfinished run)."""
+    """Continue a stopped run (``resume``, and ``run`` when the plan has an unfinished run).
+
+    What the run pinned (security-relevant settings, program files, the plan's checks)
+    must be what this invocation read, unless ``accept_changes`` (see guard/pins.py).
+    """
+    from orchestrator.guard.pins import confirm_pins
     from orchestrator.run.answer import record_answer
     from orchestrator.run.readiness import require_ready, still_limited
     from orchestrator.ui.report import NEEDS_HUMAN_FILE
@@ -435,6 +449,8 @@ def _continue(
             f"run {state.run_id} is to continue on branch {branch}, but "
             f"{git.current_branch()} is checked out: `git checkout {branch}` and resume again"
         )
+    confirm_pins(state, settings=settings, plan=plan, plan_text=text, root=git.root,
+                 config_file=config_file, accept=accept_changes)  # fmt: skip
     require_ready(git, settings, plan_abs, plan_rel, state)
     if still_limited(state, settings, git.root):
         return int(ExitCode.GAVE_UP)

@@ -19,10 +19,11 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from orchestrator.errors import StateError
+from orchestrator.errors import StateError, StateTamperedError
 from orchestrator.paths import RUNS_DIR
 from orchestrator.process import Ended
 from orchestrator.store.atomic import atomic_write
+from orchestrator.store.seal import seal_problem, write_seal
 
 STATE_VERSION = 1
 STATE_FILE = "state.json"
@@ -181,6 +182,10 @@ class RunState(_State):
     pinned_checks: dict[str, list[str]] = Field(
         default_factory=dict, description="milestone id (or 'plan') -> check commands"
     )
+    pinned_settings: dict[str, Any] = Field(
+        default_factory=dict,
+        description="security-relevant settings and program file digests (guard/pins.py)",
+    )
     status: RunStatus = "running"
     stop_reason: str | None = None
     created_at: float = Field(default_factory=time.time, description="unix time")
@@ -246,10 +251,13 @@ def state_path(repo: Path, run_id: str) -> Path:
     return run_dir(repo, run_id) / STATE_FILE
 
 
-def save_state(path: Path, state: RunState) -> None:
-    """Stamp ``updated_at`` and write ``state`` atomically to ``path``."""
+def save_state(path: Path, state: RunState) -> bytes:
+    """Stamp ``updated_at``, seal and write ``state`` atomically to ``path``; the bytes."""
     state.updated_at = time.time()
-    atomic_write(path, state.model_dump_json(indent=2).encode("utf-8") + b"\n")
+    data = state.model_dump_json(indent=2).encode("utf-8") + b"\n"
+    write_seal(path, data)  # first: a kill before the rename leaves the old state, still sealed
+    atomic_write(path, data)
+    return data
 
 
 def _fix(path: Path) -> str:
@@ -257,6 +265,28 @@ def _fix(path: Path) -> str:
         f"The file is left as it is for inspection. To continue, rebuild it from git history "
         f"and the plan with `orchestrator resume --rebuild --run {path.parent.name}`, or move "
         f"{path.parent} away to forget that run."
+    )
+
+
+def _sealed(path: Path, raw: bytes) -> bytes:
+    """``raw`` if it matches the state's seal; else StateTamperedError (read twice: a
+    reader may race a save)."""
+    problem = seal_problem(path, raw)
+    if problem is not None:
+        raw = path.read_bytes()
+        problem = seal_problem(path, raw)
+    if problem is None:
+        return raw
+    try:
+        plan = json.loads(raw).get("plan_path")
+    except (ValueError, AttributeError):
+        plan = None
+    raise StateTamperedError(
+        f"run state {path} cannot be trusted: {problem}. It is left as it is for inspection. "
+        f"To continue, rebuild it from the plan and the commits the orchestrator recorded "
+        f"under .git with `orchestrator resume --rebuild --run {path.parent.name} PLAN`, "
+        f"or move {path.parent} away to forget that run.",
+        plan_path=plan if isinstance(plan, str) else None,
     )
 
 
@@ -270,6 +300,7 @@ def load_state(path: Path) -> RunState:
         raise StateError(
             f"run state {path} cannot be read ({exc.strerror}). {_fix(path)}"
         ) from None
+    raw = _sealed(path, raw)
     try:
         data = json.loads(raw)
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
@@ -336,11 +367,22 @@ def newest_run(repo: Path, plan_path: str) -> RunState | None:
     return None
 
 
+def raise_if_tampered(repo: Path, plan_path: str | None) -> None:
+    """A tampered state is never skipped silently: it would look like no run at all."""
+    for exc in scan_runs(repo)[1]:
+        if isinstance(exc, StateTamperedError) and (
+            plan_path is None or exc.plan_path is None or _same_plan(exc.plan_path, plan_path)
+        ):
+            raise exc
+
+
 def find_unfinished(repo: Path, plan_path: str) -> RunState | None:
     """The newest run of ``plan_path`` if it did not pass (running, stopped or interrupted).
 
-    An older unfinished run is superseded by a newer one and is not returned.
+    An older unfinished run is superseded by a newer one and is not returned. A run of
+    the plan whose state was tampered with stops the command (StateTamperedError).
     """
+    raise_if_tampered(repo, plan_path)
     for run in list_runs(repo):
         if _same_plan(run.plan_path, plan_path):
             return None if run.finished else run
