@@ -97,6 +97,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         config_file=args.config,
         selection=Selection(only=args.only, start=args.start, until=args.until, redo=args.redo),
         dry_run=args.dry_run,
+        accept_changes=args.accept_changes,
     )
 
 
@@ -134,6 +135,7 @@ def cmd_resume(args: argparse.Namespace) -> int:
         settings=_settings(args),
         config_file=args.config,
         answer=read_answer(args.answer, args.answer_file),
+        accept_changes=args.accept_changes,
     )
 
 
