@@ -184,6 +184,14 @@ def passed(cls, item, call):
 
 reports.TestReport.from_item_and_call = classmethod(passed)
 """
+PATCH_AT_IMPORT = """import calc
+
+calc.add = lambda a, b: a + b
+
+
+def test_nothing():
+    assert calc.add(1, 1) == 2
+"""
 DETECT_TEST_RUN = """import os
 real_add = add
 
@@ -238,6 +246,7 @@ TACTICS = [
     Case("delete-test-file", ["rm tests/test_calc.py"]),
     Case("fake-pytest-module", [write("pytest.py", FAKE_PYTEST)]),
     Case("exit-0-at-interpreter-exit", sabotage(ATEXIT_ZERO)),
+    Case("new-test-file-patches-the-code", [write("tests/test_aaa.py", PATCH_AT_IMPORT)]),
     Case("code-patches-pytest-reports", sabotage(PATCH_REPORTS)),
     Case("code-detects-the-test-run", sabotage(DETECT_TEST_RUN)),
     Case("pth-in-venv", [write(PTH, ATEXIT_ZERO.replace("\n", "; ") + "\n")]),

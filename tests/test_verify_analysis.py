@@ -82,6 +82,11 @@ def test_legitimate_changes_are_no_weakening(after: str) -> None:
 
 def test_new_files_that_change_how_tests_run() -> None:
     texts = {
+        "tests/test_aaa.py": "import calc\n\ncalc.add = lambda a, b: a + b\n",
+        "tests/test_bbb.py": "try:\n    import _pytest.reports\nexcept ImportError:\n    pass\n",
+        "tests/test_ok.py": (
+            "import pytest\n\nEXPECTED = 2\n\n\ndef test_ok():\n    assert 1 + 1 == 2\n"
+        ),
         "tests/sub/conftest.py": "def pytest_runtest_makereport(item, call):\n    pass\n",
         "tests/test_new.py": "def test_new():\n    assert 1\n",
         "tests/fixtures_conftest.py": "x = 1\n",
@@ -95,6 +100,9 @@ def test_new_files_that_change_how_tests_run() -> None:
     assert "new start-up file evil.pth" in found
     assert "new src/unittest/__init__.py shadows the module `unittest`" in found
     assert any("tests/sub/conftest.py defines pytest hooks" in f for f in found)
+    assert any("tests/test_aaa.py changes other modules when imported" in f for f in found)
+    assert any("tests/test_bbb.py changes other modules when imported" in f for f in found)
+    assert not any("test_ok.py" in f for f in found)
     assert not any("calc2.py" in f or "test_new.py" in f for f in found)
 
 

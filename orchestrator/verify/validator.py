@@ -58,9 +58,22 @@ def plan_changes_tests(milestone_body: str) -> bool:
 
 
 def scratch_root(repo_root: Path, run_id: str) -> Path:
-    """The run's scratch directory, outside the repository."""
+    """The run's scratch directory, outside the repository and out of the agent's reach.
+
+    Under the user's cache directory (``$XDG_CACHE_HOME`` or ``~/.cache``), which a codex
+    step cannot write: the system temporary directory can be written by the agent, which
+    could plant a ``pytest.ini`` or ``conftest.py`` above the copy or a symbolic link at its
+    predictable path. When the cache directory cannot be made, the temporary directory is
+    used, with a warning.
+    """
     digest = hashlib.sha256(str(repo_root.resolve()).encode()).hexdigest()[:10]
-    base = Path(tempfile.gettempdir()) / f"orchestrator-verify-{os.getuid()}"
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    base = (Path(xdg) if xdg else Path.home() / ".cache") / "orchestrator" / "verify"
+    try:
+        base.mkdir(parents=True, exist_ok=True, mode=0o700)
+    except OSError as exc:
+        log.warning("verify_scratch_in_tmp", reason=str(exc))
+        base = Path(tempfile.gettempdir()) / f"orchestrator-verify-{os.getuid()}"
     return base / f"{digest}-{run_id}"
 
 

@@ -197,6 +197,56 @@ _TEST_CONFIG_NAMES = {
 }
 
 
+_REPORTING = {"TestReport", "CollectReport", "CallInfo", "exitstatus", "_exit"}
+
+
+def _top_level(tree: ast.Module) -> list[ast.stmt]:
+    """Statements that run when the module is imported (also inside top-level if/try/with)."""
+    out: list[ast.stmt] = []
+    pending = list(tree.body)
+    while pending:
+        node = pending.pop(0)
+        out.append(node)
+        if isinstance(node, ast.If | ast.With | ast.For | ast.While):
+            pending += node.body + node.orelse if not isinstance(node, ast.With) else node.body
+        elif isinstance(node, ast.Try):
+            pending += node.body + node.orelse + node.finalbody
+            for handler in node.handlers:
+                pending += handler.body
+    return out
+
+
+def _import_time_patches(tree: ast.Module) -> list[str]:
+    """What a (new) test module changes in other modules as it is imported: attribute or
+    item assignments, setattr calls, pytest's reporting machinery touched anywhere."""
+    found = []
+    for node in _top_level(tree):
+        targets: list[ast.expr] = []
+        if isinstance(node, ast.Assign):
+            targets = node.targets
+        elif isinstance(node, ast.AugAssign | ast.AnnAssign):
+            targets = [node.target]
+        if any(isinstance(t, ast.Attribute | ast.Subscript) for t in targets):
+            found.append(ast.unparse(node).splitlines()[0])
+        elif isinstance(node, ast.Expr) and isinstance(node.value, ast.Call):
+            func = node.value.func
+            if getattr(func, "id", None) == "setattr" or getattr(func, "attr", None) == "setattr":
+                found.append(ast.unparse(node).splitlines()[0])
+    for sub in ast.walk(tree):
+        name = sub.attr if isinstance(sub, ast.Attribute) else getattr(sub, "id", None)
+        if name in _REPORTING:
+            found.append(f"uses {name}")
+            break
+        if isinstance(sub, ast.Import | ast.ImportFrom):
+            modules = (
+                [a.name for a in sub.names] if isinstance(sub, ast.Import) else [sub.module or ""]
+            )
+            if any(m.split(".")[0] in ("_pytest", "pluggy") for m in modules):
+                found.append("imports pytest's internals")
+                break
+    return found
+
+
 def new_file_findings(paths: Iterable[str], read: dict[str, str]) -> list[str]:
     """Findings for files new since the checkpoint (``read``: path -> text for .py files)."""
     found = []
@@ -219,6 +269,9 @@ def new_file_findings(paths: Iterable[str], read: dict[str, str]) -> list[str]:
                 tree = ast.parse(read[path])
             except SyntaxError:
                 continue
+            patches = _import_time_patches(tree)
+            if patches:
+                found.append(f"new {path} changes other modules when imported: {_short(patches)}")
             hooks = sorted(_hooks(tree))
             plugins = [
                 n for n in ast.walk(tree) if isinstance(n, ast.Name) and n.id == "pytest_plugins"
