@@ -143,3 +143,19 @@ def test_invalid_json_is_one_readable_line(
     err = capsys.readouterr().err
     assert f"scenario {path} is not valid: the file: Invalid JSON" in err
     assert err.count("\n") == 1
+
+
+@pytest.mark.parametrize("kind", ["latin-1", "directory"])
+def test_an_unreadable_scenario_is_a_usage_error_naming_the_fix(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], kind: str
+) -> None:
+    path = tmp_path / "s.json"
+    if kind == "directory":
+        path.mkdir()
+    else:
+        path.write_bytes(b'{"model": "caf\xe9", "rules": []}')
+    assert main(["model-server", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert "internal error" not in err
+    assert f"scenario {path}" in err
+    assert "docs/scripted-model.md" in err

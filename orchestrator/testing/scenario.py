@@ -163,10 +163,20 @@ class Scenario(_Model):
     @classmethod
     def load(cls, path: Path) -> Scenario:
         """Load a scenario from a JSON file; a ConfigError names the file and each problem."""
+        fix = "pass a scenario file: UTF-8 JSON in the format of docs/scripted-model.md"
+        if path.is_dir():
+            raise ConfigError(f"scenario {path} is a directory; {fix}")
         try:
             text = path.read_text(encoding="utf-8")
         except OSError as exc:
-            raise ConfigError(f"cannot read scenario {path}: {exc.strerror or exc}") from None
+            raise ConfigError(
+                f"cannot read scenario {path}: {exc.strerror or exc}; {fix}"
+            ) from None
+        except UnicodeDecodeError as exc:
+            raise ConfigError(
+                f"scenario {path} is not valid UTF-8 (byte 0x{exc.object[exc.start]:02x} at "
+                f"offset {exc.start}); {fix}"
+            ) from None
         try:
             return cls.model_validate_json(text)
         except ValidationError as exc:
