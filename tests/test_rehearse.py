@@ -159,3 +159,18 @@ def test_an_unreadable_scenario_is_a_usage_error_naming_the_fix(
     assert "internal error" not in err
     assert f"scenario {path}" in err
     assert "docs/scripted-model.md" in err
+
+
+def test_an_unrunnable_plan_is_refused_before_the_clone_naming_the_users_file(
+    git_repo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["-C", str(git_repo), "init"]) == 0
+    _, scenario = _doc_examples()
+    path = tmp_path / "s.json"
+    path.write_text(scenario, encoding="utf-8")
+    code = main(["-C", str(git_repo), "rehearse", ".agent/plans/TEMPLATE.md", str(path)])
+    out, err = capsys.readouterr()
+    assert code == 2
+    assert "rehearsal clone" not in out
+    assert "orchestrator-rehearsal-" not in err
+    assert re.search(r"\.agent/plans/TEMPLATE\.md:\d+: check 1\.1 is a placeholder", err), err

@@ -37,6 +37,21 @@ def _plan_in(root: Path, plan_path: Path) -> Path:
         ) from None
 
 
+def _check_runnable(shown: Path, plan: Path, settings: Settings) -> None:
+    """Refuse a plan a run would refuse, naming it as the user typed it (not in the clone)."""
+    from orchestrator.plan.lint import lint_plan
+
+    report = lint_plan(plan, settings.checks.commands)
+    if not report.runnable:
+        problems = "; ".join(
+            f"{shown}:{p.line}: {p.message}" for p in report.problems if p.severity == "error"
+        )
+        raise PlanError(
+            f"the plan {shown} cannot run: {problems}. Fix it, then `orchestrator check "
+            f"{shown}` shows what is left; nothing was cloned."
+        )
+
+
 def _clone(root: Path, plan_rel: Path, target: Path) -> Path:
     """Clone ``root`` into ``target`` with the working tree's plan and config committed."""
     from orchestrator.store.git import Repo
@@ -81,6 +96,7 @@ def rehearse(
     codex = pinned_codex(settings)
     root = Repo.open(repo).root
     plan_rel = _plan_in(root, plan_path)
+    _check_runnable(plan_path, root / plan_rel, settings)
     with tempfile.TemporaryDirectory(prefix="orchestrator-rehearsal-") as scratch:
         clone = _clone(root, plan_rel, (keep or Path(scratch) / root.name).resolve())
         console.out(f"rehearsal clone: {clone} (your working tree is not touched)")
