@@ -47,6 +47,9 @@ ADOPTED = [
     ". .venv/bin/activate; python -m pytest",
     "export CI=1 && npm test",
     "set -euo pipefail; make test",
+    "cargo xtask test",
+    "nix flake check",
+    "nix develop -c pytest -q",
 ]
 
 REFUSED = [

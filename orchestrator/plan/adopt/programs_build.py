@@ -53,6 +53,11 @@ def _cargo(args: list[str], judge: Judge) -> Verdict:
     if sub in {"test", "t", "build", "b", "check", "c", "clippy", "doc", "nextest", "miri",
                "tarpaulin", "llvm-cov", "deny", "machete", "hack", "insta", "udeps"}:  # fmt: skip
         return check(f"`cargo {sub}` tests, lints or builds and then exits")
+    if sub in {"xtask", "make"}:
+        rest = positional(args[args.index(sub) + 1 :])
+        if rest:
+            return classify_name(rest[0], f"cargo {sub} task")
+        return v(Kind.UNKNOWN, f"`cargo {sub}` without a task")
     if sub in {"run", "r"}:
         if words_of(args) & {"serve", "server", "watch", "dev", "start", "listen", "daemon"}:
             return v(Kind.SERVER, f"`cargo run` with {SERVER_WHY}")
@@ -237,6 +242,20 @@ def _rubocop(args: list[str], judge: Judge) -> Verdict:
     return check("`rubocop` lints and exits")
 
 
+def _nix(args: list[str], judge: Judge) -> Verdict:
+    words = positional(args)
+    if words[:2] == ["flake", "check"]:
+        return check("`nix flake check` evaluates and checks the flake")
+    if words[:1] in (["develop"], ["shell"]) and ("-c" in args or "--command" in args):
+        flag = "-c" if "-c" in args else "--command"
+        return judge(args[args.index(flag) + 1 :])
+    if words[:1] == ["run"]:
+        return v(Kind.PROGRAM, f"`nix run` {RUN_WHY}")
+    return v(
+        Kind.EXTERNAL, f"`nix {' '.join(words[:2])}` builds into the nix store, outside the tree"
+    )
+
+
 def _precommit(args: list[str], judge: Judge) -> Verdict:
     if first(args) == "run":
         return check("`pre-commit run` runs the repository's hooks and exits")
@@ -277,6 +296,7 @@ HANDLERS: dict[str, Handler] = {
     "helm": _helm,
     "rubocop": _rubocop,
     "pre-commit": _precommit,
+    "nix": _nix,
     "prek": _precommit,
     "composer": lambda a, j: (
         v(Kind.SETUP, f"`composer {first(a)}` {SETUP_WHY}")
