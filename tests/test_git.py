@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import time
 from pathlib import Path
@@ -221,3 +222,30 @@ def test_cancelling_a_call_stops_its_hung_git_at_once(
     while not _gone(pid) and time.monotonic() < deadline:
         time.sleep(0.02)
     assert _gone(pid)
+
+
+def test_a_stopped_git_gets_the_time_to_remove_its_lock_files(
+    git_repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """git removes ``index.lock`` when it is sent SIGTERM; a SIGKILL leaves the lock and
+    the next run finds the repository locked."""
+    lock = git_repo / ".git" / "index.lock"
+    shim = tmp_path / "bin"
+    shim.mkdir()
+    real = shutil.which("git")
+    (shim / "git").write_text(
+        "#!/bin/sh\n"
+        'case "$*" in *status*)\n'
+        f'  touch "{lock}"; trap \'rm -f "{lock}"; exit 143\' TERM\n'
+        "  while :; do sleep 0.05; done ;;\n"
+        "esac\n"
+        f'exec "{real}" "$@"\n',
+        encoding="utf-8",
+    )
+    (shim / "git").chmod(0o755)
+    monkeypatch.setenv("PATH", f"{shim}{os.pathsep}{os.environ['PATH']}")
+    repo = Repo.open(git_repo)
+    repo.timeout = 1.0
+    with pytest.raises(GitError, match="did not finish within 1s"):
+        repo.is_dirty()
+    assert not lock.exists()

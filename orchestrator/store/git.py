@@ -48,11 +48,18 @@ T = TypeVar("T")
 GIT_TIMEOUT = 600.0
 _EXCLUDE_LINE = "/.agent/runs/"
 _NO_RUNS = f":(exclude){RUNS_DIR.as_posix()}"
+STOP_GRACE = 2.0  # seconds a stopped git has to clean up its lock files
 
 
-def _kill_group(proc: subprocess.Popen[bytes]) -> None:
+def _kill_group(proc: subprocess.Popen[bytes], grace: float = STOP_GRACE) -> None:
+    """Stop git and everything it started: SIGTERM first, so git removes the lock files
+    it holds (``index.lock``, ``HEAD.lock``: a SIGKILLed git leaves them, and the next
+    run finds the repository locked), then SIGKILL to the group after ``grace``."""
     # os.killpg, not proc.kill(): git may have started hooks or helpers in its session.
     with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(proc.pid, signal.SIGTERM)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            proc.wait(timeout=grace)
         os.killpg(proc.pid, signal.SIGKILL)
 
 
