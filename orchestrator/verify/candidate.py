@@ -35,6 +35,8 @@ class Verdict:
     tree: str
     changed_protected: list[str] = field(default_factory=list)
     protected: dict[str, Protection] = field(default_factory=dict)
+    checkpoint_files: dict[str, Entry] = field(default_factory=dict)
+    candidate_files: dict[str, Entry] = field(default_factory=dict)
 
 
 def ls_tree(repo: Repo, treeish: str) -> dict[str, Entry]:
@@ -48,6 +50,28 @@ def ls_tree(repo: Repo, treeish: str) -> dict[str, Entry]:
         mode, _kind, sha = meta.split()
         entries[path] = (mode, sha)
     return entries
+
+
+def blob_texts(repo: Repo, shas: list[str]) -> dict[str, str]:
+    """sha -> text of many blobs, read by one ``git cat-file --batch``."""
+    wanted = sorted(set(shas))
+    if not wanted:
+        return {}
+    raw = repo.git(
+        "cat-file", "--batch", stdin="".join(f"{s}\n" for s in wanted).encode(), keep_newline=True
+    ).encode("utf-8", "surrogateescape")
+    texts: dict[str, str] = {}
+    pos = 0
+    for _ in wanted:
+        end = raw.index(b"\n", pos)
+        header = raw[pos:end].split()
+        pos = end + 1
+        if len(header) < 3 or header[1] != b"blob":
+            continue  # missing, or not a blob
+        size = int(header[2])
+        texts[header[0].decode()] = raw[pos : pos + size].decode("utf-8", "replace")
+        pos += size + 1
+    return texts
 
 
 def blob_text(repo: Repo, sha: str) -> str:
@@ -101,4 +125,11 @@ def build_verdict(
         sha = repo.git("hash-object", "-w", "--stdin", stdin=merged.encode("utf-8"))
         updates.append((new[0], sha, path))
     tree = _tree_with(repo, cand_tree, updates) if overlay and updates else cand_tree
-    return Verdict(candidate_tree=cand_tree, tree=tree, changed_protected=changed, protected=prot)
+    return Verdict(
+        candidate_tree=cand_tree,
+        tree=tree,
+        changed_protected=changed,
+        protected=prot,
+        checkpoint_files=base,
+        candidate_files=cand,
+    )

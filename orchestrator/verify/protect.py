@@ -103,20 +103,20 @@ def command_paths(commands: Iterable[str], files: set[str]) -> set[str]:
 def protections(
     paths: Iterable[str], patterns: Sequence[Pattern], named: set[str]
 ) -> dict[str, Protection]:
-    """The protection of each of ``paths`` that a pattern (or a check command) covers."""
+    """The protection of each of ``paths`` that a pattern (or a check command) covers.
+
+    Whole-file patterns are matched as one combined expression (a 5,000-file tree is
+    one pass, not one per pattern)."""
+    whole = [p.glob for p in patterns if p.section is None]
+    combined = re.compile("|".join(f"(?:{glob_regex(g)})" for g in whole)) if whole else None
+    sectioned = [p for p in patterns if p.section is not None]
     result: dict[str, Protection] = {}
     for path in paths:
-        sections: list[str] = []
-        whole = path in named
-        for pattern in patterns:
-            if pattern.matches(path):
-                if pattern.section is None:
-                    whole = True
-                else:
-                    sections.append(pattern.section)
-        if whole:
+        if path in named or (combined is not None and combined.fullmatch(path)):
             result[path] = Protection(path)
-        elif sections:
+            continue
+        sections = [p.section for p in sectioned if p.section and p.matches(path)]
+        if sections:
             result[path] = Protection(path, tuple(sections))
     return result
 

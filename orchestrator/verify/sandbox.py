@@ -16,6 +16,8 @@ must fail to write ``.git``.
 from __future__ import annotations
 
 import json
+import os
+import shutil
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -52,6 +54,24 @@ def sandbox_argv(
 
 
 _PROBED: dict[str, str | None] = {}
+
+
+def native_codex(codex: str) -> str | None:
+    """The native binary behind codex's npm launcher (a node script), when there is one:
+    starting it directly saves node's start-up on every check (0.15-0.3 s)."""
+    path = shutil.which(codex) or codex
+    try:
+        real = Path(path).resolve()
+        with real.open("rb") as f:
+            if b"node" not in f.readline():
+                return None  # already native (or not a launcher we know)
+    except OSError:
+        return None
+    scope = real.parent.parent.parent  # node_modules/@openai/codex/bin/codex.js
+    for candidate in sorted(scope.glob("codex-*/vendor/*/bin/codex")):
+        if os.access(candidate, os.X_OK):
+            return str(candidate)
+    return None
 
 
 async def probe_sandbox(codex: str, workspace: Path) -> str | None:

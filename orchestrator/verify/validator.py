@@ -37,7 +37,7 @@ from orchestrator.verify.environment import startup_hooks, tampered_hooks
 from orchestrator.verify.holdout import HoldoutCheck, holdout_log_dir, load_holdout
 from orchestrator.verify.judge import judge
 from orchestrator.verify.protect import Pattern
-from orchestrator.verify.sandbox import probe_sandbox, sandbox_argv
+from orchestrator.verify.sandbox import native_codex, probe_sandbox, sandbox_argv
 from orchestrator.verify.weakening import analyse_changes
 
 if TYPE_CHECKING:
@@ -131,6 +131,10 @@ class Verifier:
             log.warning("verify_sandbox_off", detail="checks run without codex's sandbox")
             return None
         codex = codex_binary(self.settings.codex)
+        native = native_codex(codex)
+        if native is not None and await probe_sandbox(native, self.copy.root) is None:
+            self._sandbox = native
+            return native
         problem = await probe_sandbox(codex, self.copy.root)
         if problem is None:
             self._sandbox = codex

@@ -20,7 +20,7 @@ from collections import Counter
 from collections.abc import Iterable
 
 from orchestrator.store.git import Repo
-from orchestrator.verify.candidate import Verdict, blob_text, ls_tree
+from orchestrator.verify.candidate import Verdict, blob_texts, ls_tree
 
 _SKIP_NAMES = {
     "skip",
@@ -338,9 +338,20 @@ def _may_hook(path: str) -> bool:
 
 
 def analyse_changes(repo: Repo, checkpoint: str, verdict: Verdict) -> list[str]:
-    """Every weakening finding of the candidate against ``checkpoint``."""
-    base = ls_tree(repo, checkpoint)
-    cand = ls_tree(repo, verdict.candidate_tree)
+    """Every weakening finding of the candidate against ``checkpoint`` (one ``git
+    cat-file --batch`` reads every blob it needs)."""
+    base = verdict.checkpoint_files or ls_tree(repo, checkpoint)
+    cand = verdict.candidate_files or ls_tree(repo, verdict.candidate_tree)
+    new_paths = [p for p in cand if p not in base]
+    hooked = [p for p in new_paths if _may_hook(p)]
+    code = [
+        p for p in cand if p.endswith(".py") and not _is_test_path(p) and base.get(p) != cand[p]
+    ]
+    shas = [cand[p][1] for p in [*hooked, *code]]
+    for path in verdict.changed_protected:
+        if path in cand:
+            shas += [base[path][1], cand[path][1]]
+    blobs = blob_texts(repo, shas)
     found: list[str] = []
     olds: list[str] = []
     news: list[str] = []
@@ -351,24 +362,21 @@ def analyse_changes(repo: Repo, checkpoint: str, verdict: Verdict) -> list[str]:
         elif not protection.whole:
             found.append(f"{path}: protected sections changed ({', '.join(protection.sections)})")
         elif path.endswith(".py"):
-            old = blob_text(repo, base[path][1])
-            new = blob_text(repo, cand[path][1])
+            old, new = blobs.get(base[path][1], ""), blobs.get(cand[path][1], "")
             found += python_weakening(path, old, new, assertions=False)
             olds.append(old)
             news.append(new)
         else:
             found += data_weakening(
-                path, blob_text(repo, base[path][1]), blob_text(repo, cand[path][1])
+                path, blobs.get(base[path][1], ""), blobs.get(cand[path][1], "")
             )
-    new_paths = [p for p in cand if p not in base]
-    texts = {p: blob_text(repo, cand[p][1]) for p in new_paths if _may_hook(p)}
+    texts = {p: blobs.get(cand[p][1], "") for p in hooked}
     found += new_file_findings(new_paths, texts)
     lost = lost_assertions(_parsed(olds), _parsed(news + list(texts.values())))
     if lost:
         found.append(f"assertions removed or changed: {_short(lost)}")
-    for path in sorted(cand):
-        if path.endswith(".py") and not _is_test_path(path) and base.get(path) != cand[path]:
-            found += code_findings(path, texts.get(path) or blob_text(repo, cand[path][1]))
+    for path in sorted(code):
+        found += code_findings(path, blobs.get(cand[path][1], ""))
     return found
 
 
