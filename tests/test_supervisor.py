@@ -107,6 +107,24 @@ def test_branch_is_created(git_repo: Path, fake_codex: Path, scenario_file: Path
     assert git(git_repo, "log", "main", "--format=%s").splitlines()[0] == "add plan"
 
 
+def test_the_same_branch_line_runs_a_new_plan_on_the_checked_out_branch(
+    git_repo: Path, fake_codex: Path, scenario_file: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The nightly config names one branch every night: a new plan started while that
+    # branch is checked out runs there; from another branch the message says what to do.
+    write_plan(git_repo, [("first", ["test -f m1.txt"])])
+    write_scenario(scenario_file, [implement("1", "touch m1.txt"), approve_all()])
+    git(git_repo, "checkout", "-q", "-b", "agent/nightly")
+    assert _cli(git_repo, fake_codex, "run", PLAN_REL, "--branch", "agent/nightly") == 0
+    assert git(git_repo, "branch", "--show-current").strip() == "agent/nightly"
+    git(git_repo, "checkout", "-q", "main")
+    capsys.readouterr()
+    assert _cli(git_repo, fake_codex, "run", "--fresh", PLAN_REL, "--branch", "agent/nightly") == 2
+    err = capsys.readouterr().err
+    assert "`git checkout agent/nightly`" in err
+    assert "run.branch" in err
+
+
 def test_resume_branch_refuses_another_checked_out_branch(
     git_repo: Path, fake_codex: Path, scenario_file: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

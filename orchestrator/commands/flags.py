@@ -32,7 +32,7 @@ def add_settings_flags(p: argparse.ArgumentParser, *, resume: bool = False) -> N
     branch_help = (
         "the branch the run is on: resume stops if another branch is checked out"
         if resume
-        else "create this branch and run on it"
+        else "run on this branch, created at HEAD unless it is checked out"
     )
     g.add_argument("--branch", dest="run.branch", metavar="NAME", help=branch_help)
     g.add_argument(

@@ -268,7 +268,7 @@ def start_run(
             return _nothing_to_run(plan_rel, plan, choice, settings)
         require_ready(git, settings, plan_abs, plan_rel, None)
         git.exclude_runs_dir()
-        if settings.run.branch:
+        if settings.run.branch and git.current_branch() != settings.run.branch:
             git.create_branch(settings.run.branch)
         state = RunState(
             run_id=new_run_id(),

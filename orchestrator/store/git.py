@@ -327,8 +327,9 @@ class Repo:
             self._git("checkout", "-q", "-b", name)
             return
         raise GitError(
-            f"branch {name!r} already exists in {self.root}; choose another --branch name "
-            "or switch to it yourself and run without --branch"
+            f"branch {name!r} already exists in {self.root} and another branch is checked "
+            f"out; `git checkout {name}` and run the same line again to work on it, or choose "
+            "another name (--branch, or run.branch in the config)"
         )
 
     def exclude_runs_dir(self) -> None:
