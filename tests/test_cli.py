@@ -73,9 +73,9 @@ def test_global_flags_still_work_after_the_subcommand(
 
 def test_resume_branch_help_says_what_resume_does_with_it() -> None:
     text = " ".join(_help("resume").split())
-    assert "create this branch" not in text
+    assert "created at HEAD" not in text
     assert "--branch NAME the branch the run is on" in text
-    assert "create this branch" in " ".join(_help("run").split())
+    assert "run on this branch, created at HEAD" in " ".join(_help("run").split())
 
 
 def test_deadline_accepts_h_mm_and_rejects_with_a_readable_message(
