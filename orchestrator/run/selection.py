@@ -6,6 +6,8 @@ marks done (see :mod:`orchestrator.plan.standing`) are skipped, with the reason.
 before; ``--redo N`` runs N again although it is marked done (repeatable);
 ``--until N`` ends the run after N; ``--only N`` is ``--from N --until N``.
 Milestones run again do not count their commits from earlier runs as done.
+:func:`plan_standing` adds an earlier run's recorded commits to what the plan's
+text says; :func:`nothing_to_run` tells the person why a run has nothing to do.
 """
 
 from __future__ import annotations
@@ -13,9 +15,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+import structlog
+
 from orchestrator.errors import UsageError
 from orchestrator.plan.model import ExecPlan, Milestone
-from orchestrator.plan.standing import Mark
+from orchestrator.plan.standing import Mark, plan_marks
+from orchestrator.settings.model import Settings
+from orchestrator.store.git import Repo
+from orchestrator.ui import console
+
+log = structlog.get_logger()
 
 
 @dataclass(frozen=True)
@@ -102,3 +111,39 @@ def choose(plan: ExecPlan, marks: Sequence[Mark], selection: Selection) -> Choic
         elif mark is not None and mark.done:
             choice.skipped[mid] = f"marked done in the plan: {mark.reason}"
     return choice
+
+
+def plan_standing(git: Repo, plan_rel: str, text: str, plan: ExecPlan) -> list[Mark]:
+    """What the plan's text marks done, and the milestones an earlier run committed
+    (and recorded: a commit's trailers alone prove nothing)."""
+    from orchestrator.guard.history import recorded_milestone_commits
+
+    commits = recorded_milestone_commits(git, plan_rel)
+    marks: list[Mark] = []
+    for mark in plan_marks(text, plan):
+        sha = commits.get(mark.milestone)
+        if not mark.done and sha is not None:
+            mark = Mark(mark.milestone, True, f"committed by an earlier run ({sha[:10]})")
+        marks.append(mark)
+    return marks
+
+
+def nothing_to_run(plan_rel: str, plan: ExecPlan, choice: Choice, settings: Settings) -> int:
+    """Say why a new run has nothing to do (the plan is complete, or the flags select
+    only milestones marked done); exit 0, nothing written."""
+    total = len(plan.milestones)
+    every_done = len(choice.marked_done) == total
+    if every_done and choice.until is None:
+        first = f"{plan_rel} is complete: all {total} milestones are done."
+    else:
+        first = f"Nothing to run in {plan_rel}: every selected milestone is skipped."
+    lines = [first, *(f"  milestone {mid}: {why}" for mid, why in choice.skipped.items())]
+    lines.append(
+        f"To run one again: `orchestrator run --redo N {plan_rel}` "
+        f"(or `--from N` for N and every later one)."
+    )
+    log.info("nothing_to_run", plan=plan_rel, skipped=choice.skipped)
+    if not settings.log.quiet:
+        for line in lines:
+            console.out(line)
+    return 0

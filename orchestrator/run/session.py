@@ -24,11 +24,11 @@ from orchestrator.errors import (
     UsageError,
 )
 from orchestrator.paths import RUNS_DIR
-from orchestrator.plan import Mark, load_plan, plan_marks
+from orchestrator.plan import load_plan
 from orchestrator.plan.lint import lint_plan
 from orchestrator.plan.model import ExecPlan
 from orchestrator.run.pinned import pinned_checks
-from orchestrator.run.selection import Choice, Selection, choose
+from orchestrator.run.selection import Selection, choose, nothing_to_run, plan_standing
 from orchestrator.run.signals import EXIT_BY_STATUS, Terminated, exit_code_for, signals_raise
 from orchestrator.settings.model import Settings
 from orchestrator.store.git import Repo
@@ -47,7 +47,6 @@ from orchestrator.store.state import (
     save_state,
     state_path,
 )
-from orchestrator.ui import console
 from orchestrator.ui.logs import close_logging, configure_logging, reset_run_view
 
 log = structlog.get_logger()
@@ -176,42 +175,6 @@ def _claim_and_execute(
             return code
 
 
-def _standing(git: Repo, plan_rel: str, text: str, plan: ExecPlan) -> list[Mark]:
-    """What the plan's text marks done, and the milestones an earlier run committed
-    (and recorded: a commit's trailers alone prove nothing)."""
-    from orchestrator.guard.history import recorded_milestone_commits
-
-    commits = recorded_milestone_commits(git, plan_rel)
-    marks: list[Mark] = []
-    for mark in plan_marks(text, plan):
-        sha = commits.get(mark.milestone)
-        if not mark.done and sha is not None:
-            mark = Mark(mark.milestone, True, f"committed by an earlier run ({sha[:10]})")
-        marks.append(mark)
-    return marks
-
-
-def _nothing_to_run(plan_rel: str, plan: ExecPlan, choice: Choice, settings: Settings) -> int:
-    """Say why a new run has nothing to do (the plan is complete, or the flags select
-    only milestones marked done); exit 0, nothing written."""
-    total = len(plan.milestones)
-    every_done = len(choice.marked_done) == total
-    if every_done and choice.until is None:
-        first = f"{plan_rel} is complete: all {total} milestones are done."
-    else:
-        first = f"Nothing to run in {plan_rel}: every selected milestone is skipped."
-    lines = [first, *(f"  milestone {mid}: {why}" for mid, why in choice.skipped.items())]
-    lines.append(
-        f"To run one again: `orchestrator run --redo N {plan_rel}` "
-        f"(or `--from N` for N and every later one)."
-    )
-    log.info("nothing_to_run", plan=plan_rel, skipped=choice.skipped)
-    if not settings.log.quiet:
-        for line in lines:
-            console.out(line)
-    return 0
-
-
 def start_run(
     *,
     repo: Path,
@@ -236,7 +199,7 @@ def start_run(
     git = Repo.open(repo)
     plan_abs, plan_rel = _plan_location(git.root, plan_path)
     text, plan = _load_runnable(plan_abs, settings)
-    choice = choose(plan, _standing(git, plan_rel, text, plan), selection or Selection())
+    choice = choose(plan, plan_standing(git, plan_rel, text, plan), selection or Selection())
     if dry_run:
         return show_dry_run(
             git=git,
@@ -265,7 +228,7 @@ def start_run(
                 answer=None, accept_changes=accept_changes,
             )  # fmt: skip
         if not choice.to_run(plan):
-            return _nothing_to_run(plan_rel, plan, choice, settings)
+            return nothing_to_run(plan_rel, plan, choice, settings)
         require_ready(git, settings, plan_abs, plan_rel, None)
         git.exclude_runs_dir()
         if settings.run.branch and git.current_branch() != settings.run.branch:
@@ -396,9 +359,9 @@ def resume_run(
                 newest = newest_run(git.root, located[1])
                 if newest is not None and newest.finished:
                     text, plan = _load_runnable(located[0], settings)
-                    choice = choose(plan, _standing(git, located[1], text, plan), Selection())
+                    choice = choose(plan, plan_standing(git, located[1], text, plan), Selection())
                     if not choice.to_run(plan):
-                        return _nothing_to_run(located[1], plan, choice, settings)
+                        return nothing_to_run(located[1], plan, choice, settings)
             try:
                 state = _find_run(git.root, located[1] if located else None, run_id)
             except StateError as exc:
