@@ -9,8 +9,6 @@ stay cheap.
 
 from __future__ import annotations
 
-import hashlib
-import os
 import time
 from pathlib import Path
 
@@ -23,26 +21,22 @@ from orchestrator.errors import (
     StateError,
     UsageError,
 )
-from orchestrator.paths import RUNS_DIR
 from orchestrator.plan import load_plan
 from orchestrator.plan.lint import lint_plan
 from orchestrator.plan.model import ExecPlan
 from orchestrator.run.pinned import pinned_checks
+from orchestrator.run.resuming import find_run, plan_digest, prepare_resume, rebuild_state
 from orchestrator.run.selection import Selection, choose, nothing_to_run, plan_standing
 from orchestrator.run.signals import EXIT_BY_STATUS, Terminated, exit_code_for, signals_raise
 from orchestrator.settings.model import Settings
 from orchestrator.store.git import Repo
 from orchestrator.store.lock import RepoLock
 from orchestrator.store.state import (
-    STATE_FILE,
     MilestoneState,
     RunState,
     find_unfinished,
-    list_runs,
-    load_state,
     new_run_id,
     newest_run,
-    raise_if_tampered,
     run_dir,
     save_state,
     state_path,
@@ -52,7 +46,6 @@ from orchestrator.ui.logs import close_logging, configure_logging, reset_run_vie
 log = structlog.get_logger()
 
 # Phases after which a stopped milestone is validated again when resumed.
-_WORKED = ("implemented", "validated", "reviewed", "repaired")
 
 
 def _plan_location(root: Path, plan_path: Path) -> tuple[Path, str]:
@@ -83,10 +76,6 @@ def _load_runnable(path: Path, settings: Settings) -> tuple[str, ExecPlan]:
             "details."
         )
     return load_plan(path)
-
-
-def _digest(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def _execute(
@@ -236,7 +225,7 @@ def start_run(
         state = RunState(
             run_id=new_run_id(),
             plan_path=plan_rel,
-            plan_hash=_digest(text),
+            plan_hash=plan_digest(text),
             pinned_checks=pinned_checks(plan, settings),
             pinned_settings=security_pins(
                 settings, root=git.root, plan_text=text, config_file=config_file
@@ -259,80 +248,6 @@ def start_run(
         return _claim_and_execute(git, state, plan, text, plan_abs, settings, config_file)
 
 
-def _find_run(root: Path, plan_rel: str | None, run_id: str | None) -> RunState:
-    if run_id is not None:
-        return load_state(state_path(root, run_id))
-    if plan_rel is not None:
-        found = find_unfinished(root, plan_rel)
-        if found is None:
-            raise UsageError(
-                f"no unfinished run of {plan_rel}; start one with `orchestrator run {plan_rel}`"
-            )
-        return found
-    raise_if_tampered(root, None)
-    for run in list_runs(root):
-        if not run.finished:
-            return run
-    raise UsageError("no unfinished run in this repository; start one with `orchestrator run PLAN`")
-
-
-def _newest_corrupt(root: Path) -> str | None:
-    runs = root / RUNS_DIR
-    if not runs.is_dir():
-        return None
-    for d in sorted(runs.iterdir(), key=lambda p: p.name, reverse=True):
-        if (d / STATE_FILE).is_file():
-            try:
-                load_state(d / STATE_FILE)
-            except StateError:
-                return d.name
-    return None
-
-
-def _rebuild(
-    git: Repo, plan_abs: Path, plan_rel: str, run_id: str | None, settings: Settings
-) -> RunState:
-    """A new state for a run whose state file is corrupt: from the plan and git history."""
-    if run_id is None:
-        run_id = _newest_corrupt(git.root) or new_run_id()
-    path = state_path(git.root, run_id)
-    if path.exists():
-        path.rename(path.with_name(f"state.json.corrupt-{int(time.time())}"))
-    text, plan = load_plan(plan_abs)
-    state = RunState(
-        run_id=run_id,
-        plan_path=plan_rel,
-        plan_hash=_digest(text),
-        pinned_checks=pinned_checks(plan, settings),
-        base_commit=git.head(),
-        branch=git.current_branch(),
-        status="interrupted",
-        stop_reason="state rebuilt from the plan and the commits the orchestrator recorded",
-        milestones=[MilestoneState(id=m.id, title=m.title) for m in plan.milestones],
-    )
-    log.warning("state_rebuilt", run_id=run_id, old=str(path))
-    return state
-
-
-def _prepare_resume(state: RunState, plan: ExecPlan, settings: Settings) -> None:
-    """Ready a stopped run to continue: stopped milestones are validated again."""
-    known = {m.id for m in state.milestones}
-    for m in plan.milestones:
-        if m.id not in known:
-            state.milestones.append(MilestoneState(id=m.id, title=m.title))
-    for ms in state.milestones:
-        if ms.status in ("needs_human", "gave_up"):
-            if ms.phase in _WORKED:
-                ms.phase = "repaired"
-            ms.fingerprints = []  # a fresh repair budget after a human looked at it
-            ms.status = "interrupted"
-            ms.stop_reason = None
-    state.status = "running"
-    state.stop_reason = None
-    state.ended_at = None
-    state.pid = os.getpid()
-
-
 def resume_run(
     *,
     repo: Path,
@@ -353,7 +268,7 @@ def resume_run(
                 raise UsageError(
                     "--rebuild needs the PLAN argument: `orchestrator resume --rebuild PLAN`"
                 )
-            state = _rebuild(git, located[0], located[1], run_id, settings)
+            state = rebuild_state(git, located[0], located[1], run_id, settings)
         else:
             if located is not None and run_id is None and answer is None:
                 newest = newest_run(git.root, located[1])
@@ -363,7 +278,7 @@ def resume_run(
                     if not choice.to_run(plan):
                         return nothing_to_run(located[1], plan, choice, settings)
             try:
-                state = _find_run(git.root, located[1] if located else None, run_id)
+                state = find_run(git.root, located[1] if located else None, run_id)
             except StateError as exc:
                 raise StateError(exc.message) from None
         plan_abs, plan_rel = located if located else _plan_location(git.root, Path(state.plan_path))
@@ -421,6 +336,6 @@ def _continue(
     if answer is not None:
         text = record_answer(plan_abs, text, state, answer)
         plan = load_plan(plan_abs)[1]
-    _prepare_resume(state, plan, settings)
+    prepare_resume(state, plan, settings)
     (run_dir(git.root, state.run_id) / NEEDS_HUMAN_FILE).unlink(missing_ok=True)
     return _claim_and_execute(git, state, plan, text, plan_abs, settings, config_file)

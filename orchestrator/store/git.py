@@ -27,12 +27,12 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import anyio
-from pydantic import BaseModel, ConfigDict, Field
 
 from orchestrator.errors import GitError
 from orchestrator.paths import RUNS_DIR
 from orchestrator.redact import Redactor
 from orchestrator.store.atomic import atomic_write
+from orchestrator.store.commits import CommitInfo, parse_trailers
 
 try:
     import git as gitpython
@@ -61,26 +61,6 @@ def _kill_group(proc: subprocess.Popen[bytes], grace: float = STOP_GRACE) -> Non
         with contextlib.suppress(subprocess.TimeoutExpired):
             proc.wait(timeout=grace)
         os.killpg(proc.pid, signal.SIGKILL)
-
-
-class CommitInfo(BaseModel):
-    """A milestone commit as found in history."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    sha: str
-    subject: str
-    milestone: str = Field(description="value of the Milestone: trailer")
-    trailers: dict[str, str] = Field(description="trailer key -> value (last one wins)")
-
-
-def _parse_trailers(text: str) -> dict[str, str]:
-    trailers: dict[str, str] = {}
-    for line in text.splitlines():
-        key, sep, value = line.partition(":")
-        if sep and key and " " not in key.strip():
-            trailers[key.strip()] = value.strip()
-    return trailers
 
 
 class Repo:
@@ -308,7 +288,7 @@ class Repo:
         fields = out.split("\0")
         for i in range(0, len(fields) - 2, 3):
             sha, subject, trailer_text = fields[i].strip(), fields[i + 1], fields[i + 2]
-            trailers = _parse_trailers(trailer_text)
+            trailers = parse_trailers(trailer_text)
             milestone = trailers.get("Milestone")
             if trailers.get("ExecPlan") != plan or not milestone or milestone in found:
                 continue
