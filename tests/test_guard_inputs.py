@@ -119,3 +119,12 @@ def test_a_file_too_big_to_keep_is_reported_not_restored(tmp_path: Path) -> None
     assert reason is not None
     assert "restore it by hand" in reason
     assert big.read_bytes() == b"\1"  # left as found
+
+
+def test_worktrees_of_parallel_plans_are_theirs(tmp_path: Path) -> None:
+    root = _tree(tmp_path)
+    (root / ".agent/worktrees/plan-b/.agent").mkdir(parents=True)
+    keeper = InputsKeeper(root)
+    (root / ".agent/worktrees/plan-b/src.py").write_text("x = 2\n")
+    (root / ".agent/worktrees/plan-b/.agent/orchestrator.toml").write_text("")
+    assert keeper.check_and_restore("the implement step") is None

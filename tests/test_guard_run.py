@@ -54,3 +54,26 @@ def test_a_check_that_rewrites_the_config_stops_the_run(
     assert config.read_text() == "[loop]\nmax_attempts = 2\n"
     assert log_subjects(git_repo) == ["add plan", "initial"]
     assert git(git_repo, "status", "--porcelain", "--", ".agent") == ""
+
+
+def test_a_check_that_plants_a_git_hook_or_config_stops_the_run(
+    git_repo: Path, fake_codex: Path, scenario_file: Path
+) -> None:
+    escaped = git_repo.parent / "escaped"
+    plant = (
+        f"test -f m1.txt && printf '#!/bin/sh\\ntouch {escaped}\\n' > .git/hooks/post-commit"
+        " && chmod +x .git/hooks/post-commit && git config core.hooksPath .git/hooks"
+    )
+    write_plan(git_repo, [("first", [plant])])
+    write_scenario(scenario_file, [implement("1", "touch m1.txt"), approve_all()])
+    settings = make_settings(fake_codex).model_copy(
+        update={"verify": VerifySettings(isolation="in_place", sandbox="off", baseline=False)}
+    )
+    code = start_run(repo=git_repo, plan_path=Path(PLAN_REL), settings=settings, fresh=False)
+    assert code == 3
+    reason = list_runs(git_repo)[0].milestones[0].stop_reason or ""
+    assert ".git/hooks/post-commit" in reason
+    assert ".git/config" in reason
+    assert not (git_repo / ".git/hooks/post-commit").exists()
+    assert "hooksPath" not in (git_repo / ".git/config").read_text()
+    assert not escaped.exists()

@@ -7,11 +7,13 @@ tree. :class:`InputsKeeper` snapshots them when the run starts (in memory, where
 no process of the agent can reach) and, after every codex step, every validation
 and before every commit, restores any change and says what it was.
 
-Protected: every file under ``.agent/`` except the runs directory and the plan
-(the plan has its own keeper), the config file if it lies in the repository,
-and files in the repository that the settings name as programs: hook scripts
-(any file a hook command names), the checks' shell and the codex binary (and
-what their symbolic links point to).
+Protected: every file under ``.agent/`` except the runs directory, the plan
+worktrees of parallel runs and the plan (the plan has its own keeper), the
+config file if it lies in the repository, files in the repository that the
+settings name as programs: hook scripts (any file a hook command names), the
+checks' shell and the codex binary (and what their symbolic links point to);
+and git's own configuration and hooks (``config``, ``config.worktree``,
+``hooks/``), which every git command the orchestrator runs obeys.
 """
 
 from __future__ import annotations
@@ -28,7 +30,8 @@ from pathlib import Path
 
 import structlog
 
-from orchestrator.paths import RUNS_DIR, find_codex
+from orchestrator.fleet.worktrees import WORKTREES_DIR
+from orchestrator.paths import RUNS_DIR, find_codex, git_dir_of
 from orchestrator.settings.model import Settings
 from orchestrator.store.atomic import atomic_write
 
@@ -94,6 +97,20 @@ def _program_paths(root: Path, word: str) -> list[Path]:
     return found_paths
 
 
+def git_files(root: Path) -> tuple[list[str], list[str]]:
+    """Git's configuration files and hook directories of the repository (absolute paths)."""
+    git_dir = git_dir_of(root / ".git")
+    if git_dir is None:
+        return [], []
+    common = git_dir
+    pointer = git_dir / "commondir"
+    if pointer.is_file():
+        text = pointer.read_text(encoding="utf-8").strip()
+        common = (git_dir / text).resolve() if not os.path.isabs(text) else Path(text)
+    files = [str(common / "config"), str(git_dir / "config.worktree")]
+    return files, [str(common / "hooks")]
+
+
 def program_files(root: Path, settings: Settings, config_file: Path | None) -> list[str]:
     """Files inside ``root`` the settings run with the orchestrator's rights (sorted)."""
     root = root.resolve()
@@ -118,9 +135,17 @@ def program_files(root: Path, settings: Settings, config_file: Path | None) -> l
 class InputsKeeper:
     """``.agent/`` and the program files the settings name, as they were at the start."""
 
-    def __init__(self, root: Path, *, extra: Iterable[str] = (), skip: Iterable[str] = ()) -> None:
+    def __init__(
+        self,
+        root: Path,
+        *,
+        extra: Iterable[str] = (),
+        skip: Iterable[str] = (),
+        extra_dirs: Iterable[str] = (),
+    ) -> None:
         self.root = root.resolve()
         self.extra = sorted(set(extra))
+        self.extra_dirs = sorted(set(extra_dirs))
         self.skip = set(skip)
         self.snapshot = self._scan()
         self.dirs = self._agent_dirs()
@@ -129,7 +154,9 @@ class InputsKeeper:
     def for_run(
         cls, root: Path, settings: Settings, *, plan_rel: str, config_file: Path | None = None
     ) -> InputsKeeper:
-        return cls(root, extra=program_files(root, settings, config_file), skip=[plan_rel])
+        files, dirs = git_files(root)
+        extra = [*program_files(root, settings, config_file), *files]
+        return cls(root, extra=extra, skip=[plan_rel], extra_dirs=dirs)
 
     def paths(self) -> list[str]:
         """The protected paths as they are now and were at the start."""
@@ -137,13 +164,13 @@ class InputsKeeper:
 
     def _agent_files(self) -> Iterable[str]:
         base = self.root / AGENT_DIR
-        runs = RUNS_DIR.as_posix()
+        theirs = (RUNS_DIR.as_posix(), WORKTREES_DIR)
         for dirpath, dirnames, filenames in os.walk(base):
             rel_dir = _inside(self.root, Path(dirpath)) or AGENT_DIR
             keep = []
             for d in dirnames:
                 rel = f"{rel_dir}/{d}"
-                if rel == runs:
+                if rel in theirs:
                     continue
                 if (Path(dirpath) / d).is_symlink():
                     yield rel  # a link to a directory is watched as a link
@@ -153,9 +180,15 @@ class InputsKeeper:
             for name in filenames:
                 yield f"{rel_dir}/{name}"
 
+    def _extra_dir_files(self) -> Iterable[str]:
+        for base in self.extra_dirs:
+            for dirpath, _dirnames, filenames in os.walk(base):
+                for name in filenames:
+                    yield str(Path(dirpath) / name)
+
     def _scan(self) -> dict[str, Entry]:
         found: dict[str, Entry] = {}
-        for rel in [*self._agent_files(), *self.extra]:
+        for rel in [*self._agent_files(), *self.extra, *self._extra_dir_files()]:
             if rel in self.skip or rel in found:
                 continue
             entry = _read(self.root / rel)
@@ -225,11 +258,11 @@ class InputsKeeper:
         return True
 
     def _agent_dirs(self) -> set[Path]:
-        runs = self.root / RUNS_DIR
-        found = {self.root / AGENT_DIR, runs}
+        theirs = (self.root / RUNS_DIR, self.root / WORKTREES_DIR)
+        found = {self.root / AGENT_DIR, *theirs}
         for dirpath, dirnames, _files in os.walk(self.root / AGENT_DIR):
             d = Path(dirpath)
-            dirnames[:] = [n for n in dirnames if d / n != runs]
+            dirnames[:] = [n for n in dirnames if d / n not in theirs]
             found.add(d)
         return found
 
