@@ -28,6 +28,7 @@ import pytest
 
 from orchestrator.plan import load_plan
 from orchestrator.store.state import RunState, list_runs, load_state
+from tests.conftest import git as git  # the one git() helper
 
 PLAN_REL = ".agent/plans/chaos.md"
 MILESTONES = 5
@@ -42,12 +43,6 @@ FAST_SETTINGS = {
     "ORCH_LOOP__REVIEW_GATE": "false",
     "ORCH_LOG__LIVE": "false",
 }
-
-
-def git(cwd: Path, *args: str) -> str:
-    return subprocess.run(
-        ["git", *args], cwd=cwd, check=True, capture_output=True, text=True
-    ).stdout
 
 
 def plan_text(milestones: int = MILESTONES, checks: dict[int, str] | None = None) -> str:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -19,14 +18,9 @@ from orchestrator.settings.model import (
     Settings,
 )
 from orchestrator.testing.fake_codex import install_fake_codex
+from tests.conftest import git as git  # the one git() helper
 
 PLAN_REL = ".agent/plans/feature.md"
-
-
-def git(cwd: Path, *args: str) -> str:
-    return subprocess.run(
-        ["git", *args], cwd=cwd, check=True, capture_output=True, text=True
-    ).stdout
 
 
 def write_plan(
