@@ -251,3 +251,18 @@ def test_an_answer_comes_from_the_flag_or_a_file(tmp_path: Path) -> None:
     for text, path in (("x", file), ("  ", None), (None, tmp_path / "missing.txt")):
         with pytest.raises(UsageError):
             read_answer(text, path)
+
+
+def test_an_unreadable_answer_file_names_the_fix(tmp_path: Path) -> None:
+    from orchestrator.errors import UsageError
+    from orchestrator.run.answer import read_answer
+
+    latin = tmp_path / "answer.txt"
+    latin.write_bytes(b"caf\xe9\n")
+    for file, said in ((tmp_path / "missing.txt", "No such file or directory; name a"),
+                       (latin, "is not UTF-8 text; re-save it")):  # fmt: skip
+        with pytest.raises(UsageError) as info:
+            read_answer(None, file)
+        assert said in info.value.message
+        assert "--answer" in info.value.message
+        assert "Errno" not in info.value.message

@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 import psutil
+import pytest
 
 from tests.supervisor_helpers import (
     approve_all,
@@ -227,3 +228,14 @@ def test_quiet_batch_is_silent_when_clean_and_says_what_next_on_stderr_otherwise
                           check=False)  # fmt: skip
     assert done.returncode == 0, done.stdout + done.stderr
     assert (done.stdout, done.stderr) == ("", "")
+
+
+def test_parallel_zero_is_a_usage_error_not_one_at_a_time(
+    git_repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from orchestrator.cli import main
+
+    _two_plans(git_repo)
+    assert main(["-C", str(git_repo), "run", *PLANS, "--parallel", "0"]) == 2
+    assert "--parallel needs a number of plans to run at once, 1 or more" in capsys.readouterr().err
+    assert not (git_repo / ".agent" / "worktrees").exists()

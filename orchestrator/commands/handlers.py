@@ -115,7 +115,7 @@ def cmd_run_parallel(args: argparse.Namespace, plans: list[Path]) -> int:
     return run_parallel(
         repo=_repo(args),
         plans=plans,
-        parallel=args.parallel or len(plans),
+        parallel=len(plans) if args.parallel is None else args.parallel,
         flags=_flags(args),
         token_budget=settings.run.max_tokens,
         live=live_enabled(settings.log),

@@ -33,8 +33,16 @@ def read_answer(text: str | None, file: Path | None) -> str | None:
     if file is not None:
         try:
             text = file.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise UsageError(f"cannot read the answer file {file}: {exc}") from None
+        except OSError as exc:
+            raise UsageError(
+                f"cannot read the answer file {file}: {exc.strerror or exc}; name a readable "
+                'text file, or give the answer inline with --answer "..."'
+            ) from None
+        except UnicodeDecodeError:
+            raise UsageError(
+                f"the answer file {file} is not UTF-8 text; re-save it as UTF-8, or give the "
+                'answer inline with --answer "..."'
+            ) from None
     if text is None:
         return None
     if not text.strip():
