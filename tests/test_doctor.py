@@ -266,3 +266,15 @@ def test_an_unreadable_answer_file_names_the_fix(tmp_path: Path) -> None:
         assert said in info.value.message
         assert "--answer" in info.value.message
         assert "Errno" not in info.value.message
+
+
+def test_doctor_outside_a_repository_names_the_directory_given(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # An empty `.git` directory above (not a repository) must not be named instead.
+    (tmp_path / ".git").mkdir()
+    project = tmp_path / "project"
+    project.mkdir()
+    assert main(["-C", str(project), "doctor"]) == 2
+    out = capsys.readouterr().out
+    assert f"{project.resolve()} is not inside a git work tree" in out

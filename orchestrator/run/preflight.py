@@ -222,8 +222,9 @@ def preflight(
     *, repo: Path, settings: Settings, target: Target, env: Mapping[str, str]
 ) -> list[Item]:
     """Every preflight item, in order; none sends a model request."""
+    asked = repo  # git finds the top itself; a stray `.git` above must not be named
     repo = next((p for p in (repo, *repo.parents) if (p / ".git").exists()), repo)
-    items = _git_items(repo, env, settings, target)
+    items = _git_items(asked, env, settings, target)
     items += _codex_items(settings, env)
     if target.plan is not None:
         items += _plan_items(repo, settings, target, env)
