@@ -145,7 +145,9 @@ def main() -> None:
         home.mkdir()
         (home / "gitconfig").write_text("", encoding="utf-8")
         env |= {"HOME": str(home), "GIT_CONFIG_GLOBAL": str(home / "gitconfig"),
-                "GIT_CONFIG_NOSYSTEM": "1"}  # fmt: skip
+                "GIT_CONFIG_NOSYSTEM": "1",
+                "CODEX_API_KEY": "bench-fake"}  # fmt: skip
+        # (the fake codex needs no login, but the preflight asks for one)
         fake = install_fake_codex(Path(tmp) / "bin")
         for i in range(rounds):
             t, calls, orch_repo = _orchestrator(Path(tmp) / f"o{i}", fake, env)
