@@ -151,7 +151,8 @@ def test_checks_run_against_a_real_http_server_which_is_stopped_after(
 
 def test_a_service_that_never_gets_ready_fails_the_round_and_is_killed(tmp_path: Path) -> None:
     port = free_port()
-    svc = Service(id="1.service.1", command="echo starting; sleep 60", line=1, milestone="1",
+    nap = f"60.{port}"  # a command line no other test's process has (xdist runs them beside)
+    svc = Service(id="1.service.1", command=f"echo starting; sleep {nap}", line=1, milestone="1",
                   ready=f"port {port}", timeout=1.0)  # fmt: skip
     check = Check(id="1.1", command="true", line=2, milestone="1")
 
@@ -165,7 +166,7 @@ def test_a_service_that_never_gets_ready_fails_the_round_and_is_killed(tmp_path:
     assert failure.check_id == "1.service.1"
     assert "was not ready (port" in failure.output_tail
     assert "starting" in failure.output_tail
-    assert not [p for p in psutil.process_iter(["cmdline"]) if p.info["cmdline"] == ["sleep", "60"]]
+    assert not [p for p in psutil.process_iter(["cmdline"]) if p.info["cmdline"] == ["sleep", nap]]
 
 
 def test_a_service_that_exits_early_says_so(tmp_path: Path) -> None:
