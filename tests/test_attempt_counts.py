@@ -90,3 +90,15 @@ def test_one_repair_is_two_attempts_everywhere(
     text = shown.export_text()
     assert "passed (2 att.)" in text
     assert "passed (1 att.)" in text
+
+
+def test_a_milestone_in_its_first_implement_step_counts_one_attempt() -> None:
+    """`status` reads the state, where a step is recorded when it ends: while the first
+    implement step runs (or after Ctrl-C stopped it) it must say 1, as the live view does."""
+    from orchestrator.store.state import MilestoneState
+
+    running = MilestoneState(id="1", status="running", started_at=1.0)
+    assert running.attempts_made == 1
+    interrupted = MilestoneState(id="1", status="interrupted", started_at=1.0)
+    assert interrupted.attempts_made == 1
+    assert MilestoneState(id="1").attempts_made == 0

@@ -162,9 +162,13 @@ class MilestoneState(_State):
     @property
     def attempts_made(self) -> int:
         """Attempts as people count them everywhere (status, live view, report, commit
-        trailer): the implement step plus each repair; 0 before the first step."""
-        started = self.commit is not None or any(
-            s.kind in ("implement", "repair") for s in self.steps
+        trailer): the implement step plus each repair; 0 before the milestone starts.
+        A step is recorded when it ends, so a milestone that has started counts its first
+        attempt while the implement step still runs (the live view counts it from then)."""
+        started = (
+            self.commit is not None
+            or self.started_at is not None
+            or any(s.kind in ("implement", "repair") for s in self.steps)
         )
         return self.attempts + 1 if started or self.attempts else 0
 
