@@ -249,3 +249,11 @@ def test_a_stopped_git_gets_the_time_to_remove_its_lock_files(
     with pytest.raises(GitError, match="did not finish within 1s"):
         repo.is_dirty()
     assert not lock.exists()
+
+
+def test_reading_head_starts_no_lingering_git_process(git_repo: Path) -> None:
+    repo = Repo.open(git_repo)
+    sha = repo.head()
+    assert sha == git(git_repo, "rev-parse", "HEAD").strip()
+    lingering = [p.cmdline() for p in psutil.Process().children(recursive=True)]
+    assert not [c for c in lingering if c[:2] == ["git", "cat-file"]], lingering

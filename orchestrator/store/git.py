@@ -219,9 +219,13 @@ class Repo:
     # -- queries ----------------------------------------------------------------
 
     def head(self) -> str:
-        """The sha of HEAD (read from the ref files; no process)."""
+        """The sha of HEAD (read from the ref files; no process).
+
+        Not ``head.commit``: that looks the object up through a ``git cat-file
+        --batch-check`` that GitPython keeps running, a process nobody stops (it was
+        found still running, its pipes open, when the Repo was collected)."""
         try:
-            return str(self._repo.head.commit.hexsha)
+            return str(gitpython.SymbolicReference.dereference_recursive(self._repo, "HEAD"))
         except ValueError:  # a ref GitPython cannot resolve by itself: ask git
             return self._git("rev-parse", "HEAD")
 
