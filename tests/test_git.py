@@ -257,3 +257,22 @@ def test_reading_head_starts_no_lingering_git_process(git_repo: Path) -> None:
     assert sha == git(git_repo, "rev-parse", "HEAD").strip()
     lingering = [p.cmdline() for p in psutil.Process().children(recursive=True)]
     assert not [c for c in lingering if c[:2] == ["git", "cat-file"]], lingering
+
+
+def test_a_same_size_edit_in_the_second_of_the_commit_is_seen_later(git_repo: Path) -> None:
+    """git rehashes "racily clean" files (changed in the second the index was written)
+    only if the index copy keeps its mtime; a copy stamped later hid the edit."""
+    calc = git_repo / "calc.py"
+    for _ in range(5):  # the commit and the edit must fall in the same second
+        calc.write_text("return a - b\n", encoding="utf-8")
+        git(git_repo, "add", "calc.py")
+        git(git_repo, "commit", "-q", "-m", "calc")
+        calc.write_text("return a + b\n", encoding="utf-8")  # same size
+        index = (git_repo / ".git" / "index").stat().st_mtime
+        if int(calc.stat().st_mtime) == int(index):
+            break
+    else:
+        pytest.fail("could not make an edit in the same second as the commit")
+    time.sleep(1.1)  # the index copy is made in a later second
+    repo = Repo.open(git_repo)
+    assert "+return a + b" in repo.diff_since(repo.head())

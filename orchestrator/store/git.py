@@ -182,7 +182,11 @@ class Repo:
             index = Path(tmp) / "index"
             real = git_dir / "index"
             if real.exists():
-                shutil.copyfile(real, index)  # keeps the stat cache: no rehash of clean files
+                # Keeps the stat cache (no rehash of clean files) AND the index's mtime:
+                # git rehashes "racily clean" entries, changed in the second the index was
+                # written, only by comparing with that mtime. A copy stamped "now" made a
+                # same-size edit from that second look unchanged (the old file was judged).
+                shutil.copy2(real, index)
             env = {"GIT_INDEX_FILE": str(index)}
             self.exclude_runs_dir()
             self._git("add", "-A", env=env)
