@@ -287,14 +287,10 @@ def run_parallel(
 
 
 def _plan_rel(root: Path, plan: Path) -> str:
-    candidates = [plan] if plan.is_absolute() else [Path.cwd() / plan, root / plan]
-    found = next((p.resolve() for p in candidates if p.is_file()), None)
-    if found is None:
+    """The plan's path relative to the repository, found as `run` finds it; it must exist."""
+    from orchestrator.run.session import plan_location
+
+    found, rel = plan_location(root, plan)
+    if not found.is_file():
         raise UsageError(f"the plan {plan} does not exist; name an ExecPlan file in {root}")
-    try:
-        return found.relative_to(root.resolve()).as_posix()
-    except ValueError:
-        raise UsageError(
-            f"the plan {plan} is outside the repository {root}; plans of a parallel run are "
-            "files of the repository"
-        ) from None
+    return rel

@@ -48,7 +48,7 @@ log = structlog.get_logger()
 # Phases after which a stopped milestone is validated again when resumed.
 
 
-def _plan_location(root: Path, plan_path: Path) -> tuple[Path, str]:
+def plan_location(root: Path, plan_path: Path) -> tuple[Path, str]:
     """The plan's absolute path and its POSIX path relative to the repository."""
     candidates = (
         [plan_path] if plan_path.is_absolute() else [root / plan_path, Path.cwd() / plan_path]
@@ -186,7 +186,7 @@ def start_run(
     from orchestrator.run.readiness import require_ready, still_waiting, tree_digest
 
     git = Repo.open(repo)
-    plan_abs, plan_rel = _plan_location(git.root, plan_path)
+    plan_abs, plan_rel = plan_location(git.root, plan_path)
     text, plan = _load_runnable(plan_abs, settings)
     choice = choose(plan, plan_standing(git, plan_rel, text, plan), selection or Selection())
     if dry_run:
@@ -261,7 +261,7 @@ def resume_run(
 ) -> int:
     """`orchestrator resume [PLAN] [--run ID] [--rebuild] [--answer TEXT]`; the exit code."""
     git = Repo.open(repo)
-    located = _plan_location(git.root, plan_path) if plan_path is not None else None
+    located = plan_location(git.root, plan_path) if plan_path is not None else None
     with RepoLock(git.root, plan=located[1] if located else "?") as lock:
         if rebuild:
             if located is None:
@@ -281,7 +281,7 @@ def resume_run(
                 state = find_run(git.root, located[1] if located else None, run_id)
             except StateError as exc:
                 raise StateError(exc.message) from None
-        plan_abs, plan_rel = located if located else _plan_location(git.root, Path(state.plan_path))
+        plan_abs, plan_rel = located if located else plan_location(git.root, Path(state.plan_path))
         return _continue(
             git, lock, state, plan_abs, plan_rel, settings, config_file,
             answer=answer, accept_changes=accept_changes,
