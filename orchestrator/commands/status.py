@@ -19,7 +19,14 @@ from orchestrator.errors import ExitCode
 from orchestrator.run.next_step import next_step
 from orchestrator.settings.durations import format_duration
 from orchestrator.store.lock import LockHolder, read_holder
-from orchestrator.store.state import MilestoneState, RunState, run_dir, scan_runs
+from orchestrator.store.state import (
+    MilestoneState,
+    RunState,
+    newest_run,
+    run_dir,
+    same_plan,
+    scan_runs,
+)
 from orchestrator.ui import console
 from orchestrator.ui.text import polled
 
@@ -196,7 +203,7 @@ def show_status(
     runs, errors = scan_runs(repo)
     if plan_path is not None:
         wanted = _relative(repo, plan_path)
-        runs = [r for r in runs if os.path.normpath(r.plan_path) == wanted]
+        runs = [r for r in runs if same_plan(r.plan_path, wanted)]
     newer = newest_per_plan(runs)
     if run_id is not None:
         runs = [r for r in runs if r.run_id == run_id]
@@ -238,9 +245,9 @@ def _worktree_json(repo: Path) -> list[dict[str, Any]]:
 
     out = []
     for tree in existing_worktrees(repo):
-        runs, _ = scan_runs(tree)
+        run = newest_run(tree)
         holder = read_holder(tree)
-        out.append({"path": str(tree), "runs": [_run_json(tree, r, holder) for r in runs[:1]]})
+        out.append({"path": str(tree), "runs": [_run_json(tree, run, holder)] if run else []})
     return out
 
 
@@ -248,15 +255,13 @@ def _worktree_runs(repo: Path, plan_path: Path | None) -> None:
     """The newest run in each plan worktree of ``orchestrator run A B --parallel N``."""
     from orchestrator.fleet.worktrees import existing_worktrees
 
+    wanted = _relative(repo, plan_path) if plan_path is not None else None
     for tree in existing_worktrees(repo):
-        runs, _ = scan_runs(tree)
-        if plan_path is not None:
-            wanted = _relative(repo, plan_path)
-            runs = [r for r in runs if os.path.normpath(r.plan_path) == wanted]
-        if runs:
+        run = newest_run(tree, wanted)
+        if run is not None:
             console.out()
             console.out(f"worktree {tree.relative_to(repo)} (branch orchestrator/{tree.name}):")
-            _print_run(tree, runs[0], read_holder(tree))
+            _print_run(tree, run, read_holder(tree))
 
 
 def _relative(repo: Path, plan_path: Path) -> str:

@@ -12,23 +12,20 @@ the plan's branch after every invocation.
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import sys
 from pathlib import Path
-from typing import Any
 
 import anyio
 import structlog
 from temporalio import activity
 
 from orchestrator.fleet.contract import CLAIM_ACTIVITY, RUN_ACTIVITY, RunRequest, RunResult
-from orchestrator.fleet.parallel import newest_run
 from orchestrator.paths import RUNS_DIR
 from orchestrator.process.child import ProcessOutcome, ProcessRequest, run_process
 from orchestrator.store.lock import read_holder
-from orchestrator.store.state import STATE_FILE, find_unfinished
+from orchestrator.store.state import find_unfinished, newest_run
 
 log = structlog.get_logger()
 
@@ -129,38 +126,28 @@ async def _run_once(tree: Path, request: RunRequest) -> RunResult:
     return _result(tree, request, outcome.exit_code if outcome.exit_code is not None else 1)
 
 
-def _raw_state(tree: Path, request: RunRequest) -> dict[str, Any]:
-    run = newest_run(tree, request.plan)
-    if run is None:
-        return {}
-    path = tree / RUNS_DIR / run.run_id / STATE_FILE
-    data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
-    return data
-
-
 def _result(tree: Path, request: RunRequest, exit_code: int) -> RunResult:
-    data = _raw_state(tree, request)
-    milestones = data.get("milestones", [])
-    current = next((m for m in milestones if m.get("status") != "passed"), None)
+    run = newest_run(tree, request.plan)  # read through the seal check, like every state
+    if run is None:
+        return RunResult(exit_code=exit_code, status="failed")
+    current = next((m for m in run.milestones if m.status != "passed"), None)
     return RunResult(
         exit_code=exit_code,
-        status=str(data.get("status", "failed")),
-        milestone=current.get("id") if current else None,
-        reason=data.get("stop_reason"),
-        question=data.get("stop_reason") if exit_code == _NEEDS_HUMAN else None,
-        resume_at=data.get("resets_at"),
-        tokens=int(data.get("tokens_total", 0)),
+        status=run.status,
+        milestone=current.id if current else None,
+        reason=run.stop_reason,
+        question=run.stop_reason if exit_code == _NEEDS_HUMAN else None,
+        resume_at=run.resets_at,
+        tokens=run.tokens_total,
     )
 
 
 async def _heartbeat(tree: Path, request: RunRequest) -> None:
     while True:
-        data = _raw_state(tree, request) if (tree / RUNS_DIR).is_dir() else {}
-        running = next(
-            (m.get("id") for m in data.get("milestones", []) if m.get("status") == "running"),
-            None,
-        )
-        activity.heartbeat({"status": data.get("status", "starting"), "milestone": running})
+        run = newest_run(tree, request.plan) if (tree / RUNS_DIR).is_dir() else None
+        ms = run.milestones if run else []
+        running = next((m.id for m in ms if m.status == "running"), None)
+        activity.heartbeat({"status": run.status if run else "starting", "milestone": running})
         await anyio.sleep(max(0.5, request.heartbeat_s / 4))
 
 

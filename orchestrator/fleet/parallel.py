@@ -30,7 +30,7 @@ from orchestrator.process.child import ProcessRequest, run_process
 from orchestrator.settings.loader import ENV_PREFIX
 from orchestrator.store.git import Repo
 from orchestrator.store.lock import read_holder
-from orchestrator.store.state import RunState, find_unfinished, list_runs
+from orchestrator.store.state import RunState, find_unfinished, newest_run
 from orchestrator.ui import console
 from orchestrator.ui.batch_view import BatchRow, batch_live
 
@@ -63,13 +63,6 @@ def settings_env(flags: Mapping[str, Any], base: Mapping[str, str]) -> dict[str,
         name = ENV_PREFIX + "__".join(part.upper() for part in key.split("."))
         env[name] = json.dumps(value) if isinstance(value, list | bool) else str(value)
     return env
-
-
-def newest_run(path: Path, plan_rel: str) -> RunState | None:
-    for run in list_runs(path):
-        if os.path.normpath(run.plan_path) == os.path.normpath(plan_rel):
-            return run
-    return None
 
 
 def _where(run: RunState) -> str:

@@ -359,14 +359,15 @@ def list_runs(repo: Path) -> list[RunState]:
     return runs
 
 
-def _same_plan(a: str, b: str) -> bool:
+def same_plan(a: str, b: str) -> bool:
+    """Whether two plan paths relative to the repository name the same plan."""
     return os.path.normpath(a) == os.path.normpath(b)
 
 
-def newest_run(repo: Path, plan_path: str) -> RunState | None:
-    """The newest run of ``plan_path``, whatever its status."""
+def newest_run(repo: Path, plan_path: str | None = None) -> RunState | None:
+    """The newest readable run of ``plan_path`` (of any plan if None), whatever its status."""
     for run in list_runs(repo):
-        if _same_plan(run.plan_path, plan_path):
+        if plan_path is None or same_plan(run.plan_path, plan_path):
             return run
     return None
 
@@ -375,7 +376,7 @@ def raise_if_tampered(repo: Path, plan_path: str | None) -> None:
     """A tampered state is never skipped silently: it would look like no run at all."""
     for exc in scan_runs(repo)[1]:
         if isinstance(exc, StateTamperedError) and (
-            plan_path is None or exc.plan_path is None or _same_plan(exc.plan_path, plan_path)
+            plan_path is None or exc.plan_path is None or same_plan(exc.plan_path, plan_path)
         ):
             raise exc
 
@@ -387,7 +388,5 @@ def find_unfinished(repo: Path, plan_path: str) -> RunState | None:
     the plan whose state was tampered with stops the command (StateTamperedError).
     """
     raise_if_tampered(repo, plan_path)
-    for run in list_runs(repo):
-        if _same_plan(run.plan_path, plan_path):
-            return None if run.finished else run
-    return None
+    run = newest_run(repo, plan_path)
+    return None if run is None or run.finished else run
