@@ -2,8 +2,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from orchestrator.run.budget import Budget, next_deadline
-from orchestrator.settings.model import RunSettings
+from orchestrator.run.budget import Budget, next_deadline, start_invocation
+from orchestrator.settings.model import BudgetSettings, RunSettings, Settings
+from orchestrator.store.state import InvocationLimits, RunState
+from orchestrator.ui.text import tokens_spent
 
 
 class Clock:
@@ -92,3 +94,23 @@ def test_max_tokens_bounds_one_invocation_total_tokens_the_whole_run() -> None:
     )
     assert tight.stop_reason(999) is None
     assert tight.stop_reason(1000) == "max-total-tokens 1000 reached (the whole run)"
+
+
+def test_an_invocation_records_its_limits_and_both_budgets_read_in_words() -> None:
+    state = RunState(run_id="r", plan_path="p.md", tokens_total=900)
+    settings = Settings(
+        run=RunSettings(max_tokens=500, deadline="06:30"),
+        budget=BudgetSettings(total_tokens=2000),
+    )
+    start_invocation(state, settings, started_at=0.0)
+    assert state.limits == InvocationLimits(deadline="06:30", max_tokens=500, total_tokens=2000)
+    state.tokens_total = 1400
+    assert tokens_spent(state) == (
+        "1,400 in the whole run (limit 2,000); 500 in the last invocation (limit 500)"
+    )
+    # a state saved before the limits were typed held them as a plain mapping
+    old = RunState.model_validate(
+        {"run_id": "r", "plan_path": "p.md", "limits": {"max_wall": 60.0, "max_tokens": None}}
+    )
+    assert old.limits == InvocationLimits(max_wall=60.0)
+    assert tokens_spent(old) == "0 in the whole run; 0 in the last invocation"

@@ -243,7 +243,7 @@ def test_invalid_answer_is_fed_back_on_repair(
     code, state = _run(git_repo, make_settings(fake_codex))
     assert code == 0
     steps = state.milestones[0].steps
-    assert steps[0].outcome == "invalid_answer"
+    assert (steps[0].outcome, steps[0].answer) == ("ok", "invalid")
     assert "not JSON" in (steps[0].summary or "")
 
 

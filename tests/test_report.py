@@ -19,12 +19,12 @@ def _state() -> RunState:
         started_at=1000.0,
         ended_at=1012.5,
         steps=[
-            StepRecord(kind="implement", outcome="ok/done", tokens=220, summary="wrote it",
-                       started_at=1000.0, ended_at=1005.0),
+            StepRecord(kind="implement", outcome="ok", answer="done", tokens=220,
+                       summary="wrote it", started_at=1000.0, ended_at=1005.0),
             StepRecord(kind="validate", outcome="passed", summary="2/2 passed",
                        started_at=1005.0, ended_at=1006.0),
-            StepRecord(kind="review", outcome="ok/approve", tokens=110, summary="fine | good",
-                       started_at=1006.0, ended_at=1012.0),
+            StepRecord(kind="review", outcome="ok", answer="approve", tokens=110,
+                       summary="fine | good", started_at=1006.0, ended_at=1012.0),
         ],
     )  # fmt: skip
     stuck = MilestoneState(

@@ -207,3 +207,43 @@ def test_phase_and_findings_are_typed(tmp_path: Path) -> None:
         load_state(path)
     assert "milestones.0.phase" in info.value.message
     assert "milestones.0.findings.0.severity" in info.value.message
+
+
+def test_step_outcomes_from_an_earlier_version_load_as_outcome_and_answer(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "run" / "state.json"
+    save_state(path, _state("old"))
+    data = json.loads(path.read_text(encoding="utf-8"))
+    old = ["ok/done", "invalid_answer", "ok/changes_requested", "stalled", "passed", None]
+    data["milestones"][0]["steps"] = [
+        {"kind": "review" if o and "request" in o else "implement", "outcome": o} for o in old
+    ]
+    path.write_text(json.dumps(data), encoding="utf-8")
+    steps = load_state(path).milestones[0].steps
+    assert [(s.outcome, s.answer) for s in steps] == [
+        ("ok", "done"),
+        ("ok", "invalid"),
+        ("ok", "changes_requested"),
+        ("stalled", None),
+        ("passed", None),
+        (None, None),
+    ]
+    assert [s.label for s in steps] == old
+    # saved again in the new form, they read back the same
+    save_state(path, load_state(path))
+    assert [s.label for s in load_state(path).milestones[0].steps] == old
+
+
+def test_an_unknown_step_outcome_is_refused_naming_the_field(tmp_path: Path) -> None:
+    path = tmp_path / "run" / "state.json"
+    save_state(path, _state("typed"))
+    data = json.loads(path.read_text(encoding="utf-8"))
+    data["milestones"][0]["steps"][0]["outcome"] = "ok/maybe"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    with pytest.raises(StateError, match=r"milestones\.0\.steps\.0\.answer"):
+        load_state(path)
+    data["milestones"][0]["steps"][0]["outcome"] = "half-way"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    with pytest.raises(StateError, match=r"milestones\.0\.steps\.0\.outcome"):
+        load_state(path)

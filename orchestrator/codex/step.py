@@ -2,24 +2,14 @@
 
 from __future__ import annotations
 
-from enum import StrEnum
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from orchestrator.codex import Outcome
 from orchestrator.settings.model import Sandbox
 
-
-class Outcome(StrEnum):
-    """How a step ended."""
-
-    OK = "ok"  # turn.completed and exit 0
-    TRANSIENT = "transient"  # 429/5xx, network, stream cut, crash without a turn result
-    PERMANENT = "permanent"  # auth/config errors, unknown flags, invalid schema
-    TIMEOUT = "timeout"  # our wall-clock limit
-    STALLED = "stalled"  # no event for stall_timeout seconds
-    CANCELLED = "cancelled"  # we were cancelled (signal, budget)
-    USAGE_LIMIT = "usage_limit"  # the plan's usage limit (or a long 429 Retry-After)
+__all__ = ["CommandRun", "Outcome", "StepRequest", "StepResult", "Usage"]
 
 
 class StepRequest(BaseModel):

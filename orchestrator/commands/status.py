@@ -28,7 +28,7 @@ from orchestrator.store.state import (
     scan_runs,
 )
 from orchestrator.ui import console
-from orchestrator.ui.text import polled
+from orchestrator.ui.text import polled, tokens_spent
 
 _TAIL_BYTES = 8192
 
@@ -116,7 +116,7 @@ def _current_step(m: MilestoneState) -> str:
     if not m.steps:
         return m.phase or ""
     step = m.steps[-1]
-    state = "running" if step.ended_at is None else (step.outcome or "done")
+    state = "running" if step.ended_at is None else (step.label or "done")
     return f"{step.kind} attempt {step.attempt} ({state})"
 
 
@@ -150,7 +150,7 @@ def _print_run(
     if run.stop_reason:
         console.out(f"  reason:   {run.stop_reason}")
     console.out(f"  started:  {started}, elapsed {format_duration(_elapsed(run, live))}")
-    console.out(f"  tokens:   {_tokens(run)}")
+    console.out(f"  tokens:   {tokens_spent(run)}")
     if run.status == "usage_limit" and run.resets_at is not None:
         resets = time.strftime("%Y-%m-%d %H:%M", time.localtime(run.resets_at))
         console.out(f"  resets:   usage limit resets at {resets}")
@@ -177,17 +177,6 @@ def _print_run(
         console.out(f"{line}  {m.title}".rstrip())
     if not live:
         console.out(f"  {next_step(run, repo, run_dir(repo, run.run_id))}")
-
-
-def _tokens(run: RunState) -> str:
-    """Both budgets: the whole run's tokens and the last invocation's."""
-    total_limit = run.limits.get("total_tokens")
-    limit = run.limits.get("max_tokens")
-    text = f"{run.tokens_total:,} in the whole run" + (
-        f" (limit {total_limit:,})" if total_limit else ""
-    )
-    used = run.tokens_total - run.invocation_tokens_start
-    return text + f"; {used:,} in the last invocation" + (f" (limit {limit:,})" if limit else "")
 
 
 def show_status(

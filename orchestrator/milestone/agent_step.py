@@ -212,7 +212,7 @@ async def run_codex_step(
         kind=kind,
         attempt=attempt,
         thread_id=thread,
-        outcome=result.outcome.value,
+        outcome=result.outcome,
         transcript=transcript.relative_to(ctx.run_dir).as_posix(),
         started_at=started,
         ended_at=ctx.clock(),

@@ -88,7 +88,7 @@ def _problems(ctx: StepContext) -> str:
     if ctx.ms.findings:
         parts.append("Review findings:\n" + _bullets(finding_lines(ctx.ms.findings)))
     last = _last_work_step(ctx)
-    if last is not None and last.outcome == "invalid_answer":
+    if last is not None and last.answer == "invalid":
         parts.append(
             f"Your last final answer was not valid: {last.summary}. Answer with exactly the "
             "JSON object the output schema describes."

@@ -92,9 +92,9 @@ async def _work_step(ctx: StepContext, kind: Literal["implement", "repair"]) -> 
     answer, error = parse_answer(StepAnswer, result.final_message)
     if result.outcome is Outcome.OK and answer is not None:
         record.summary = answer.summary
-        record.outcome = f"ok/{answer.status}"
+        record.answer = answer.status
     elif result.outcome is Outcome.OK:
-        record.outcome = "invalid_answer"
+        record.answer = "invalid"
         record.summary = error
         log.warning("step_answer_invalid", step=kind, error=error)
     else:
@@ -123,7 +123,7 @@ def _usage_limited(
     Not an attempt and not a question for a person: the phase stays where it was, so
     the next `orchestrator run` runs the same step again once the limit has reset.
     """
-    record.outcome = "usage_limit"
+    record.outcome = Outcome.USAGE_LIMIT
     record.summary = error
     ctx.save()
     when = (
@@ -147,7 +147,7 @@ def _unavailable(
     Not an attempt: the phase stays where it was, so `orchestrator resume` runs the
     same step again once the service is back.
     """
-    record.outcome = "transient"
+    record.outcome = Outcome.TRANSIENT
     record.summary = error
     ctx.save()
     return LoopResult(
@@ -254,7 +254,8 @@ async def _review(ctx: StepContext) -> LoopResult | None:
             answer, note = parse_answer(ReviewAnswer, result.final_message)
             if result.outcome is not Outcome.OK:
                 answer, note = None, f"review step ended {result.outcome}: {result.error}"
-            record.outcome = f"ok/{answer.verdict}" if answer else "invalid_answer"
+            ok = result.outcome is Outcome.OK
+            record.answer = answer.verdict if answer else ("invalid" if ok else None)
             record.summary = answer.summary if answer else note
             if answer is not None:
                 break  # saved below, with the phase it leads to

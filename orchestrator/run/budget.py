@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 
 from orchestrator.settings.durations import format_duration
 from orchestrator.settings.model import RunSettings, Settings
-from orchestrator.store.state import RunState
+from orchestrator.store.state import InvocationLimits, RunState
 
 MIN_STEP_TIMEOUT = 1.0
 
@@ -117,12 +117,12 @@ def start_invocation(state: RunState, settings: Settings, started_at: float) -> 
     """The budget of this invocation of a run, recorded in its state (for status)."""
     state.invocation_started_at = started_at
     state.invocation_tokens_start = state.tokens_total
-    state.limits = {
-        "max_wall": settings.run.max_wall,
-        "deadline": settings.run.deadline,
-        "max_tokens": settings.run.max_tokens,
-        "total_tokens": settings.budget.total_tokens,
-    }
+    state.limits = InvocationLimits(
+        max_wall=settings.run.max_wall,
+        deadline=settings.run.deadline,
+        max_tokens=settings.run.max_tokens,
+        total_tokens=settings.budget.total_tokens,
+    )
     return Budget.from_settings(
         settings.run,
         started_at,

@@ -19,6 +19,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from orchestrator.codex import Outcome
 from orchestrator.errors import StateError, StateTamperedError
 from orchestrator.paths import RUNS_DIR
 from orchestrator.process import Ended
@@ -49,6 +50,11 @@ Phase = Literal[
     "started", "implemented", "validated", "reviewed", "repaired", "approved", "committed"
 ]
 FINISHED: frozenset[str] = frozenset({"passed"})
+# A validation pass: every check passed, or not.
+CheckVerdict = Literal["passed", "failed"]
+# What the agent's final answer said: the work step's status or the review's verdict;
+# "invalid" when it was not the JSON its schema asks for.
+AnswerSaid = Literal["done", "blocked", "needs_human", "approve", "changes_requested", "invalid"]
 
 
 class _State(BaseModel):
@@ -61,18 +67,47 @@ class StepRecord(_State):
     kind: StepKind
     attempt: int = Field(0, description="0 = implement, k = k-th repair")
     thread_id: str | None = Field(None, description="codex thread of the step")
-    outcome: str | None = Field(None, description="step outcome (codex Outcome or check summary)")
+    outcome: Outcome | CheckVerdict | None = Field(
+        None, description="how the codex step ended, or a validation pass's verdict"
+    )
+    answer: AnswerSaid | None = Field(None, description="what the agent's final answer said")
     transcript: str | None = Field(None, description="transcript path, relative to the run dir")
     started_at: float | None = Field(None, description="unix time")
     ended_at: float | None = Field(None, description="unix time")
     tokens: int = Field(0, description="tokens this step used (delta, not cumulative)")
     summary: str | None = Field(None, description="the step's short summary or verdict")
 
+    @model_validator(mode="before")
+    @classmethod
+    def _split_old_outcome(cls, data: Any) -> Any:
+        """Earlier versions kept both in one string: ``ok/<status or verdict>`` and
+        ``invalid_answer`` (an OK step whose answer was unusable)."""
+        if not isinstance(data, dict) or data.get("answer") is not None:
+            return data
+        old = data.get("outcome")
+        if old == "invalid_answer":
+            return {**data, "outcome": "ok", "answer": "invalid"}
+        if isinstance(old, str) and old.startswith("ok/"):
+            return {**data, "outcome": "ok", "answer": old.removeprefix("ok/")}
+        return data
+
+    @property
+    def label(self) -> str | None:
+        """The outcome as reports and status show it: ``ok/approve``, ``invalid_answer``,
+        ``transient``, ``passed``; None while the step runs."""
+        if self.answer == "invalid":
+            return "invalid_answer"
+        if self.answer is not None:
+            return f"{self.outcome}/{self.answer}"
+        return None if self.outcome is None else str(self.outcome)
+
 
 class CountedTests(_State):
     """What the tests of one check did, as the orchestrator counted them."""
 
-    source: str = Field(description="pytest (our plugin) | unittest | go | cargo | jest (output)")
+    source: Literal["pytest", "unittest", "go", "cargo", "jest"] = Field(
+        description="pytest (through our plugin), else read from the output"
+    )
     sessions: int = Field(1, description="test runs the check made (pytest sessions)")
     passed: int = 0
     failed: int = 0
@@ -173,6 +208,15 @@ class MilestoneState(_State):
         return self.attempts + 1 if started or self.attempts else 0
 
 
+class InvocationLimits(_State):
+    """The budgets one invocation of a run started with (for ``status`` and the report)."""
+
+    max_wall: float | None = Field(None, description="seconds (run.max_wall)")
+    deadline: str | None = Field(None, description="HH:MM local time (run.deadline)")
+    max_tokens: int | None = Field(None, description="tokens for this invocation")
+    total_tokens: int | None = Field(None, description="tokens for the whole run")
+
+
 _RETIRED_FIELDS = ("settings", "last_event")  # written by earlier versions, never read
 
 
@@ -209,8 +253,8 @@ class RunState(_State):
     tokens_total: int = 0
     invocation_started_at: float | None = Field(None, description="this invocation's start")
     invocation_tokens_start: int = Field(0, description="tokens_total when it started")
-    limits: dict[str, Any] = Field(
-        default_factory=dict, description="this invocation's budgets (max_tokens, ...)"
+    limits: InvocationLimits = Field(
+        default_factory=InvocationLimits, description="this invocation's budgets"
     )
     resets_at: float | None = Field(None, description="when a usage limit resets (unix time)")
     handoff_digest: str | None = Field(

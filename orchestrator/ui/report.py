@@ -12,7 +12,7 @@ from pathlib import Path
 from orchestrator.run.next_step import NEEDS_HUMAN_FILE, answer_command, next_step
 from orchestrator.store.atomic import atomic_write
 from orchestrator.store.state import CheckRecord, Finding, MilestoneState, RunState
-from orchestrator.ui.text import one_line
+from orchestrator.ui.text import one_line, tokens_spent
 
 REPORT_FILE = "report.md"
 __all__ = ["NEEDS_HUMAN_FILE", "REPORT_FILE", "render_report", "write_needs_human", "write_report"]
@@ -80,7 +80,7 @@ def _milestone(ms: MilestoneState) -> list[str]:
         lines.append("|---|---|---|---|---|---|---|")
         for i, s in enumerate(ms.steps, 1):
             lines.append(
-                f"| {i} | {s.kind} | {s.attempt + 1} | {s.outcome or '-'} | {s.tokens} "
+                f"| {i} | {s.kind} | {s.attempt + 1} | {s.label or '-'} | {s.tokens} "
                 f"| {_secs(s.started_at, s.ended_at)} | {_cell(s.summary)} |"
             )
     if ms.last_checks:
@@ -108,16 +108,6 @@ def _verification(ms: MilestoneState) -> list[str]:
     return lines
 
 
-def _tokens(state: RunState) -> str:
-    used = state.tokens_total - state.invocation_tokens_start
-    limit = state.limits.get("max_tokens")
-    total_limit = state.limits.get("total_tokens")
-    text = f"{state.tokens_total} in the whole run"
-    text += f" (limit {total_limit})" if total_limit else ""
-    text += f"; {used} in the last invocation" + (f" (limit {limit})" if limit else "")
-    return text
-
-
 def render_report(
     state: RunState, *, exit_code: int, repo: Path | None = None, run_dir: Path | None = None
 ) -> str:
@@ -136,7 +126,7 @@ def render_report(
         + (f" ({skipped} skipped)" if skipped else ""),
         f"- Started: {_when(state.created_at)}; ended: {_when(state.ended_at)}",
         f"- Total time: {_secs(state.created_at, state.ended_at)}",
-        f"- Tokens: {_tokens(state)}",
+        f"- Tokens: {tokens_spent(state)}",
     ]
     if state.resets_at is not None and state.status == "usage_limit":
         lines.append(f"- Usage limit resets: {_when(state.resets_at)}")
