@@ -1,9 +1,12 @@
-"""Where things are: the project-local codex install and the package's data files."""
+"""Where things are: the project-local codex install, the package's data files, a
+repository's runs and a plan inside it."""
 
 from __future__ import annotations
 
 import shutil
 from pathlib import Path
+
+from orchestrator.errors import PlanError
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 PROJECT_DIR = PACKAGE_DIR.parent
@@ -46,3 +49,23 @@ def find_codex(configured: str | None = None) -> str | None:
     if LOCAL_CODEX.exists():
         return str(LOCAL_CODEX)
     return shutil.which("codex")
+
+
+def plan_location(root: Path, plan_path: Path) -> tuple[Path, str]:
+    """The plan's absolute path and its POSIX path relative to the repository at ``root``.
+
+    A relative ``plan_path`` is looked for under ``root`` first, then under the current
+    directory; a plan outside the repository is refused (PlanError).
+    """
+    candidates = (
+        [plan_path] if plan_path.is_absolute() else [root / plan_path, Path.cwd() / plan_path]
+    )
+    found = next((p.resolve() for p in candidates if p.exists()), candidates[0].resolve())
+    try:
+        rel = found.relative_to(root.resolve()).as_posix()
+    except ValueError:
+        raise PlanError(
+            f"the plan {plan_path} is outside the repository {root}; plans are committed with "
+            "the code, so put it inside the repository (e.g. under .agent/plans/)"
+        ) from None
+    return found, rel

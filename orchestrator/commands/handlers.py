@@ -124,6 +124,18 @@ def cmd_run_parallel(args: argparse.Namespace, plans: list[Path]) -> int:
 
 
 def cmd_resume(args: argparse.Namespace) -> int:
+    from orchestrator.run.early import check_resume
+
+    check_resume(
+        repo=_repo(args),
+        plan_path=args.plan,
+        run_id=args.run_id,
+        rebuild=args.rebuild,
+        answer_given=args.answer is not None or args.answer_file is not None,
+        config_file=args.config,
+        env=os.environ,
+        flags=_flags(args),
+    )
     from orchestrator.run.answer import read_answer
     from orchestrator.run.session import resume_run
 

@@ -3,7 +3,8 @@
 Reads only the state files, the lock file's holder info and the tail of each
 run's ``events.jsonl``; starts no git process and imports neither GitPython,
 rich nor anyio, so it answers in a fraction of a second, also while a run
-is going on.
+is going on. A repository without runs is answered before the state models
+(pydantic) are even imported.
 """
 
 from __future__ import annotations
@@ -13,22 +14,18 @@ import os
 import time
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from orchestrator.errors import ExitCode
+from orchestrator.errors import ExitCode, StateError
 from orchestrator.run.next_step import next_step
 from orchestrator.settings.durations import format_duration
 from orchestrator.store.lock import LockHolder, read_holder
-from orchestrator.store.state import (
-    MilestoneState,
-    RunState,
-    newest_run,
-    run_dir,
-    same_plan,
-    scan_runs,
-)
+from orchestrator.store.run_files import run_dir, same_plan, state_files
 from orchestrator.ui import console
 from orchestrator.ui.text import polled, tokens_spent
+
+if TYPE_CHECKING:
+    from orchestrator.store.state import MilestoneState, RunState
 
 _TAIL_BYTES = 8192
 
@@ -93,10 +90,28 @@ def shown_status(run: RunState, holder: LockHolder | None, newer: str | None = N
     return run.status
 
 
+def _scan(repo: Path) -> tuple[list[RunState], list[StateError]]:
+    """:func:`~orchestrator.store.state.scan_runs`, loaded only when there is a run to read."""
+    if not state_files(repo):
+        return [], []
+    from orchestrator.store.state import scan_runs
+
+    return scan_runs(repo)
+
+
+def _newest(repo: Path, plan_path: str | None = None) -> RunState | None:
+    """:func:`~orchestrator.store.state.newest_run`, loaded only when there is a run."""
+    if not state_files(repo):
+        return None
+    from orchestrator.store.state import newest_run
+
+    return newest_run(repo, plan_path)
+
+
 def newest_per_plan(runs: list[RunState]) -> dict[str, str | None]:
     """Run id -> the newer run of the same plan that supersedes it (None: the newest).
 
-    ``runs`` is newest first, as :func:`scan_runs` returns them.
+    ``runs`` is newest first, as :func:`_scan` returns them.
     """
     newest: dict[str, str] = {}
     out: dict[str, str | None] = {}
@@ -189,7 +204,7 @@ def show_status(
     """Print the newest run of each plan of ``repo`` (of ``plan_path`` only, if given);
     with ``show_all`` every run, newest first, older ones marked as superseded; with
     ``run_id`` that run only."""
-    runs, errors = scan_runs(repo)
+    runs, errors = _scan(repo)
     if plan_path is not None:
         wanted = _relative(repo, plan_path)
         runs = [r for r in runs if same_plan(r.plan_path, wanted)]
@@ -203,7 +218,7 @@ def show_status(
     if as_json:
         payload = {
             "repo": str(repo),
-            "lock": holder.model_dump(mode="json") if holder else None,
+            "lock": holder.as_dict() if holder else None,
             "runs": [_run_json(repo, r, holder, newer[r.run_id]) for r in runs],
             "older_runs_not_shown": hidden,
             "errors": [e.message for e in errors],
@@ -234,7 +249,7 @@ def _worktree_json(repo: Path) -> list[dict[str, Any]]:
 
     out = []
     for tree in existing_worktrees(repo):
-        run = newest_run(tree)
+        run = _newest(tree)
         holder = read_holder(tree)
         out.append({"path": str(tree), "runs": [_run_json(tree, run, holder)] if run else []})
     return out
@@ -246,7 +261,7 @@ def _worktree_runs(repo: Path, plan_path: Path | None) -> None:
 
     wanted = _relative(repo, plan_path) if plan_path is not None else None
     for tree in existing_worktrees(repo):
-        run = newest_run(tree, wanted)
+        run = _newest(tree, wanted)
         if run is not None:
             console.out()
             console.out(f"worktree {tree.relative_to(repo)} (branch orchestrator/{tree.name}):")

@@ -281,7 +281,7 @@ def run_parallel(
 
 def _plan_rel(root: Path, plan: Path) -> str:
     """The plan's path relative to the repository, found as `run` finds it; it must exist."""
-    from orchestrator.run.session import plan_location
+    from orchestrator.paths import plan_location
 
     found, rel = plan_location(root, plan)
     if not found.is_file():

@@ -14,8 +14,10 @@ import hashlib
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from orchestrator.store.git import Repo
+if TYPE_CHECKING:  # GitPython only when a worktree is made: `status` lists them without it
+    from orchestrator.store.git import Repo
 
 WORKTREES_DIR = ".agent/worktrees"
 BRANCH_PREFIX = "orchestrator/"
@@ -58,6 +60,8 @@ def _bring_plan(source: Path, target: Path, plan_rel: str, slug: str) -> None:
         return
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_bytes(data)
+    from orchestrator.store.git import Repo
+
     Repo.open(target.parent).commit_paths(
         [plan_rel], f"{slug}: the plan as it stands in the main checkout"
     )

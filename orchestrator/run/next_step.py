@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import shlex
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from orchestrator.store.state import RunState
+if TYPE_CHECKING:
+    from orchestrator.store.state import RunState
 
 NEEDS_HUMAN_FILE = "NEEDS_HUMAN.md"
 

@@ -9,10 +9,11 @@ from pathlib import Path
 
 import structlog
 
-from orchestrator.errors import StateError, UsageError
+from orchestrator.errors import StateError
 from orchestrator.paths import RUNS_DIR
 from orchestrator.plan import load_plan
 from orchestrator.plan.model import ExecPlan
+from orchestrator.run.early import nothing_to_resume
 from orchestrator.run.pinned import pinned_checks
 from orchestrator.settings.model import Settings
 from orchestrator.store.git import Repo
@@ -43,15 +44,13 @@ def find_run(root: Path, plan_rel: str | None, run_id: str | None) -> RunState:
     if plan_rel is not None:
         found = find_unfinished(root, plan_rel)
         if found is None:
-            raise UsageError(
-                f"no unfinished run of {plan_rel}; start one with `orchestrator run {plan_rel}`"
-            )
+            raise nothing_to_resume(plan_rel)
         return found
     raise_if_tampered(root, None)
     for run in list_runs(root):
         if not run.finished:
             return run
-    raise UsageError("no unfinished run in this repository; start one with `orchestrator run PLAN`")
+    raise nothing_to_resume(None)
 
 
 def _newest_corrupt(root: Path) -> str | None:

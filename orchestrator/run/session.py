@@ -21,6 +21,7 @@ from orchestrator.errors import (
     StateError,
     UsageError,
 )
+from orchestrator.paths import plan_location
 from orchestrator.plan import load_plan
 from orchestrator.plan.lint import lint_plan
 from orchestrator.plan.model import ExecPlan
@@ -46,22 +47,6 @@ from orchestrator.ui.logs import close_logging, configure_logging, reset_run_vie
 log = structlog.get_logger()
 
 # Phases after which a stopped milestone is validated again when resumed.
-
-
-def plan_location(root: Path, plan_path: Path) -> tuple[Path, str]:
-    """The plan's absolute path and its POSIX path relative to the repository."""
-    candidates = (
-        [plan_path] if plan_path.is_absolute() else [root / plan_path, Path.cwd() / plan_path]
-    )
-    found = next((p.resolve() for p in candidates if p.exists()), candidates[0].resolve())
-    try:
-        rel = found.relative_to(root.resolve()).as_posix()
-    except ValueError:
-        raise PlanError(
-            f"the plan {plan_path} is outside the repository {root}; plans are committed with "
-            "the code, so put it inside the repository (e.g. under .agent/plans/)"
-        ) from None
-    return found, rel
 
 
 def _load_runnable(path: Path, settings: Settings) -> tuple[str, ExecPlan]:

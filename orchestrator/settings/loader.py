@@ -23,9 +23,9 @@ from pydantic.fields import FieldInfo
 
 from orchestrator.errors import ConfigError
 from orchestrator.settings.model import Settings
+from orchestrator.settings.sources import ENV_PREFIX as ENV_PREFIX
+from orchestrator.settings.sources import config_file_for, setting_variables
 
-ENV_PREFIX = "ORCH_"
-DEFAULT_CONFIG = Path(".agent") / "orchestrator.toml"
 DEFAULT_SOURCE = "default"
 
 
@@ -125,9 +125,7 @@ def _field_is_optional(path: tuple[str, ...]) -> bool:
 
 
 def _read_env(env: Mapping[str, str], data: dict[str, Any], origins: dict[str, str]) -> None:
-    for name in sorted(env):
-        if not name.startswith(ENV_PREFIX) or "__" not in name:
-            continue
+    for name in setting_variables(env):
         raw = env[name]
         path = tuple(part.lower() for part in name[len(ENV_PREFIX) :].split("__"))
         if not all(path):
@@ -219,9 +217,7 @@ def resolve_settings(
     """
     data: dict[str, Any] = {}
     origins: dict[str, str] = {}
-    path = config_file
-    if path is None and (repo / DEFAULT_CONFIG).is_file():
-        path = repo / DEFAULT_CONFIG
+    path = config_file_for(repo, config_file)
     if path is not None:
         if not path.is_file():
             raise ConfigError(

@@ -3,19 +3,23 @@
 The kernel releases a ``flock`` when its holder dies, even by SIGKILL, so a
 lock is never left behind by a dead process; the JSON in the file only says
 who holds it. Readers (``orchestrator status``) never take the lock.
+
+Light to import (standard library only): the early exits of ``run`` and ``resume``
+(see :mod:`orchestrator.run.early`) take the lock before the run machinery is loaded.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import fcntl
 import json
 import os
 import socket
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-
-from pydantic import BaseModel, ConfigDict, ValidationError
+from typing import Any
 
 from orchestrator.errors import GitError, LockHeldError
 from orchestrator.paths import git_dir_of
@@ -23,16 +27,42 @@ from orchestrator.paths import git_dir_of
 LOCK_NAME = "orchestrator.lock"
 
 
-class LockHolder(BaseModel):
+@dataclass(frozen=True)
+class LockHolder:
     """Who holds (or last held) the repository lock."""
-
-    model_config = ConfigDict(extra="ignore")
 
     pid: int
     host: str
     started_at: float
     plan: str
     run_id: str | None = None
+
+    @classmethod
+    def from_json(cls, text: str) -> LockHolder | None:
+        """The holder a lock file's text names; None for an empty or malformed one
+        (unknown keys are ignored)."""
+        try:
+            data = json.loads(text)
+        except ValueError:
+            return None
+        if not isinstance(data, dict):
+            return None
+        pid, host, started, plan = (data.get(k) for k in ("pid", "host", "started_at", "plan"))
+        run_id = data.get("run_id")
+        if (
+            isinstance(pid, int)
+            and not isinstance(pid, bool)
+            and isinstance(host, str)
+            and isinstance(started, int | float)
+            and not isinstance(started, bool)
+            and isinstance(plan, str)
+            and (run_id is None or isinstance(run_id, str))
+        ):
+            return cls(pid=pid, host=host, started_at=float(started), plan=plan, run_id=run_id)
+        return None
+
+    def as_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
 
     @property
     def alive(self) -> bool:
@@ -66,12 +96,7 @@ def lock_path(repo: Path) -> Path:
 
 
 def _parse_holder(text: str) -> LockHolder | None:
-    if not text.strip():
-        return None
-    try:
-        return LockHolder.model_validate_json(text)
-    except ValidationError:
-        return None
+    return LockHolder.from_json(text) if text.strip() else None
 
 
 def read_holder(repo: Path) -> LockHolder | None:
@@ -88,9 +113,12 @@ def read_holder(repo: Path) -> LockHolder | None:
 class RepoLock:
     """Context manager holding the repository lock for one run."""
 
-    def __init__(self, repo: Path, *, plan: str) -> None:
+    def __init__(self, repo: Path, *, plan: str, log_takeover: bool = True) -> None:
+        """``log_takeover=False``: take a dead holder's lock without logging it (an early
+        exit, before logging is configured; its console would not show the record)."""
         self.repo = repo
         self.plan = plan
+        self.log_takeover = log_takeover
         self.path = lock_path(repo)
         self.holder: LockHolder | None = None
         self._fd: int | None = None
@@ -138,7 +166,7 @@ class RepoLock:
             pid=os.getpid(), host=socket.gethostname(), started_at=time.time(), plan=self.plan
         )
         self._write()
-        if previous is not None:
+        if previous is not None and self.log_takeover:
             import structlog
 
             structlog.get_logger().info(
@@ -149,7 +177,7 @@ class RepoLock:
         """Record the run id in the holder info."""
         if self.holder is None:
             raise RuntimeError("set_run() on a lock that is not held")
-        self.holder = self.holder.model_copy(update={"run_id": run_id})
+        self.holder = dataclasses.replace(self.holder, run_id=run_id)
         self._write()
 
     def release(self) -> None:
@@ -166,7 +194,7 @@ class RepoLock:
     def _write(self) -> None:
         assert self._fd is not None
         assert self.holder is not None
-        data = (json.dumps(self.holder.model_dump()) + "\n").encode("utf-8")
+        data = (json.dumps(self.holder.as_dict()) + "\n").encode("utf-8")
         os.ftruncate(self._fd, 0)
         os.pwrite(self._fd, data, 0)
         os.fsync(self._fd)

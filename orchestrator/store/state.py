@@ -21,13 +21,16 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from orchestrator.codex import Outcome
 from orchestrator.errors import StateError, StateTamperedError
-from orchestrator.paths import RUNS_DIR
 from orchestrator.process import Ended
 from orchestrator.store.atomic import atomic_write
+from orchestrator.store.run_files import STATE_FILE as STATE_FILE
+from orchestrator.store.run_files import run_dir as run_dir
+from orchestrator.store.run_files import same_plan as same_plan
+from orchestrator.store.run_files import state_files
+from orchestrator.store.run_files import state_path as state_path
 from orchestrator.store.seal import seal_problem, write_seal
 
 STATE_VERSION = 1
-STATE_FILE = "state.json"
 
 StepKind = Literal["implement", "review", "repair", "validate"]
 MilestoneStatus = Literal[
@@ -291,14 +294,6 @@ def new_run_id() -> str:
     return time.strftime("%Y%m%d-%H%M%S", time.gmtime()) + "-" + secrets.token_hex(2)
 
 
-def run_dir(repo: Path, run_id: str) -> Path:
-    return repo / RUNS_DIR / run_id
-
-
-def state_path(repo: Path, run_id: str) -> Path:
-    return run_dir(repo, run_id) / STATE_FILE
-
-
 def save_state(path: Path, state: RunState) -> bytes:
     """Stamp ``updated_at``, seal and write ``state`` atomically to ``path``; the bytes."""
     state.updated_at = time.time()
@@ -373,15 +368,9 @@ def load_state(path: Path) -> RunState:
 
 def scan_runs(repo: Path) -> tuple[list[RunState], list[StateError]]:
     """Every run of ``repo``, newest first, and the errors of the unreadable ones."""
-    root = repo / RUNS_DIR
-    if not root.is_dir():
-        return [], []
     runs: list[RunState] = []
     errors: list[StateError] = []
-    for d in sorted(root.iterdir(), key=lambda p: p.name, reverse=True):
-        f = d / STATE_FILE
-        if not f.is_file():
-            continue
+    for f in state_files(repo):
         try:
             runs.append(load_state(f))
         except StateError as exc:
@@ -401,11 +390,6 @@ def list_runs(repo: Path) -> list[RunState]:
         for exc in errors:
             log.warning("state_unreadable", error=exc.message)
     return runs
-
-
-def same_plan(a: str, b: str) -> bool:
-    """Whether two plan paths relative to the repository name the same plan."""
-    return os.path.normpath(a) == os.path.normpath(b)
 
 
 def newest_run(repo: Path, plan_path: str | None = None) -> RunState | None:
