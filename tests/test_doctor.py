@@ -109,7 +109,7 @@ def test_no_git_identity_stops_run_before_any_request_and_blocks_nothing(
 
 @pytest.mark.parametrize(
     ("binary", "said"),
-    [("/nonexistent/codex", "does not exist"), ("/bin/true", "is it codex?")],
+    [("/nonexistent/codex", "cannot start: No such file"), ("/bin/true", "is it codex?")],
 )
 def test_a_broken_codex_binary_is_exit_2_before_any_request(
     git_repo: Path,

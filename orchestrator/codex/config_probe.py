@@ -14,16 +14,17 @@ configured provider needs credentials:
 from __future__ import annotations
 
 import re
-import subprocess
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from orchestrator.process.probe import probe
 from orchestrator.settings.model import CodexSettings
 
 MIN_VERSION = (0, 169, 0)
+VERSION_TIMEOUT = 30.0
 _VERSION = re.compile(r"codex-cli (\d+)\.(\d+)\.(\d+)")
 _NO_CREDENTIALS = frozenset({"oss", "ollama", "lmstudio"})
 
@@ -50,34 +51,26 @@ def probe_version(binary: str | None, env: Mapping[str, str]) -> Probe:
             "install codex (`npm install -g @openai/codex`) or pass --codex-bin PATH "
             "(config codex.binary)",
         )
-    try:
-        done = subprocess.run(
-            [binary, "--version"],
-            capture_output=True,
-            text=True,
-            timeout=30,
-            env=dict(env),
-            stdin=subprocess.DEVNULL,
-            check=False,
-        )
-    except FileNotFoundError:
+    done = probe([binary, "--version"], env=env, timeout=VERSION_TIMEOUT)
+    if done.ended == "not_found":
         return Probe(
             False,
-            f"the codex executable {binary} does not exist",
+            f"the codex executable {binary} cannot start: {done.stderr}",
             "install codex or point --codex-bin (config codex.binary) at it",
         )
-    except (OSError, subprocess.TimeoutExpired) as exc:
+    if done.ended == "timeout":
         return Probe(
             False,
-            f"{binary} --version could not run: {exc}",
+            f"{binary} --version did not answer within {VERSION_TIMEOUT:g}s",
             "check that --codex-bin (config codex.binary) names the codex executable",
         )
     match = _VERSION.search(done.stdout)
-    if done.returncode != 0 or match is None:
+    if not done.ok or match is None:
         said = (done.stdout + done.stderr).strip().splitlines()
+        how = f"exited {done.exit_code}" if done.ended == "exited" else done.ended
         return Probe(
             False,
-            f"{binary} --version exited {done.returncode} and printed "
+            f"{binary} --version {how} and printed "
             f"{said[0][:120] if said else 'nothing'!r}, not `codex-cli X.Y.Z`: is it codex?",
             "point --codex-bin (config codex.binary) at the codex executable",
         )

@@ -23,10 +23,11 @@ import os
 import re
 import shlex
 import shutil
-import subprocess
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+
+from orchestrator.process.probe import probe
 
 _SEPARATORS = {"&&", "||", ";", "|", "|&", "&", "(", ")", ";;", "{", "}"}
 _BUILTIN_WORDS = (
@@ -142,6 +143,7 @@ class ProgramJudge:
 
     def __init__(self, root: Path, env: Mapping[str, str], prose: str) -> None:
         self.root = root
+        self.env = env
         self.path = env.get("PATH", "")
         self.prose = prose
         self._modules: dict[tuple[str, str], bool] = {}
@@ -174,17 +176,8 @@ class ProgramJudge:
         top = module.split(".")[0]
         key = (python, module)
         if key not in self._modules:
-            try:
-                done = subprocess.run(
-                    [python, "-c", _PROBE, module],
-                    cwd=self.root,
-                    capture_output=True,
-                    timeout=30,
-                    check=False,
-                )
-                self._modules[key] = done.returncode == 0
-            except (OSError, subprocess.TimeoutExpired):
-                self._modules[key] = False
+            done = probe([python, "-c", _PROBE, module], cwd=self.root, env=self.env, timeout=30)
+            self._modules[key] = done.ok
         if self._modules[key]:
             return Verdict(program, True, f"{program.name} can import {module}")
         if self.repo_module(top) or re.search(rf"\b{re.escape(top)}\b", self.prose):

@@ -10,7 +10,6 @@ answers when git is missing.
 from __future__ import annotations
 
 import shutil
-import subprocess
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -19,7 +18,10 @@ from orchestrator.codex.config_probe import probe_config, probe_version
 from orchestrator.errors import SetupError
 from orchestrator.milestone.check_programs import ProgramJudge, plan_prose, programs
 from orchestrator.paths import find_codex
+from orchestrator.process.probe import Probed, probe
 from orchestrator.settings.model import Settings
+
+GIT_PROBE_TIMEOUT = 60.0
 
 
 @dataclass(frozen=True)
@@ -44,17 +46,8 @@ class Target:
     pinned: dict[str, list[str]] | None = None  # the checks of a run being continued
 
 
-def _git(root: Path, env: Mapping[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        ["git", *args],
-        cwd=root,
-        env=dict(env),
-        capture_output=True,
-        text=True,
-        timeout=60,
-        stdin=subprocess.DEVNULL,
-        check=False,
-    )
+def _git(root: Path, env: Mapping[str, str], *args: str) -> Probed:
+    return probe(["git", *args], cwd=root, env=env, timeout=GIT_PROBE_TIMEOUT)
 
 
 def _git_items(
@@ -73,7 +66,7 @@ def _git_items(
         ]
     items = [Item("git", True, _git(repo, env, "--version").stdout.strip() or git)]
     top = _git(repo, env, "rev-parse", "--show-toplevel")
-    if top.returncode != 0:
+    if not top.ok:
         items.append(
             Item(
                 "repository",
@@ -84,14 +77,14 @@ def _git_items(
         )
         return items
     root = Path(top.stdout.strip())
-    if _git(root, env, "rev-parse", "--verify", "-q", "HEAD^{commit}").returncode != 0:
+    if not _git(root, env, "rev-parse", "--verify", "-q", "HEAD^{commit}").ok:
         items.append(Item("repository", False, f"{root} has no commits", "make a first commit"))
         return items
     items.append(Item("repository", True, str(root)))
     missing = [
         who
         for who in ("GIT_AUTHOR_IDENT", "GIT_COMMITTER_IDENT")
-        if _git(root, env, "var", who).returncode != 0
+        if not _git(root, env, "var", who).ok
     ]
     if missing:
         items.append(

@@ -1,11 +1,11 @@
 """The target repository: checkpoints, diffs, commits and milestone history.
 
-The only module that imports GitPython (to find the repository and read refs)
-and the only one that runs git: each command has a time limit and its own
-session. Async code runs a Repo operation through :meth:`Repo.call`, off the
-event loop, so signals are handled while git works and a cancelled caller
-stops git at once. Every operation leaves ``.agent/runs``
-(the run artefacts) alone: it is excluded from diffs, commits and resets.
+The only module that imports GitPython (to find the repository and read refs) and
+the one that runs git for a run (the preflight's queries use process/probe.py): each
+command has a time limit and its own session. Async code runs a Repo operation through
+:meth:`Repo.call`, off the event loop, so signals are handled while git works and a
+cancelled caller stops git at once. Every operation leaves ``.agent/runs`` (the run
+artefacts) alone: it is excluded from diffs, commits and resets.
 Git history is the truth for resume: a milestone whose commit (found by its
 ``ExecPlan:``/``Milestone:`` trailers on the first-parent history of HEAD)
 exists is done.
