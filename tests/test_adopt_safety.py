@@ -50,6 +50,10 @@ ADOPTED = [
     "cargo xtask test",
     "nix flake check",
     "nix develop -c pytest -q",
+    "dotnet format --verify-no-changes",
+    "dart format --output=none --set-exit-if-changed .",
+    "mix format --check-formatted",
+    "mix test",
 ]
 
 REFUSED = [
@@ -99,6 +103,10 @@ REFUSED = [
     ("cat README.md", Kind.INSPECT),
     ("git status", Kind.INSPECT),
     ("ruff format .", Kind.EDIT),
+    ("dotnet format", Kind.EDIT),
+    ("dart format lib", Kind.EDIT),
+    ("mix format", Kind.EDIT),
+    ("mix phx.server", Kind.SERVER),
     ("sed -i s/a/b/ x.txt", Kind.EDIT),
     ("/Users/me/proj/.venv/bin/pytest", Kind.MACHINE_PATH),
     ("make", Kind.UNKNOWN),

@@ -17,6 +17,7 @@ from orchestrator.plan.adopt.rules import (
     positional,
     sub_table,
     watching,
+    with_format,
 )
 from orchestrator.plan.adopt.targets import classify_name
 from orchestrator.plan.adopt.verdict import Kind, Verdict, check, v, worst
@@ -153,29 +154,6 @@ def _mvn(args: list[str], judge: Judge) -> Verdict:
     return worst(verdicts) if verdicts else v(Kind.DESTRUCTIVE, "only cleans the build")
 
 
-def _dotnet(args: list[str], judge: Judge) -> Verdict:
-    sub = first(args)
-    if sub == "format":
-        if has(args, "--verify-no-changes"):
-            return check("`dotnet format --verify-no-changes` fails on unformatted code")
-        return v(Kind.EDIT, f"`dotnet format` {EDIT_WHY}")
-    return sub_table(
-        "dotnet",
-        ["test", "build", "msbuild", "vstest"],
-        {
-            "run": (Kind.PROGRAM, RUN_WHY),
-            "watch": (Kind.SERVER, SERVER_WHY),
-            "restore": (Kind.SETUP, SETUP_WHY),
-            "tool": (Kind.SETUP, SETUP_WHY),
-            "add": (Kind.SETUP, SETUP_WHY),
-            "new": (Kind.EDIT, "scaffolds a project"),
-            "publish": (Kind.DEPLOY, DEPLOY_WHY),
-            "nuget": (Kind.DEPLOY, DEPLOY_WHY),
-            "ef": (Kind.EXTERNAL, "changes a database"),
-        },
-    )(args, judge)
-
-
 def _bundle(args: list[str], judge: Judge) -> Verdict:
     sub = first(args)
     if sub == "exec":
@@ -285,7 +263,25 @@ HANDLERS: dict[str, Handler] = {
     "gradlew": _gradle,
     "mvn": _mvn,
     "mvnw": _mvn,
-    "dotnet": _dotnet,
+    "dotnet": with_format(
+        "dotnet",
+        ("--verify-no-changes",),
+        sub_table(
+            "dotnet",
+            ["test", "build", "msbuild", "vstest"],
+            {
+                "run": (Kind.PROGRAM, RUN_WHY),
+                "watch": (Kind.SERVER, SERVER_WHY),
+                "restore": (Kind.SETUP, SETUP_WHY),
+                "tool": (Kind.SETUP, SETUP_WHY),
+                "add": (Kind.SETUP, SETUP_WHY),
+                "new": (Kind.EDIT, "scaffolds a project"),
+                "publish": (Kind.DEPLOY, DEPLOY_WHY),
+                "nuget": (Kind.DEPLOY, DEPLOY_WHY),
+                "ef": (Kind.EXTERNAL, "changes a database"),
+            },
+        ),
+    ),
     "bundle": _bundle,
     "bundler": _bundle,
     "rails": _rails,
@@ -321,36 +317,34 @@ HANDLERS: dict[str, Handler] = {
             "doctor": (Kind.INSPECT, "prints info"),
         },
     ),
-    "dart": lambda a, j: (
-        check("`dart format` with a fail-on-change flag")
-        if first(a) == "format" and has(a, "--set-exit-if-changed", "--output=none")
-        else sub_table(
+    "dart": with_format(
+        "dart",
+        ("--set-exit-if-changed", "--output=none"),
+        sub_table(
             "dart",
             ["test", "analyze", "compile"],
             {
                 "run": (Kind.PROGRAM, RUN_WHY),
                 "pub": (Kind.SETUP, SETUP_WHY),
-                "format": (Kind.EDIT, EDIT_WHY),
                 "fix": (Kind.EDIT, EDIT_WHY),
             },
-        )(a, j)
-    ),  # fmt: skip
-    "mix": lambda a, j: (
-        check("`mix format --check-formatted` fails on unformatted code")
-        if first(a) == "format" and has(a, "--check-formatted")
-        else sub_table(
+        ),
+    ),
+    "mix": with_format(
+        "mix",
+        ("--check-formatted",),
+        sub_table(
             "mix",
             ["test", "compile", "credo", "dialyzer", "hex.audit"],
             {
-                "format": (Kind.EDIT, EDIT_WHY),
                 "run": (Kind.PROGRAM, RUN_WHY),
                 "phx.server": (Kind.SERVER, SERVER_WHY),
                 "deps.get": (Kind.SETUP, SETUP_WHY),
                 "ecto.migrate": (Kind.EXTERNAL, "changes a database"),
                 "ecto.reset": (Kind.DESTRUCTIVE, "drops a database"),
             },
-        )(a, j)
-    ),  # fmt: skip
+        ),
+    ),
     "cabal": sub_table(
         "cabal",
         ["test", "build", "check", "haddock"],

@@ -81,6 +81,20 @@ def sub_table(
     return handler
 
 
+def with_format(tool: str, check_flags: tuple[str, ...], rest: Handler) -> Handler:
+    """``tool format`` checks with one of ``check_flags`` (fails on unformatted code) and
+    rewrites files without; every other subcommand is ``rest``'s."""
+
+    def handler(args: list[str], judge: Judge) -> Verdict:
+        if first(args) != "format":
+            return rest(args, judge)
+        if has(args, *check_flags):
+            return check(f"`{tool} format {check_flags[0]}` fails on unformatted code")
+        return v(Kind.EDIT, f"`{tool} format` {EDIT_WHY}")
+
+    return handler
+
+
 SETUP_WHY = "installs or changes dependencies (machine or network setup)"
 SERVER_WHY = "starts a server or watcher that does not stop by itself"
 DEPLOY_WHY = "deploys or publishes"
