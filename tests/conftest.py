@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from orchestrator.paths import LOCAL_CODEX
+from orchestrator.testing.fake_codex import install_fake_codex
 
 GIT_IDENTITY = {
     "GIT_AUTHOR_NAME": "Test Author",
@@ -71,6 +72,20 @@ def git_repo(tmp_path: Path) -> Path:
     git(repo, "add", "-A")
     git(repo, "commit", "-q", "-m", "initial")
     return repo
+
+
+@pytest.fixture(scope="session")
+def fake_codex(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The fake codex (a real process that plays the scenario in FAKE_CODEX_SCENARIO)."""
+    return install_fake_codex(tmp_path_factory.mktemp("fakebin"))
+
+
+@pytest.fixture
+def scenario_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Where the test writes its scenario; FAKE_CODEX_SCENARIO points at it."""
+    path = tmp_path / "scenario.json"
+    monkeypatch.setenv("FAKE_CODEX_SCENARIO", str(path))
+    return path
 
 
 @pytest.fixture(scope="session")

@@ -7,8 +7,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import pytest
-
+from orchestrator.cli import main
+from orchestrator.run.session import resume_run, start_run
 from orchestrator.settings.model import (
     CheckSettings,
     CodexSettings,
@@ -17,7 +17,7 @@ from orchestrator.settings.model import (
     RunSettings,
     Settings,
 )
-from orchestrator.testing.fake_codex import install_fake_codex
+from orchestrator.store.state import RunState, list_runs
 from tests.conftest import git as git  # the one git() helper
 
 PLAN_REL = ".agent/plans/feature.md"
@@ -168,18 +168,22 @@ def make_settings(fake: Path, **sections: dict[str, Any]) -> Settings:
     )
 
 
-@pytest.fixture(scope="session")
-def fake_codex(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return install_fake_codex(tmp_path_factory.mktemp("fakebin"))
-
-
-@pytest.fixture
-def scenario_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """Where the test writes its scenario; FAKE_CODEX_SCENARIO points at it."""
-    path = tmp_path / "scenario.json"
-    monkeypatch.setenv("FAKE_CODEX_SCENARIO", str(path))
-    return path
-
-
 def log_subjects(repo: Path) -> list[str]:
     return git(repo, "log", "--format=%s").splitlines()
+
+
+def run_cli(repo: Path, fake: Path | str, command: str, *args: str) -> int:
+    """``orchestrator -C REPO COMMAND --codex-bin FAKE ARGS...`` in this process."""
+    return main(["-C", str(repo), command, "--codex-bin", str(fake), *args])
+
+
+def run_plan(repo: Path, settings: Settings) -> tuple[int, RunState]:
+    """Start a run of the plan at PLAN_REL; its exit code and the newest run's state."""
+    code = start_run(repo=repo, plan_path=Path(PLAN_REL), settings=settings, fresh=False)
+    return code, list_runs(repo)[0]
+
+
+def resume_plan(repo: Path, settings: Settings) -> tuple[int, RunState]:
+    """Resume the newest unfinished run; its exit code and the newest run's state."""
+    code = resume_run(repo=repo, plan_path=None, run_id=None, rebuild=False, settings=settings)
+    return code, list_runs(repo)[0]

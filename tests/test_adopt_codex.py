@@ -8,9 +8,7 @@ from pathlib import Path
 import pytest
 
 from orchestrator.cli import main
-from tests.supervisor_helpers import fake_codex, invocations, rule, scenario_file, write_scenario
-
-__all__ = ["fake_codex", "scenario_file"]  # fixtures
+from tests.supervisor_helpers import invocations, rule, write_scenario
 
 PLAN = """# Two parts
 

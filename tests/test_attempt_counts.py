@@ -16,18 +16,14 @@ from orchestrator.ui.live import render_view
 from orchestrator.ui.view import RunView
 from tests.supervisor_helpers import (
     PLAN_REL,
-    fake_codex,
     git,
     implement,
     review_answer,
     rule,
-    scenario_file,
     step_answer,
     write_plan,
     write_scenario,
 )
-
-__all__ = ["fake_codex", "scenario_file"]  # fixtures
 
 
 def _scenario(path: Path) -> None:

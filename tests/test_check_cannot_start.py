@@ -19,14 +19,10 @@ from orchestrator.testing.fake_codex import read_state
 from tests.supervisor_helpers import (
     PLAN_REL,
     approve_all,
-    fake_codex,
     implement,
-    scenario_file,
     write_plan,
     write_scenario,
 )
-
-__all__ = ["fake_codex", "scenario_file"]  # fixtures
 
 
 @pytest.mark.parametrize(

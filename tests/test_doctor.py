@@ -16,15 +16,12 @@ from orchestrator.testing.fake_codex import read_state
 from tests.supervisor_helpers import (
     PLAN_REL,
     approve_all,
-    fake_codex,
     git,
     implement,
-    scenario_file,
+    run_cli,
     write_plan,
     write_scenario,
 )
-
-__all__ = ["fake_codex", "scenario_file"]  # fixtures
 
 ITEMS = [
     "git",
@@ -38,10 +35,6 @@ ITEMS = [
 ]
 
 
-def _cli(repo: Path, fake: Path | str, *args: str) -> int:
-    return main(["-C", str(repo), *args[:1], "--codex-bin", str(fake), *args[1:]])
-
-
 def _requests(scenario: Path) -> int:
     if not scenario.with_name(scenario.name + ".state.json").exists():
         return 0
@@ -51,7 +44,7 @@ def _requests(scenario: Path) -> int:
 def _doctor_json(
     repo: Path, fake: Path | str, capsys: pytest.CaptureFixture[str]
 ) -> dict[str, Any]:
-    code = _cli(repo, fake, "doctor", PLAN_REL, "--json")
+    code = run_cli(repo, fake, "doctor", PLAN_REL, "--json")
     data: dict[str, Any] = json.loads(capsys.readouterr().out)
     assert code == (0 if data["ok"] else 2)
     return data
@@ -70,7 +63,7 @@ def test_doctor_lists_every_item_ok(
     data = _doctor_json(git_repo, fake_codex, capsys)
     assert [i["name"] for i in data["items"]] == ITEMS
     assert all(i["ok"] for i in data["items"]), data
-    assert _cli(git_repo, fake_codex, "doctor", PLAN_REL) == 0
+    assert run_cli(git_repo, fake_codex, "doctor", PLAN_REL) == 0
     out = capsys.readouterr().out
     for name in ITEMS:
         assert f"ok    {name}" in out
@@ -95,7 +88,7 @@ def test_no_git_identity_stops_run_before_any_request_and_blocks_nothing(
     assert not item["ok"]
     assert "git config --global user.email" in item["fix"]
 
-    assert _cli(git_repo, fake_codex, "run", PLAN_REL) == 2
+    assert run_cli(git_repo, fake_codex, "run", PLAN_REL) == 2
     err = capsys.readouterr().err
     assert "git has no author or committer identity" in err
     assert "nothing was sent to the model" in err
@@ -104,7 +97,7 @@ def test_no_git_identity_stops_run_before_any_request_and_blocks_nothing(
 
     git(git_repo, "config", "user.name", "Night Owl")
     git(git_repo, "config", "user.email", "owl@example.invalid")
-    assert _cli(git_repo, fake_codex, "run", PLAN_REL) == 0
+    assert run_cli(git_repo, fake_codex, "run", PLAN_REL) == 0
 
 
 @pytest.mark.parametrize(
@@ -121,10 +114,10 @@ def test_a_broken_codex_binary_is_exit_2_before_any_request(
 ) -> None:
     write_plan(git_repo, [("first", ["test -f m1.txt"])])
     write_scenario(scenario_file, [implement("1", "touch m1.txt"), approve_all()])
-    assert _cli(git_repo, binary, "run", PLAN_REL) == 2
+    assert run_cli(git_repo, binary, "run", PLAN_REL) == 2
     assert said in capsys.readouterr().err
     assert not list_runs(git_repo)  # nothing left that blocks the next start
-    assert _cli(git_repo, fake_codex, "run", PLAN_REL) == 0
+    assert run_cli(git_repo, fake_codex, "run", PLAN_REL) == 0
 
 
 def test_a_missing_check_program_is_exit_2_before_any_request(
@@ -132,7 +125,7 @@ def test_a_missing_check_program_is_exit_2_before_any_request(
 ) -> None:
     write_plan(git_repo, [("first", ["no-such-tool-xyz --check m1.txt"])])
     write_scenario(scenario_file, [implement("1", "touch m1.txt"), approve_all()])
-    assert _cli(git_repo, fake_codex, "run", PLAN_REL) == 2
+    assert run_cli(git_repo, fake_codex, "run", PLAN_REL) == 2
     err = capsys.readouterr().err
     assert "`no-such-tool-xyz` is not on PATH" in err
     assert "milestone 1" in err
@@ -232,11 +225,11 @@ def test_a_stale_git_lock_is_reported_before_any_request(
     write_plan(git_repo, [("first", ["test -f m1.txt"])])
     write_scenario(scenario_file, [implement("1", "touch m1.txt"), approve_all()])
     (git_repo / ".git" / "index.lock").write_text("")
-    assert _cli(git_repo, fake_codex, "run", PLAN_REL) == 2
+    assert run_cli(git_repo, fake_codex, "run", PLAN_REL) == 2
     assert "index.lock exists" in capsys.readouterr().err
     assert _requests(scenario_file) == 0
     (git_repo / ".git" / "index.lock").unlink()
-    assert _cli(git_repo, fake_codex, "run", PLAN_REL) == 0
+    assert run_cli(git_repo, fake_codex, "run", PLAN_REL) == 0
 
 
 def test_an_answer_comes_from_the_flag_or_a_file(tmp_path: Path) -> None:

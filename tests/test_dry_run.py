@@ -12,15 +12,11 @@ from orchestrator.cli import main
 from tests.supervisor_helpers import (
     PLAN_REL,
     approve_all,
-    fake_codex,
     implement,
     invocations,
-    scenario_file,
     write_plan,
     write_scenario,
 )
-
-__all__ = ["fake_codex", "scenario_file"]  # fixtures
 
 
 def _tree(repo: Path) -> dict[str, str]:

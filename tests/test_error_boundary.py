@@ -11,23 +11,15 @@ from pathlib import Path
 
 import pytest
 
-from orchestrator.cli import main
 from orchestrator.store.state import list_runs, run_dir
 from tests.supervisor_helpers import (
     PLAN_REL,
     approve_all,
-    fake_codex,
     implement,
-    scenario_file,
+    run_cli,
     write_plan,
     write_scenario,
 )
-
-__all__ = ["fake_codex", "scenario_file"]  # fixtures
-
-
-def _cli(repo: Path, fake: Path, *args: str) -> int:
-    return main(["-C", str(repo), *args[:1], "--codex-bin", str(fake), *args[1:]])
 
 
 def test_git_error_inside_the_task_group_exits_with_its_own_code(
@@ -40,7 +32,7 @@ def test_git_error_inside_the_task_group_exits_with_its_own_code(
     write_scenario(
         scenario_file, [implement("1", "touch m1.txt; touch .git/index.lock"), approve_all()]
     )
-    assert _cli(git_repo, fake_codex, "run", PLAN_REL) == 2
+    assert run_cli(git_repo, fake_codex, "run", PLAN_REL) == 2
     err = capsys.readouterr().err
     assert "index.lock" in err
     assert "ExceptionGroup" not in err
@@ -53,7 +45,7 @@ def test_git_error_inside_the_task_group_exits_with_its_own_code(
     assert "Next" in report
 
     (git_repo / ".git" / "index.lock").unlink()
-    assert _cli(git_repo, fake_codex, "run", PLAN_REL) == 0
+    assert run_cli(git_repo, fake_codex, "run", PLAN_REL) == 0
     (state,) = list_runs(git_repo)
     assert state.status == "passed"
 
@@ -68,7 +60,7 @@ def test_unexpected_error_inside_the_run_leaves_a_crash_log_state_and_report(
         scenario_file,
         [implement("1", f"touch m1.txt; rm {PLAN_REL}; mkdir {PLAN_REL}"), approve_all()],
     )
-    assert _cli(git_repo, fake_codex, "run", PLAN_REL) == 1
+    assert run_cli(git_repo, fake_codex, "run", PLAN_REL) == 1
     err = capsys.readouterr().err
     (state,) = list_runs(git_repo)
     rdir = run_dir(git_repo, state.run_id)

@@ -16,14 +16,11 @@ import pytest
 
 from tests.supervisor_helpers import (
     approve_all,
-    fake_codex,
     git,
     implement,
     write_plan,
     write_scenario,
 )
-
-__all__ = ["fake_codex"]  # the fixture, imported for pytest
 
 PLANS = (".agent/plans/alpha.md", ".agent/plans/beta.md")
 

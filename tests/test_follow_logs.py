@@ -13,14 +13,11 @@ from orchestrator.store.state import list_runs
 from tests.supervisor_helpers import (
     PLAN_REL,
     approve_all,
-    fake_codex,
     rule,
     step_answer,
     write_plan,
     write_scenario,
 )
-
-__all__ = ["fake_codex"]  # the fixture
 
 
 def test_logs_follow_prints_what_the_run_printed(

@@ -7,26 +7,22 @@ from pathlib import Path
 
 import pytest
 
-from orchestrator.cli import main
 from orchestrator.store.state import list_runs
 from tests.supervisor_helpers import (
     PLAN_REL,
     approve_all,
-    fake_codex,
     git,
     implement,
-    scenario_file,
+    run_cli,
     write_plan,
     write_scenario,
 )
 
-__all__ = ["fake_codex", "scenario_file"]  # fixtures
-
 CONFIG = ".agent/orchestrator.toml"
 
 
-def _cli(repo: Path, fake: Path, *args: str) -> int:
-    return main(["-C", str(repo), *args[:1], "--codex-bin", str(fake), "-q", *args[1:]])
+def _cli(repo: Path, fake: Path, command: str, *args: str) -> int:
+    return run_cli(repo, fake, command, "-q", *args)
 
 
 @pytest.fixture

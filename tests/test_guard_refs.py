@@ -11,28 +11,26 @@ import pytest
 from orchestrator.errors import GitError
 from orchestrator.guard.history import missing_from_head, prepare_commit, publish_commit, record_ref
 from orchestrator.guard.refs import RefGuard, update_refs
-from orchestrator.run.session import resume_run, start_run
+from orchestrator.run.session import resume_run
 from orchestrator.settings.model import Settings, VerifySettings
 from orchestrator.store.git import Repo
-from orchestrator.store.state import RunState, list_runs
+from orchestrator.store.state import list_runs
 from tests.supervisor_helpers import (
     PLAN_REL,
     approve_all,
-    fake_codex,
     git,
     implement,
     invocations,
     log_subjects,
     make_settings,
+    resume_plan,
     review_answer,
     rule,
-    scenario_file,
+    run_plan,
     step_answer,
     write_plan,
     write_scenario,
 )
-
-__all__ = ["fake_codex", "scenario_file"]  # fixtures
 
 FORGE = (
     "git add -A && git commit -q -m 'feature: milestone 2: second' "
@@ -45,16 +43,6 @@ def _in_place(fake: Path) -> Settings:
     settings = make_settings(fake)
     verify = VerifySettings(isolation="in_place", sandbox="off", baseline=False)
     return settings.model_copy(update={"verify": verify})
-
-
-def _run(repo: Path, settings: Settings) -> tuple[int, RunState]:
-    code = start_run(repo=repo, plan_path=Path(PLAN_REL), settings=settings, fresh=False)
-    return code, list_runs(repo)[0]
-
-
-def _resume(repo: Path, settings: Settings) -> tuple[int, RunState]:
-    code = resume_run(repo=repo, plan_path=None, run_id=None, rebuild=False, settings=settings)
-    return code, list_runs(repo)[0]
 
 
 def _tampered_refs(repo: Path) -> list[str]:
@@ -72,7 +60,7 @@ def test_a_check_that_forges_our_commit_is_undone(
         [implement("1", "touch m1.txt"), implement("2", "touch m2.txt"), approve_all()],
     )
     head_before = None
-    code, state = _run(git_repo, _in_place(fake_codex))
+    code, state = run_plan(git_repo, _in_place(fake_codex))
     assert code == 3
     m1, m2 = state.milestones
     head_before = m1.commit
@@ -112,14 +100,14 @@ def test_trailers_alone_do_not_make_a_milestone_done(
         ],
     )
     settings = _in_place(fake_codex)
-    code, _ = _run(git_repo, settings)
+    code, _ = run_plan(git_repo, settings)
     assert code == 3
     # between two invocations, something with the orchestrator's rights forges milestone 2
     git(git_repo, "add", "-A")
     git(git_repo, "commit", "-q", "-m", "feature: milestone 2: second", "-m",
         f"ExecPlan: {PLAN_REL}", "-m", "Milestone: 2")  # fmt: skip
     forged = git(git_repo, "rev-parse", "HEAD").strip()
-    code, state = _resume(git_repo, settings)
+    code, state = resume_plan(git_repo, settings)
     assert code == 0
     m2 = state.milestones[1]
     assert m2.commit != forged  # validated, reviewed and committed by the orchestrator itself
@@ -138,7 +126,7 @@ def test_a_check_that_resets_history_is_undone(
         scenario_file,
         [implement("1", "touch m1.txt"), implement("2", "touch m2.txt"), approve_all()],
     )
-    code, state = _run(git_repo, _in_place(fake_codex))
+    code, state = run_plan(git_repo, _in_place(fake_codex))
     assert code == 3
     m1, m2 = state.milestones
     assert "changed git refs" in (m2.stop_reason or "")
@@ -160,13 +148,13 @@ def test_a_history_reset_between_invocations_stops_the_resume(
         ],
     )
     settings = _in_place(fake_codex)
-    code, state = _run(git_repo, settings)
+    code, state = run_plan(git_repo, settings)
     assert code == 3
     m1_commit = state.milestones[0].commit
     assert m1_commit is not None
     git(git_repo, "reset", "-q", "--hard", "HEAD~1")
     subjects = log_subjects(git_repo)
-    code, state = _resume(git_repo, settings)
+    code, state = resume_plan(git_repo, settings)
     assert code == 3
     assert "no longer in the history of HEAD" in (state.stop_reason or "")
     assert m1_commit[:12] in (state.stop_reason or "")
@@ -175,7 +163,7 @@ def test_a_history_reset_between_invocations_stops_the_resume(
     repair = rule("repair", contains="step=repair milestone=2 ", commands=["touch m2.txt"],
                   answer=step_answer())  # fmt: skip
     write_scenario(scenario_file, [repair, approve_all()])
-    code, state = _resume(git_repo, settings)
+    code, state = resume_plan(git_repo, settings)
     assert code == 0
     assert state.milestones[0].commit == m1_commit
 
@@ -186,7 +174,7 @@ def test_a_check_that_makes_a_branch_and_stashes_is_undone(
     meddle = "test -f m1.txt && git branch sneaky && git stash -q -u"
     write_plan(git_repo, [("first", [meddle])])
     write_scenario(scenario_file, [implement("1", "touch m1.txt"), approve_all()])
-    code, state = _run(git_repo, _in_place(fake_codex))
+    code, state = run_plan(git_repo, _in_place(fake_codex))
     assert code == 3
     reason = state.milestones[0].stop_reason or ""
     assert "refs/heads/sneaky" in reason
@@ -240,7 +228,7 @@ def test_rebuild_adopts_recorded_commits_only(
         ],  # fmt: skip
     )
     settings = _in_place(fake_codex)
-    code, state = _run(git_repo, settings)
+    code, state = run_plan(git_repo, settings)
     assert code == 3
     m1_commit = state.milestones[0].commit
     git(git_repo, "commit", "-q", "--allow-empty", "-m", "feature: milestone 2: second",

@@ -10,17 +10,13 @@ from orchestrator.store.state import list_runs
 from tests.supervisor_helpers import (
     PLAN_REL,
     approve_all,
-    fake_codex,
     git,
     implement,
     log_subjects,
     make_settings,
-    scenario_file,
     write_plan,
     write_scenario,
 )
-
-__all__ = ["fake_codex", "scenario_file"]  # fixtures
 
 CONFIG = ".agent/orchestrator.toml"
 

@@ -25,15 +25,11 @@ from orchestrator.store.state import (
 from tests.supervisor_helpers import (
     PLAN_REL,
     approve_all,
-    fake_codex,
     implement,
     make_settings,
-    scenario_file,
     write_plan,
     write_scenario,
 )
-
-__all__ = ["fake_codex", "scenario_file"]  # fixtures
 
 
 def _state(run_id: str) -> RunState:

@@ -8,14 +8,10 @@ from pathlib import Path
 from orchestrator.cli import main
 from tests.supervisor_helpers import (
     PLAN_REL,
-    fake_codex,
     implement,
-    scenario_file,
     write_plan,
     write_scenario,
 )
-
-__all__ = ["fake_codex", "scenario_file"]  # fixtures
 
 
 def test_needs_human_hook_gets_the_exit_code(

@@ -10,15 +10,11 @@ from orchestrator.run.session import start_run
 from tests.supervisor_helpers import (
     PLAN_REL,
     approve_all,
-    fake_codex,
     implement,
     make_settings,
-    scenario_file,
     write_plan,
     write_scenario,
 )
-
-__all__ = ["fake_codex", "scenario_file"]  # fixtures
 
 
 def test_run_hooks_run_in_the_repository_with_orch_repo(

@@ -14,13 +14,10 @@ from pathlib import Path
 from orchestrator.store.lock import read_holder
 from tests.supervisor_helpers import (
     PLAN_REL,
-    fake_codex,
     rule,
     write_plan,
     write_scenario,
 )
-
-__all__ = ["fake_codex"]  # the fixture, imported for pytest
 
 
 def _cli(repo: Path, fake: Path, env: dict[str, str], *args: str) -> list[str]:

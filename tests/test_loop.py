@@ -4,31 +4,20 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from orchestrator.run.session import start_run
-from orchestrator.settings.model import Settings
-from orchestrator.store.state import RunState, list_runs
 from orchestrator.testing.fake_codex import read_state
 from tests.supervisor_helpers import (
     PLAN_REL,
     approve_all,
-    fake_codex,
     git,
     implement,
     make_settings,
     review_answer,
     rule,
-    scenario_file,
+    run_plan,
     step_answer,
     write_plan,
     write_scenario,
 )
-
-__all__ = ["fake_codex", "scenario_file"]  # fixtures
-
-
-def _run(repo: Path, settings: Settings) -> tuple[int, RunState]:
-    code = start_run(repo=repo, plan_path=Path(PLAN_REL), settings=settings, fresh=False)
-    return code, list_runs(repo)[0]
 
 
 def _one_milestone(repo: Path, *checks: str) -> None:
@@ -55,7 +44,7 @@ def test_fail_review_repair_pass(git_repo: Path, fake_codex: Path, scenario_file
             approve_all(),
         ],
     )
-    code, state = _run(git_repo, make_settings(fake_codex))
+    code, state = run_plan(git_repo, make_settings(fake_codex))
     assert code == 0
     ms = state.milestones[0]
     assert [s.kind for s in ms.steps] == [
@@ -96,7 +85,7 @@ def test_review_gate_requests_changes_then_approves(
             approve_all(),
         ],
     )
-    code, state = _run(git_repo, make_settings(fake_codex))
+    code, state = run_plan(git_repo, make_settings(fake_codex))
     assert code == 0
     assert (git_repo / "m1.txt").read_text() == "one\ntwo\n"
     repair = next(c for c in read_state(scenario_file)["invocations"] if c["rule"] == "repair")
@@ -119,7 +108,7 @@ def test_needs_human_from_review_verdict(
             ),
         ],
     )
-    code, state = _run(git_repo, make_settings(fake_codex))
+    code, state = run_plan(git_repo, make_settings(fake_codex))
     assert code == 3
     assert state.status == "needs_human"
     handoff = (git_repo / ".agent/runs" / state.run_id / "NEEDS_HUMAN.md").read_text()
@@ -135,7 +124,7 @@ def test_needs_human_from_step_answer(
         scenario_file,
         [implement("1", status="needs_human", question="Delete the old API?"), approve_all()],
     )
-    code, state = _run(git_repo, make_settings(fake_codex))
+    code, state = run_plan(git_repo, make_settings(fake_codex))
     assert code == 3
     assert state.milestones[0].status == "needs_human"
     assert "Delete the old API?" in (state.milestones[0].stop_reason or "")
@@ -147,7 +136,7 @@ def test_permanent_codex_error_needs_human(
 ) -> None:
     _one_milestone(git_repo, "test -f m1.txt")
     write_scenario(scenario_file, [rule("auth", fault={"kind": "http", "status": 401})])
-    code, state = _run(git_repo, make_settings(fake_codex))
+    code, state = run_plan(git_repo, make_settings(fake_codex))
     assert code == 3
     assert "permanent" in (state.stop_reason or "")
 
@@ -172,7 +161,7 @@ def test_max_attempts_gives_up(git_repo: Path, fake_codex: Path, scenario_file: 
             ),
         ],
     )
-    code, state = _run(git_repo, make_settings(fake_codex, loop={"max_attempts": 2}))
+    code, state = run_plan(git_repo, make_settings(fake_codex, loop={"max_attempts": 2}))
     assert code == 4
     assert state.status == "gave_up"
     assert "max attempts" in (state.stop_reason or "")
@@ -196,7 +185,7 @@ def test_unchanged_delta_stalls(git_repo: Path, fake_codex: Path, scenario_file:
             ),
         ],
     )
-    code, state = _run(git_repo, make_settings(fake_codex, loop={"max_attempts": 5}))
+    code, state = run_plan(git_repo, make_settings(fake_codex, loop={"max_attempts": 5}))
     assert code == 4
     assert "stalled" in (state.stop_reason or "")
     ms = state.milestones[0]
@@ -217,7 +206,7 @@ def test_agent_edits_plan_is_reverted(
         scenario_file,
         [implement("1", f"touch m1.txt && sed -i 's/test -f/true ||/' {PLAN_REL}"), approve_all()],
     )
-    code, state = _run(git_repo, make_settings(fake_codex))
+    code, state = run_plan(git_repo, make_settings(fake_codex))
     assert code == 3
     assert plan.read_bytes() == before
     assert "edited the plan" in (state.stop_reason or "")
@@ -240,7 +229,7 @@ def test_invalid_answer_is_fed_back_on_repair(
             approve_all(),
         ],
     )
-    code, state = _run(git_repo, make_settings(fake_codex))
+    code, state = run_plan(git_repo, make_settings(fake_codex))
     assert code == 0
     steps = state.milestones[0].steps
     assert (steps[0].outcome, steps[0].answer) == ("ok", "invalid")
@@ -261,7 +250,7 @@ def test_on_give_up_reset(git_repo: Path, fake_codex: Path, scenario_file: Path)
         ],
     )
     settings = make_settings(fake_codex, loop={"max_attempts": 0, "on_give_up": "reset"})
-    code, _ = _run(git_repo, settings)
+    code, _ = run_plan(git_repo, settings)
     assert code == 4
     assert not (git_repo / "m1.txt").exists()
     assert git(git_repo, "status", "--porcelain") == ""
@@ -272,6 +261,6 @@ def test_review_off_in_plan_skips_reviews(
 ) -> None:
     write_plan(git_repo, [("make the file", ["test -f m1.txt"])], header="review: off\n")
     write_scenario(scenario_file, [implement("1", "touch m1.txt")])
-    code, state = _run(git_repo, make_settings(fake_codex))
+    code, state = run_plan(git_repo, make_settings(fake_codex))
     assert code == 0
     assert [s.kind for s in state.milestones[0].steps] == ["implement", "validate"]

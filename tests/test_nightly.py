@@ -18,18 +18,14 @@ from orchestrator.testing.fake_codex import read_state
 from tests.supervisor_helpers import (
     PLAN_REL,
     approve_all,
-    fake_codex,
     git,
     implement,
     review_answer,
     rule,
-    scenario_file,
     step_answer,
     write_plan,
     write_scenario,
 )
-
-__all__ = ["fake_codex", "scenario_file"]  # fixtures
 
 NIGHTLY = PROJECT_DIR / "configs" / "nightly-cron.toml"
 

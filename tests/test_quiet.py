@@ -11,15 +11,12 @@ from typing import Any
 from tests.supervisor_helpers import (
     PLAN_REL,
     approve_all,
-    fake_codex,
     implement,
     review_answer,
     rule,
     write_plan,
     write_scenario,
 )
-
-__all__ = ["fake_codex"]  # the fixture, imported for pytest
 
 
 def _run(repo: Path, fake: Path, scenario: Path, *extra: str) -> subprocess.CompletedProcess[str]:

@@ -11,15 +11,11 @@ from orchestrator.cli import main
 from orchestrator.store.state import list_runs, run_dir
 from tests.supervisor_helpers import (
     PLAN_REL,
-    fake_codex,
     implement,
     rule,
-    scenario_file,
     write_plan,
     write_scenario,
 )
-
-__all__ = ["fake_codex", "scenario_file"]  # fixtures
 
 
 def test_an_unusable_review_is_one_finding_everywhere_and_the_stall_names_it(

@@ -32,15 +32,11 @@ from orchestrator.store.state import list_runs
 from tests.supervisor_helpers import (
     PLAN_REL,
     approve_all,
-    fake_codex,
     git,
     rule,
-    scenario_file,
     step_answer,
     write_scenario,
 )
-
-__all__ = ["fake_codex", "scenario_file"]  # fixtures
 
 STANDING = Path(__file__).parent / "data" / "standing"
 PLANS = sorted(p.name for p in STANDING.glob("*.md"))

@@ -11,14 +11,11 @@ from tests.conftest import git
 from tests.supervisor_helpers import (
     PLAN_REL,
     approve_all,
-    fake_codex,
     rule,
     step_answer,
     write_plan,
     write_scenario,
 )
-
-__all__ = ["fake_codex"]  # the fixture, imported for pytest
 
 SECRET = "pl4nted-s3cret-value-0xC0FFEE-98765"
 TOKEN = "ghp_" + "A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8"  # a GitHub token shape, not in env

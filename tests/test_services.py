@@ -24,15 +24,12 @@ from orchestrator.store.state import CheckRecord, RunState, list_runs
 from tests.supervisor_helpers import (
     PLAN_REL,
     approve_all,
-    fake_codex,
     git,
     implement,
-    scenario_file,
     write_plan,
     write_scenario,
 )
 
-__all__ = ["fake_codex", "scenario_file"]  # fixtures
 PY = sys.executable
 
 

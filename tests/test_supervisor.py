@@ -12,7 +12,6 @@ from pathlib import Path
 
 import pytest
 
-from orchestrator.cli import main
 from orchestrator.plan import load_plan
 from orchestrator.run.session import resume_run, start_run
 from orchestrator.store.state import list_runs, load_state, save_state, state_path
@@ -20,24 +19,17 @@ from orchestrator.testing.fake_codex import read_state
 from tests.supervisor_helpers import (
     PLAN_REL,
     approve_all,
-    fake_codex,
     git,
     implement,
     log_subjects,
     make_settings,
     review_answer,
     rule,
-    scenario_file,
+    run_cli,
     step_answer,
     write_plan,
     write_scenario,
 )
-
-__all__ = ["fake_codex", "scenario_file"]  # fixtures
-
-
-def _cli(repo: Path, fake: Path, *args: str) -> int:
-    return main(["-C", str(repo), *args[:1], "--codex-bin", str(fake), *args[1:]])
 
 
 def test_two_milestones_pass_with_one_commit_each(
@@ -58,7 +50,7 @@ def test_two_milestones_pass_with_one_commit_each(
             approve_all(),
         ],
     )
-    assert _cli(git_repo, fake_codex, "run", PLAN_REL) == 0
+    assert run_cli(git_repo, fake_codex, "run", PLAN_REL) == 0
     subjects = log_subjects(git_repo)
     assert subjects[:3] == [
         "feature: outcomes and retrospective",
@@ -93,16 +85,16 @@ def test_dirty_tree_refused_unless_allowed(
     write_plan(git_repo, [("first", ["test -f m1.txt"])])
     write_scenario(scenario_file, [implement("1", "touch m1.txt"), approve_all()])
     (git_repo / "scratch.txt").write_text("mine\n")
-    assert _cli(git_repo, fake_codex, "run", PLAN_REL) == 2
+    assert run_cli(git_repo, fake_codex, "run", PLAN_REL) == 2
     assert "uncommitted changes (scratch.txt)" in capsys.readouterr().err
     assert not list_runs(git_repo)
-    assert _cli(git_repo, fake_codex, "run", PLAN_REL, "--allow-dirty") == 0
+    assert run_cli(git_repo, fake_codex, "run", PLAN_REL, "--allow-dirty") == 0
 
 
 def test_branch_is_created(git_repo: Path, fake_codex: Path, scenario_file: Path) -> None:
     write_plan(git_repo, [("first", ["test -f m1.txt"])])
     write_scenario(scenario_file, [implement("1", "touch m1.txt"), approve_all()])
-    assert _cli(git_repo, fake_codex, "run", PLAN_REL, "--branch", "feature/x") == 0
+    assert run_cli(git_repo, fake_codex, "run", PLAN_REL, "--branch", "feature/x") == 0
     assert git(git_repo, "branch", "--show-current").strip() == "feature/x"
     assert git(git_repo, "log", "main", "--format=%s").splitlines()[0] == "add plan"
 
@@ -115,11 +107,13 @@ def test_the_same_branch_line_runs_a_new_plan_on_the_checked_out_branch(
     write_plan(git_repo, [("first", ["test -f m1.txt"])])
     write_scenario(scenario_file, [implement("1", "touch m1.txt"), approve_all()])
     git(git_repo, "checkout", "-q", "-b", "agent/nightly")
-    assert _cli(git_repo, fake_codex, "run", PLAN_REL, "--branch", "agent/nightly") == 0
+    assert run_cli(git_repo, fake_codex, "run", PLAN_REL, "--branch", "agent/nightly") == 0
     assert git(git_repo, "branch", "--show-current").strip() == "agent/nightly"
     git(git_repo, "checkout", "-q", "main")
     capsys.readouterr()
-    assert _cli(git_repo, fake_codex, "run", "--fresh", PLAN_REL, "--branch", "agent/nightly") == 2
+    assert (
+        run_cli(git_repo, fake_codex, "run", "--fresh", PLAN_REL, "--branch", "agent/nightly") == 2
+    )
     err = capsys.readouterr().err
     assert "`git checkout agent/nightly`" in err
     assert "run.branch" in err
@@ -130,10 +124,10 @@ def test_resume_branch_refuses_another_checked_out_branch(
 ) -> None:
     write_plan(git_repo, [("first", ["test -f m1.txt"])])
     write_scenario(scenario_file, [implement("1", status="needs_human", question="?")])
-    assert _cli(git_repo, fake_codex, "run", PLAN_REL, "--branch", "feature/x") == 3
+    assert run_cli(git_repo, fake_codex, "run", PLAN_REL, "--branch", "feature/x") == 3
     git(git_repo, "checkout", "-q", "main")
     capsys.readouterr()
-    assert _cli(git_repo, fake_codex, "resume", PLAN_REL, "--branch", "feature/x") == 2
+    assert run_cli(git_repo, fake_codex, "resume", PLAN_REL, "--branch", "feature/x") == 2
     err = capsys.readouterr().err
     assert "is to continue on branch feature/x, but main is checked out" in err
     assert "`git checkout feature/x`" in err
@@ -141,7 +135,7 @@ def test_resume_branch_refuses_another_checked_out_branch(
 
 def test_unrunnable_plan_exits_2(git_repo: Path, fake_codex: Path) -> None:
     write_plan(git_repo, [("first", [])])
-    assert _cli(git_repo, fake_codex, "run", PLAN_REL) == 2
+    assert run_cli(git_repo, fake_codex, "run", PLAN_REL) == 2
 
 
 def test_resume_after_needs_human(
@@ -156,14 +150,14 @@ def test_resume_after_needs_human(
             approve_all(),
         ],
     )
-    assert _cli(git_repo, fake_codex, "run", PLAN_REL) == 3
+    assert run_cli(git_repo, fake_codex, "run", PLAN_REL) == 3
     # the nightly line again, before anyone acted: no model request, points at resume
     calls = len(read_state(scenario_file)["invocations"])
-    assert _cli(git_repo, fake_codex, "run", PLAN_REL) == 3
+    assert run_cli(git_repo, fake_codex, "run", PLAN_REL) == 3
     assert "resume .agent/plans/feature.md --answer" in capsys.readouterr().err
     assert len(read_state(scenario_file)["invocations"]) == calls
     (git_repo / "m1.txt").write_text("placed by a human\n")  # the human answers
-    assert _cli(git_repo, fake_codex, "resume", PLAN_REL) == 0
+    assert run_cli(git_repo, fake_codex, "resume", PLAN_REL) == 0
     state = list_runs(git_repo)[0]
     assert [m.status for m in state.milestones] == ["passed", "passed"]
     implements = [c for c in read_state(scenario_file)["invocations"] if c["rule"] == "implement-1"]

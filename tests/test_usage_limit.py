@@ -18,15 +18,11 @@ from orchestrator.testing.fake_codex import read_state, usage_limit_message
 from tests.supervisor_helpers import (
     PLAN_REL,
     approve_all,
-    fake_codex,
     implement,
     rule,
-    scenario_file,
     write_plan,
     write_scenario,
 )
-
-__all__ = ["fake_codex", "scenario_file"]  # fixtures
 
 
 def _at(day: int, hour: int, minute: int, second: int = 0) -> float:

@@ -10,19 +10,15 @@ from orchestrator.store.state import list_runs
 from orchestrator.testing.fake_codex import read_state
 from tests.supervisor_helpers import (
     PLAN_REL,
-    fake_codex,
     git,
     implement,
     log_subjects,
     make_settings,
     review_answer,
     rule,
-    scenario_file,
     write_plan,
     write_scenario,
 )
-
-__all__ = ["fake_codex", "scenario_file"]  # fixtures
 
 PYTEST = f"PYTEST_DISABLE_PLUGIN_AUTOLOAD=1 {sys.executable} -m pytest -q tests"
 TEST_A = "from calc import add\n\n\ndef test_add():\n    assert add(2, 3) == 5\n"
