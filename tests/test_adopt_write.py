@@ -291,3 +291,57 @@ def test_a_label_heading_covers_its_subheadings(tmp_path: Path) -> None:
         ("pytest tests/b.py", "2"),
         ("ruff check .", None),
     ]
+
+
+END_STATE = """# Shout
+
+## Purpose / Big Picture
+
+`greet(name, shout=True)` returns the greeting in capitals.
+
+## Progress
+
+- [ ] Milestone 1: add the shout flag.
+- [ ] Milestone 2: document it.
+
+## Plan of Work
+
+### Milestone 1: add the shout flag
+
+Add `shout` to `greet` and a test for it.
+
+### Milestone 2: document it
+
+Add a README section "Shouting".
+
+## Concrete Steps
+
+    $ python -m pytest -q
+    2 passed
+
+## Validation and Acceptance
+
+Run `python -m pytest -q`; all tests pass. `grep -q Shouting README.md` succeeds and
+`ruff check .` prints `All checks passed!`.
+"""
+
+
+def test_acceptance_of_the_finished_plan_checks_the_last_milestone_only(tmp_path: Path) -> None:
+    # Checked after milestone 1, `grep -q Shouting README.md` and "2 passed" would ask
+    # for milestone 2's work; the whole suite and a count-free lint hold after every one.
+    checks = derive(END_STATE, tmp_path / "p.md").checks
+    assert sorted((c.command, c.milestone or "plan", tuple(c.expect)) for c in checks) == [
+        ("grep -q Shouting README.md", "2", ()),
+        ("python -m pytest -q", "2", ("2 passed",)),
+        ("python -m pytest -q", "plan", ()),
+        ("ruff check .", "plan", ("All checks passed!",)),
+    ]
+    plan = tmp_path / "p.md"
+    plan.write_text(END_STATE, encoding="utf-8")
+    assert main(["adopt", "--write", str(plan)]) == 0
+    first, second = parse_plan(plan.read_text(encoding="utf-8"), plan).milestones
+    assert first.checks == []
+    assert [c.command for c in second.checks] == [
+        "python -m pytest -q",
+        "grep -q Shouting README.md",
+    ]

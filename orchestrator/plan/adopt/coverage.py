@@ -18,6 +18,7 @@ from orchestrator.plan.model import ExecPlan
 _SELECTORS = {"-k", "-p", "--package", "-run", "--filter", "-F", "-E", "--test", "-t", "--lib",
               "--bin", "--example", "-m", "--manifest-path", "-C", "--dir", "-pl",
               "--testNamePattern", "--grep", "-g", "--workspace", "-w"}  # fmt: skip
+_INTERPRETER = re.compile(r"(?:python|node|ruby|php|perl|bash|sh|deno|bun)[\d.]*")
 _PATHY = re.compile(r"(?:^|/)[\w.-]+\.\w{1,5}$|::|/(?!\.\.\.$)")
 
 
@@ -30,6 +31,11 @@ def suite_wide(command: str) -> bool:
     if not simples or len(simples) > 2 or simples[0].program == "cd":
         return False
     words = simples[0].words
+    if len(words) > 2 and _INTERPRETER.fullmatch(words[0]):
+        if words[1] == "-m":
+            words = words[2:]  # `python -m mypy pkg`: the module is the program
+        elif _PATHY.search(words[1]):
+            words = words[1:]  # `python manage.py check`: the script is the program, not a part
     if any(w in _SELECTORS or w.split("=", 1)[0] in _SELECTORS for w in words[1:]):
         return False
     return not any(_PATHY.search(w) for w in words[1:] if w not in {".", "./...", "./"})

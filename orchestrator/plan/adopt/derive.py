@@ -118,6 +118,32 @@ def _manual(plan: ExecPlan, blocks: Blocks, single: bool) -> list[Refusal]:
     return out
 
 
+_COUNTED = re.compile(r"[1-9]")
+
+
+def _final_why(expect: list[str]) -> str:
+    counted = next((e for e in expect if _COUNTED.search(e)), None)
+    what = f"its stated output `{counted}`" if counted else "a named part of the project"
+    return (
+        f"; it names no milestone, and {what} describes the finished plan: it checks the"
+        " last milestone rather than every one"
+    )
+
+
+def _end_state(command: str, expect: list[str]) -> bool:
+    """Whether a command outside every milestone describes the plan's end state.
+
+    Only a run of the whole suite or tree (``pytest -q``, ``ruff check .``, ``python
+    manage.py check``), with at most a count-free output (``All checks passed!``,
+    ``0 failed``), must hold after every milestone; a named file, a filter or a counted
+    output (``grep -q Shouting README.md``, ``4 passed``, ``tally 0.3.0``) holds once the
+    plan's work is all done, and checked after milestone 1 it would ask for later work.
+    """
+    from orchestrator.plan.adopt.coverage import suite_wide
+
+    return any(_COUNTED.search(e) for e in expect) or not suite_wide(command)
+
+
 def derive(text: str, path: Path) -> Proposal:
     """The checks adopt proposes for a plan's text, and what it refused."""
     plan = parse_plan(text, path)
@@ -136,6 +162,9 @@ def derive(text: str, path: Path) -> Proposal:
         if verdict.kind is Kind.PROGRAM and any(_SERVES.search(e) for e in f.expect):
             verdict = Verdict(Kind.SERVER, "its stated output says it serves or keeps running")
         ms = owner(plan, blocks, f.line, single)
+        final = ms is None and not single and _end_state(f.command, f.expect) and plan.milestones
+        if final:
+            ms = plan.milestones[-1].id
         if adoptable(verdict, bool(f.expect)):
             key = (ms, " ".join(f.command.split()))
             if key in seen or f.command in existing:
@@ -149,7 +178,7 @@ def derive(text: str, path: Path) -> Proposal:
                     origin=f.origin,
                     milestone=ms,
                     expect=f.expect,
-                    why=why.reason,
+                    why=why.reason + (_final_why(f.expect) if final else ""),
                 )
             )
         elif verdict.kind not in _SILENT and f.command not in refused_seen:
@@ -174,7 +203,9 @@ def derive(text: str, path: Path) -> Proposal:
 
     plan_level = {" ".join(c.command.split()) for c in checks if c.milestone is None}
     checks = [
-        c for c in checks if c.milestone is None or " ".join(c.command.split()) not in plan_level
+        c
+        for c in checks
+        if c.milestone is None or c.expect or " ".join(c.command.split()) not in plan_level
     ]
     checks, notes = complete(plan, checks, single)
     return Proposal(
