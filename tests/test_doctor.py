@@ -217,18 +217,25 @@ def test_programs_of_a_check_line() -> None:
     assert programs("test -f x && [ -d y ] && echo $HOME") == []
 
 
+@pytest.mark.parametrize(
+    "name", ["index.lock", "HEAD.lock", "refs/heads/main.lock", "packed-refs.lock"]
+)
 def test_a_stale_git_lock_is_reported_before_any_request(
-    git_repo: Path, fake_codex: Path, scenario_file: Path, capsys: pytest.CaptureFixture[str]
+    git_repo: Path,
+    fake_codex: Path,
+    scenario_file: Path,
+    capsys: pytest.CaptureFixture[str],
+    name: str,
 ) -> None:
-    """A git command killed mid-commit leaves .git/index.lock: every later commit would
-    fail after the milestone's tokens were spent."""
+    """A git command killed mid-commit leaves its lock file (the index's, HEAD's, a
+    ref's): every later commit would fail after the milestone's tokens were spent."""
     write_plan(git_repo, [("first", ["test -f m1.txt"])])
     write_scenario(scenario_file, [implement("1", "touch m1.txt"), approve_all()])
-    (git_repo / ".git" / "index.lock").write_text("")
+    (git_repo / ".git" / name).write_text("")
     assert run_cli(git_repo, fake_codex, "run", PLAN_REL) == 2
-    assert "index.lock exists" in capsys.readouterr().err
+    assert f"{name} exists" in capsys.readouterr().err
     assert _requests(scenario_file) == 0
-    (git_repo / ".git" / "index.lock").unlink()
+    (git_repo / ".git" / name).unlink()
     assert run_cli(git_repo, fake_codex, "run", PLAN_REL) == 0
 
 

@@ -12,6 +12,7 @@ import pytest
 
 from orchestrator.errors import GitError
 from orchestrator.store.git import Repo
+from tests.chaos_helpers import wait_for as wait_until
 from tests.conftest import git, install_hanging_git
 
 TRAILERS = {"ExecPlan": "docs/plan.md", "Milestone": "1", "Attempts": "2", "Codex-Thread": "t-1"}
@@ -218,10 +219,93 @@ def test_cancelling_a_call_stops_its_hung_git_at_once(
 
     anyio.run(main)
     pid = int(mark.read_text(encoding="utf-8"))
-    deadline = time.monotonic() + 10
-    while not _gone(pid) and time.monotonic() < deadline:
-        time.sleep(0.02)
-    assert _gone(pid)
+    wait_until(lambda: _gone(pid), 60, "the hung git to be stopped")
+
+
+def _pausing_git(directory: Path, on: str, mark: Path, release: Path) -> Path:
+    """A ``git`` on PATH that, for subcommand ``on``, writes its pid to ``mark`` and waits
+    for ``release`` to exist before it runs the real git."""
+    real = shutil.which("git")
+    directory.mkdir(parents=True)
+    (directory / "git").write_text(
+        "#!/bin/sh\n"
+        f'case "$1" in {on})\n'
+        f'  echo $$ > "{mark}"\n'
+        f'  while [ ! -e "{release}" ]; do sleep 0.02; done ;;\n'
+        "esac\n"
+        f'exec "{real}" "$@"\n',
+        encoding="utf-8",
+    )
+    (directory / "git").chmod(0o755)
+    return directory
+
+
+def test_a_stop_lets_a_git_write_in_progress_finish(
+    git_repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Killing git inside a ref transaction can leave its lock files: a write is
+    shielded from the stop and finishes; what follows it is not started."""
+    mark, release = tmp_path / "paused.pid", tmp_path / "release"
+    shim = _pausing_git(tmp_path / "bin", "update-ref", mark, release)
+    monkeypatch.setenv("PATH", f"{shim}{os.pathsep}{os.environ['PATH']}")
+    repo = Repo.open(git_repo)
+    head = repo.head()
+    after: list[str] = []
+
+    async def writer(work: anyio.CancelScope) -> None:
+        with work:
+            await repo.write(repo.git, "update-ref", "refs/heads/saved", head)
+            after.append(await repo.write(repo.git, "rev-parse", "HEAD"))
+
+    async def main() -> None:
+        with anyio.fail_after(60):  # only against a hang
+            async with anyio.create_task_group() as tg:
+                work = anyio.CancelScope()  # the run's work, which a signal cancels
+                tg.start_soon(writer, work)
+                while not mark.exists():  # noqa: ASYNC110 (another process writes it)
+                    await anyio.sleep(0.02)
+                work.cancel()
+                repo.stopping()
+                await anyio.wait_all_tasks_blocked()  # the stop has reached the writer
+                release.touch()
+        assert work.cancelled_caught
+
+    anyio.run(main)
+    assert git(git_repo, "rev-parse", "refs/heads/saved").strip() == head
+    assert after == []  # the write after the stop never began
+    assert not list((git_repo / ".git").rglob("*.lock"))
+
+
+def test_a_git_write_still_hung_after_the_stop_wait_is_stopped(
+    git_repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from structlog.testing import capture_logs
+
+    mark = tmp_path / "hung.pid"
+    shim = install_hanging_git(tmp_path / "bin", hang_on=("update-ref",), mark=mark)
+    monkeypatch.setenv("PATH", f"{shim}{os.pathsep}{os.environ['PATH']}")
+    repo = Repo.open(git_repo)
+    head = repo.head()
+
+    async def main() -> None:
+        with anyio.fail_after(60), anyio.CancelScope() as work:  # fail_after: no hang
+            async with anyio.create_task_group() as tg:
+
+                async def stop_once_hung() -> None:
+                    while not mark.exists() or not mark.read_text(encoding="utf-8").strip():  # noqa: ASYNC110
+                        await anyio.sleep(0.02)
+                    work.cancel()
+                    repo.stopping(wait=0.2)
+
+                tg.start_soon(stop_once_hung)
+                await repo.write(repo.git, "update-ref", "refs/heads/saved", head)
+        assert work.cancelled_caught
+
+    with capture_logs() as logs:
+        anyio.run(main)
+    assert [e["event"] for e in logs if e["log_level"] == "warning"] == ["git_write_stopped"]
+    pid = int(mark.read_text(encoding="utf-8"))
+    wait_until(lambda: _gone(pid), 60, "the hung git to be stopped")
 
 
 def test_a_stopped_git_gets_the_time_to_remove_its_lock_files(

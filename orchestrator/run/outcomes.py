@@ -64,7 +64,7 @@ async def commit_outcomes(
         keeper.write(write_outcomes(keeper.text, body=body, when=datetime.now(UTC)))
     if await repo.call(repo.is_dirty):  # also after a kill before the commit
         stem = Path(state.plan_path).stem
-        await repo.call(
+        await repo.write(
             repo.commit_all,
             f"{stem}: outcomes and retrospective",
             {"ExecPlan": state.plan_path},

@@ -20,6 +20,7 @@ from orchestrator.milestone.check_programs import ProgramJudge, plan_prose, prog
 from orchestrator.paths import find_codex
 from orchestrator.process.probe import Probed, probe
 from orchestrator.settings.model import Settings
+from orchestrator.store.git_locks import lock_files
 
 GIT_PROBE_TIMEOUT = 60.0
 
@@ -119,16 +120,16 @@ def _work_tree(root: Path, env: Mapping[str, str], settings: Settings, target: T
                 f"{what} is in progress in {root}",
                 "finish or abort it first (`git status` tells how)",
             )
-    for name in ("index.lock", "HEAD.lock"):
-        path = Path(_git(root, env, "rev-parse", "--git-path", name).stdout.strip())
-        if (path if path.is_absolute() else root / path).exists():
-            return Item(
-                "work tree",
-                False,
-                f"git's lock file {path} exists: another git command is running, or one was "
-                "killed and left it",
-                f"if no git command runs in {root}, remove it (`rm {path}`)",
-            )
+    locks = lock_files(Path(_git(root, env, "rev-parse", "--absolute-git-dir").stdout.strip()))
+    if locks:
+        named = " ".join(str(p) for p in locks)
+        return Item(
+            "work tree",
+            False,
+            f"git's lock file {named} exists: another git command is running, or one was "
+            "killed and left it",
+            f"if no git command runs in {root}, remove it (`rm {named}`)",
+        )
     if target.new_run and not settings.run.allow_dirty:
         status = _git(root, env, "status", "--porcelain", "--", ".", ":(exclude).agent/runs")
         dirty = [line[3:] for line in status.stdout.splitlines() if line.strip()]

@@ -116,7 +116,7 @@ class Runner:
 
     async def _guard(self, who: str) -> str | None:
         """Restore what the agent or a check must not change; say what it was."""
-        return await self.repo.call(self.guard.check, who)
+        return await self.repo.write(self.guard.check, who)  # it may put refs back
 
     async def _hook(self, event: str, **payload: Any) -> None:
         base = {
@@ -168,6 +168,7 @@ class Runner:
             self.signum = signum
             assert self._work is not None
             self._work.cancel()
+            self.repo.stopping()  # a commit in progress finishes first
 
     def _force_exit(self) -> None:
         """Second SIGINT: stop the codex step at once, record the stop, exit 130."""
@@ -315,7 +316,7 @@ class Runner:
         else:
             ms.status = "gave_up"
             if self.settings.loop.on_give_up == "reset" and ms.checkpoint:
-                await self.repo.call(self.repo.reset_to, ms.checkpoint)
+                await self.repo.write(self.repo.reset_to, ms.checkpoint)
                 await self.repo.call(self.guard.refs.refresh)
                 self.keeper.text = read_plan_text(self.keeper.path)
                 log.info("milestone_reset", milestone=ms.id, checkpoint=ms.checkpoint)
@@ -355,8 +356,8 @@ class Runner:
         )
         self.keeper.write(text)
         # HEAD and the commit's record move together: a kill before the state save is
-        # settled from the record when the run resumes.
-        sha = await self.repo.call(
+        # settled from the record when the run resumes. A stop lets the transaction end.
+        sha = await self.repo.write(
             publish_commit,
             self.repo,
             self.state.run_id,
@@ -371,11 +372,10 @@ class Runner:
             },
         )
         self._head = sha
-        await self.repo.call(self.guard.refs.refresh)
         ms.commit, ms.status, ms.phase = sha, "passed", "committed"
         ms.ended_at = time.time()
         ms.stop_reason = None
-        self.save()
+        self.save()  # before the next await: a stop asked during the commit ends there
         log.info(
             ProgressEvent.MILESTONE_FINISHED,
             milestone=ms.id,
@@ -383,4 +383,5 @@ class Runner:
             attempts=ms.attempts_made,
             commit=sha,
         )
+        await self.repo.call(self.guard.refs.refresh)
         await self._hook("milestone_passed", milestone=ms.id, commit=sha, attempts=ms.attempts_made)

@@ -1,11 +1,13 @@
 """The target repository: checkpoints, diffs, commits and milestone history.
 
 The only module that imports GitPython (to find the repository and read refs) and
-the one that runs git for a run (the preflight's queries use process/probe.py): each
-command has a time limit and its own session. Async code runs a Repo operation through
-:meth:`Repo.call`, off the event loop, so signals are handled while git works and a
-cancelled caller stops git at once. Every operation leaves ``.agent/runs`` (the run
-artefacts) alone: it is excluded from diffs, commits and resets.
+the one that runs git for a run, through :mod:`orchestrator.store.git_calls` (the
+preflight's queries use process/probe.py): each command has a time limit and its own
+session. Async code runs a Repo operation through :meth:`Repo.call`, off the event
+loop, so signals are handled while git works and a cancelled caller stops git at once;
+an operation that takes git's lock files goes through :meth:`Repo.write`, which a stop
+lets finish. Every operation leaves ``.agent/runs`` (the run artefacts) alone: it is
+excluded from diffs, commits and resets.
 Git history is the truth for resume: a milestone whose commit (found by its
 ``ExecPlan:``/``Milestone:`` trailers on the first-parent history of HEAD)
 exists is done.
@@ -13,26 +15,20 @@ exists is done.
 
 from __future__ import annotations
 
-import contextlib
-import functools
 import os
 import shutil
-import signal
-import subprocess
 import tempfile
-import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
-
-import anyio
 
 from orchestrator.errors import GitError
 from orchestrator.paths import RUNS_DIR
 from orchestrator.redact import Redactor
 from orchestrator.store.atomic import atomic_write
 from orchestrator.store.commits import CommitInfo, parse_trailers
+from orchestrator.store.git_calls import STOP_WAIT, GitCalls
 
 try:
     import git as gitpython
@@ -48,19 +44,6 @@ T = TypeVar("T")
 GIT_TIMEOUT = 600.0
 _EXCLUDE_LINE = "/.agent/runs/"
 _NO_RUNS = f":(exclude){RUNS_DIR.as_posix()}"
-STOP_GRACE = 2.0  # seconds a stopped git has to clean up its lock files
-
-
-def _kill_group(proc: subprocess.Popen[bytes], grace: float = STOP_GRACE) -> None:
-    """Stop git and everything it started: SIGTERM first, so git removes the lock files
-    it holds (``index.lock``, ``HEAD.lock``: a SIGKILLed git leaves them, and the next
-    run finds the repository locked), then SIGKILL to the group after ``grace``."""
-    # os.killpg, not proc.kill(): git may have started hooks or helpers in its session.
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(proc.pid, signal.SIGTERM)
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            proc.wait(timeout=grace)
-        os.killpg(proc.pid, signal.SIGKILL)
 
 
 class Repo:
@@ -70,8 +53,7 @@ class Repo:
         self._repo = repo
         self.root = root
         self.timeout = timeout
-        self._lock = threading.Lock()
-        self._running: set[subprocess.Popen[bytes]] = set()
+        self._calls = GitCalls()
         self._runs_excluded = False  # exclude_runs_dir has checked .git/info/exclude
 
     @classmethod
@@ -128,51 +110,31 @@ class Repo:
         Bounded by ``self.timeout``; in its own session, so a cancelled caller
         (:meth:`call`) can stop it with everything it started."""
         full_env = {**os.environ, "LANGUAGE": "C", "LC_ALL": "C", **(env or {})}
-        proc = subprocess.Popen(
-            ["git", *args],
-            cwd=self.root,
-            env=full_env,
-            stdin=subprocess.DEVNULL if stdin is None else subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            start_new_session=True,
+        code, out, err = self._calls.run(
+            ["git", *args], cwd=self.root, env=full_env, stdin=stdin, timeout=self.timeout
         )
-        with self._lock:
-            self._running.add(proc)
-        try:
-            out, err = proc.communicate(input=stdin, timeout=self.timeout)
-        except subprocess.TimeoutExpired:
-            _kill_group(proc)
-            proc.communicate()
-            raise GitError(
-                f"`git {' '.join(args[:3])}` did not finish within {self.timeout:g}s in "
-                f"{self.root}; it was stopped. Look for a hung hook or a lock held by "
-                "another git process, then resume."
-            ) from None
-        finally:
-            with self._lock:
-                self._running.discard(proc)
-        if proc.returncode != 0:
+        if code != 0:
             stderr = err.decode("utf-8", "replace").strip()
-            if proc.returncode < 0:
-                stderr = stderr or f"killed by signal {-proc.returncode}"
+            if code < 0:
+                stderr = stderr or f"killed by signal {-code}"
             raise GitError(f"`git {' '.join(args[:3])}` failed in {self.root}: {stderr}")
         text = out.decode("utf-8", "surrogateescape")
         return text.removesuffix("\n") if strip_newline_in_stdout else text
 
     async def call(self, operation: Callable[..., T], *args: Any) -> T:
         """Run a blocking Repo ``operation`` off the event loop, so signals are handled
-        while git works; a cancelled caller stops the git processes at once."""
-        try:
-            return await anyio.to_thread.run_sync(
-                functools.partial(operation, *args), abandon_on_cancel=True
-            )
-        except anyio.get_cancelled_exc_class():
-            with self._lock:
-                running = list(self._running)
-            for proc in running:
-                _kill_group(proc)
-            raise
+        while git works; a cancelled caller stops its git processes at once."""
+        return await self._calls.call(operation, *args)
+
+    async def write(self, operation: Callable[..., T], *args: Any) -> T:
+        """:meth:`call` for an operation that takes git's lock files (a commit, a reset,
+        ref updates): a stop of the run lets it finish (bounded) rather than kill git
+        inside its transaction; see :mod:`orchestrator.store.git_calls`."""
+        return await self._calls.write(operation, *args)
+
+    def stopping(self, wait: float = STOP_WAIT) -> None:
+        """The run is stopping: git writes in progress get ``wait`` more seconds."""
+        self._calls.stopping(wait)
 
     @contextmanager
     def _work_tree_index(self) -> Iterator[dict[str, str]]:
@@ -251,8 +213,13 @@ class Repo:
 
     def dirty_paths(self, ignore: Sequence[str] = (RUNS_DIR.as_posix(),)) -> list[str]:
         """Changed, staged and untracked paths (not ignored ones), sorted."""
-        out = self._git(
-            "status", "--porcelain=v1", "-z", "--untracked-files=all", strip_newline_in_stdout=False
+        out = self._git(  # no optional locks: a read never leaves an index.lock behind
+            "--no-optional-locks",
+            "status",
+            "--porcelain=v1",
+            "-z",
+            "--untracked-files=all",
+            strip_newline_in_stdout=False,
         )
         paths: list[str] = []
         entries = iter(out.split("\0"))

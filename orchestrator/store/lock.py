@@ -122,6 +122,7 @@ class RepoLock:
         self.path = lock_path(repo)
         self.holder: LockHolder | None = None
         self._fd: int | None = None
+        self._dead: LockHolder | None = None  # kept on release: its git locks are still there
 
     def __enter__(self) -> RepoLock:
         self.acquire()
@@ -166,11 +167,31 @@ class RepoLock:
             pid=os.getpid(), host=socket.gethostname(), started_at=time.time(), plan=self.plan
         )
         self._write()
-        if previous is not None and self.log_takeover:
-            import structlog
+        if previous is not None and self.log_takeover:  # it died holding it
+            self._after_dead(previous)
+        elif previous is not None:  # an early exit: the dead holder stays on record for
+            self._dead = previous  # the run that follows, which clears what it left
 
-            structlog.get_logger().info(
-                "lock_taken_over", previous_pid=previous.pid, previous_host=previous.host
+    def _after_dead(self, previous: LockHolder) -> None:
+        """Log the take-over; remove the git lock files the dead holder's git left
+        (see :mod:`orchestrator.store.git_locks` for when that is safe)."""
+        import structlog
+
+        log = structlog.get_logger()
+        log.info("lock_taken_over", previous_pid=previous.pid, previous_host=previous.host)
+        if previous.host != socket.gethostname():  # its git processes are not visible here
+            return
+        from orchestrator.store.git_locks import clear_dead_run_locks
+
+        removed, kept = clear_dead_run_locks(
+            self.repo, self.path.parent, since=previous.started_at, until=time.time()
+        )
+        self._dead = previous if kept else None  # the next run decides again
+        if removed:
+            log.warning(
+                "stale_git_locks_removed",
+                paths=[str(p) for p in removed],
+                dead_run_pid=previous.pid,
             )
 
     def set_run(self, run_id: str) -> None:
@@ -187,6 +208,8 @@ class RepoLock:
         fd, self._fd = self._fd, None
         try:
             os.ftruncate(fd, 0)
+            if self._dead is not None:
+                os.pwrite(fd, (json.dumps(self._dead.as_dict()) + "\n").encode("utf-8"), 0)
         finally:
             os.close(fd)  # closing the only descriptor releases the flock
         self.holder = None

@@ -23,6 +23,7 @@ from pathlib import Path
 import structlog
 
 from orchestrator.store.git import Repo
+from orchestrator.store.git_locks import lock_files
 
 log = structlog.get_logger()
 
@@ -60,12 +61,8 @@ class WorkCopy:
     def _clear_stale_locks(self) -> None:
         """Remove git lock files a killed run left in the copy (``HEAD.lock`` made every
         later reset fail). Only the run that holds the repository lock uses its copy."""
-        for name in ("index.lock", "HEAD.lock"):
-            (self.git_dir / name).unlink(missing_ok=True)
-        refs = self.git_dir / "refs"
-        if refs.is_dir():
-            for stale in refs.rglob("*.lock"):
-                stale.unlink(missing_ok=True)
+        for stale in lock_files(self.git_dir):
+            stale.unlink(missing_ok=True)
 
     def checkout(self, tree: str) -> None:
         """Make the copy hold exactly ``tree`` plus the linked environment."""

@@ -1,0 +1,160 @@
+"""git commands as processes, and async callers that stop them or wait for them.
+
+Each command runs in its own session with a time limit. A cancelled reader
+(:meth:`GitCalls.call`) stops the commands of its own call at once: SIGTERM,
+so git removes the lock files it holds, then SIGKILL after a grace. A write
+that takes git's lock files (``index.lock``, ``HEAD.lock``, ``refs/...lock``)
+is never stopped half way by a stop of the run (:meth:`GitCalls.write`): it is
+shielded from cancellation and finishes first, unless it runs past
+``STOP_WAIT`` seconds after the stop was asked. A git killed between creating
+a lock file and arming its own signal handler, or a SIGKILL to the whole
+process tree, can still leave a lock: the next run clears what a dead run left
+(:mod:`orchestrator.store.git_locks`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import math
+import os
+import signal
+import subprocess
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+import anyio
+import structlog
+
+from orchestrator.errors import GitError
+
+T = TypeVar("T")
+STOP_GRACE = 2.0  # seconds a stopped git has to clean up its lock files
+STOP_WAIT = 10.0  # seconds a git write in progress may still take once a stop is asked
+
+log = structlog.get_logger()
+
+
+def kill_group(proc: subprocess.Popen[bytes], grace: float = STOP_GRACE) -> None:
+    """Stop git and everything it started: SIGTERM first, so git removes the lock files
+    it holds (``index.lock``, ``HEAD.lock``: a SIGKILLed git leaves them, and the next
+    run finds the repository locked), then SIGKILL to the group after ``grace``."""
+    # os.killpg, not proc.kill(): git may have started hooks or helpers in its session.
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(proc.pid, signal.SIGTERM)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            proc.wait(timeout=grace)
+        os.killpg(proc.pid, signal.SIGKILL)
+
+
+@dataclass
+class _Call:
+    """The git processes of one async call; once stopped, it starts no more."""
+
+    procs: set[subprocess.Popen[bytes]] = field(default_factory=set)
+    stopped: bool = False
+
+
+_CURRENT: contextvars.ContextVar[_Call | None] = contextvars.ContextVar("git_call", default=None)
+
+
+class GitCalls:
+    """Runs git commands for one repository and tracks them per async call."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._writes: set[anyio.CancelScope] = set()
+        self._stop_deadline = math.inf
+
+    def run(
+        self,
+        argv: Sequence[str],
+        *,
+        cwd: Path,
+        env: dict[str, str],
+        stdin: bytes | None,
+        timeout: float,
+    ) -> tuple[int, bytes, bytes]:
+        """Run one command to its end (or its time limit); exit code, stdout, stderr."""
+        proc = subprocess.Popen(
+            list(argv),
+            cwd=cwd,
+            env=env,
+            stdin=subprocess.DEVNULL if stdin is None else subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            start_new_session=True,
+        )
+        call = _CURRENT.get()
+        with self._lock:
+            stopped = call is not None and call.stopped
+            if call is not None and not stopped:
+                call.procs.add(proc)
+        words = " ".join(argv[1:4])
+        if stopped:  # the caller was cancelled while this one was being started
+            kill_group(proc)
+            proc.communicate()
+            raise GitError(f"`git {words}` was stopped with its cancelled caller")
+        try:
+            out, err = proc.communicate(input=stdin, timeout=timeout)
+        except subprocess.TimeoutExpired:
+            kill_group(proc)
+            proc.communicate()
+            raise GitError(
+                f"`git {words}` did not finish within {timeout:g}s in {cwd}; it was stopped. "
+                "Look for a hung hook or a lock held by another git process, then resume."
+            ) from None
+        finally:
+            if call is not None:
+                with self._lock:
+                    call.procs.discard(proc)
+        return proc.returncode, out, err
+
+    async def call(self, operation: Callable[..., T], *args: Any) -> T:
+        """Run a blocking ``operation`` off the event loop, so signals are handled while
+        git works; a cancelled caller stops this call's git processes at once, and the
+        operation starts no further git command."""
+        call = _Call()
+
+        def in_thread() -> T:
+            _CURRENT.set(call)  # the worker runs in a copy of the caller's context
+            return operation(*args)
+
+        try:
+            return await anyio.to_thread.run_sync(in_thread, abandon_on_cancel=True)
+        except anyio.get_cancelled_exc_class():
+            with self._lock:
+                call.stopped = True
+                running = list(call.procs)
+            for proc in running:
+                kill_group(proc)
+            raise
+
+    async def write(self, operation: Callable[..., T], *args: Any) -> T:
+        """Like :meth:`call`, for an operation that takes git's lock files: once begun, a
+        stop lets it finish (up to ``STOP_WAIT`` seconds after :meth:`stopping`) instead
+        of killing git inside its transaction. Not begun once a stop was asked."""
+        await anyio.lowlevel.checkpoint_if_cancelled()
+        scope = anyio.CancelScope(shield=True, deadline=self._stop_deadline)
+        self._writes.add(scope)
+        try:
+            with scope:
+                return await self.call(operation, *args)
+        finally:
+            self._writes.discard(scope)
+        # only the stop's deadline gets here: git was stopped, so was the run
+        log.warning("git_write_stopped", after_s=STOP_WAIT)
+        await anyio.lowlevel.checkpoint()
+        raise GitError(f"a git write did not finish within {STOP_WAIT:g}s of the stop")
+
+    def stopping(self, wait: float = STOP_WAIT) -> None:
+        """A stop was asked: writes in progress get ``wait`` more seconds (from the
+        event loop's thread)."""
+        self._stop_deadline = anyio.current_time() + wait
+        for scope in self._writes:
+            scope.deadline = min(scope.deadline, self._stop_deadline)
+        if self._writes:
+            log.info("stop_waits_for_git", writes=len(self._writes), at_most_s=wait)
