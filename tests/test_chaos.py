@@ -104,7 +104,7 @@ def _run_trial(
             continue
         assert code == 0, trial.output()
         break
-    left = wait_untagged(trial.tag, timeout=5.0)
+    left = wait_untagged(trial.tag, timeout=30.0)  # returns as soon as none is left
     kill_all(left)
     assert not left, describe(left)
     shells = [int(pid) for pid in (trial.repo / ".git" / "chaos-pids").read_text().split()]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import psutil
@@ -21,8 +22,7 @@ def test_marked_processes_and_their_children_are_stopped(tmp_path: Path) -> None
     )
     try:
         shell = psutil.Process(orphan.pid)
-        while not shell.children():
-            time.sleep(0.01)
+        wait_for(lambda: bool(shell.children()), "the shell's child")
         child = shell.children()[0].pid
         pids = reap_leftovers(tmp_path)
         assert orphan.pid in pids
@@ -41,17 +41,19 @@ def test_the_warning_names_what_was_stopped_and_skips_the_dead(tmp_path: Path) -
     from structlog.testing import capture_logs
 
     env = {**os.environ, **marker_env(tmp_path)}
-    # `true` exits at once and stays a zombie: its parent (now `sleep`) never reaps it
-    proc = subprocess.Popen(["bash", "-c", "true & exec sleep 61"], env=env, start_new_session=True)
+    fifo = tmp_path / "go"
+    os.mkfifo(fifo)
+    # The child blocks on the fifo until the shell has become `sleep`, which never reaps
+    # it: it then exits and stays a zombie. (A child that exits at once may be reaped by
+    # the shell itself before its exec, and no zombie ever appears.)
+    script = f'head -c1 "{fifo}" >/dev/null & exec sleep 61'
+    proc = subprocess.Popen(["bash", "-c", script], env=env, start_new_session=True)
     try:
         parent = psutil.Process(proc.pid)
-        deadline = time.monotonic() + 10
-        while not (
-            parent.name() == "sleep"
-            and [c.status() for c in parent.children()] == [psutil.STATUS_ZOMBIE]
-        ):
-            assert time.monotonic() < deadline, "the zombie child never appeared"
-            time.sleep(0.01)
+        wait_for(lambda: _name(parent) == "sleep" and len(parent.children()) == 1, "the exec")
+        with fifo.open("w") as go:
+            go.write("x")
+        wait_for(lambda: _statuses(parent) == [psutil.STATUS_ZOMBIE], "the zombie child")
         with capture_logs() as logs:
             pids = reap_leftovers(tmp_path)
         assert pids == [proc.pid]
@@ -63,3 +65,25 @@ def test_the_warning_names_what_was_stopped_and_skips_the_dead(tmp_path: Path) -
     finally:
         proc.kill()
         proc.wait()
+
+
+def wait_for(condition: Callable[[], bool], what: str, timeout: float = 60.0) -> None:
+    """Poll ``condition`` until it holds; the bound only guards against a hang."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.01)
+
+
+def _name(proc: psutil.Process) -> str:
+    try:
+        return proc.name()
+    except psutil.Error:
+        return ""
+
+
+def _statuses(proc: psutil.Process) -> list[str]:
+    try:
+        return [c.status() for c in proc.children()]
+    except psutil.Error:
+        return []

@@ -1,6 +1,7 @@
 """Signals stop a run gracefully: the codex step's processes are stopped, the state is
 saved as interrupted, the exit code says which signal (130 for SIGINT, 143 for
-SIGTERM and SIGHUP), all within a few seconds; a second SIGINT stops at once.
+SIGTERM and SIGHUP); a step that honours the signal is not waited for past it, and a
+second SIGINT stops at once. How long a stop takes is measured in bench/, not here.
 
 The orchestrator is a real ``python -m orchestrator run`` subprocess in its own
 session; its codex step hangs (fake codex fault ``hang``) until the signal comes.
@@ -8,11 +9,12 @@ session; its codex step hangs (fake codex fault ``hang``) until the signal comes
 
 from __future__ import annotations
 
+import json
 import os
 import signal
-import time
 from pathlib import Path
 
+import psutil
 import pytest
 
 from orchestrator.testing.fake_codex import install_fake_codex
@@ -30,8 +32,6 @@ from tests.chaos_helpers import (
 from tests.conftest import install_hanging_git
 
 __all__ = ["reaper"]  # the fixture, imported for pytest
-
-STOP_WITHIN_S = 5.0
 
 
 @pytest.fixture(scope="module")
@@ -68,12 +68,11 @@ def test_signal_stops_the_run_gracefully(
     reaper.append(trial)
     proc = trial.start("run")
     wait_for(lambda: (trial.repo / ".git" / "started").exists(), 60, "the step to start")
-    sent = time.monotonic()
     proc.send_signal(signo)
-    got = proc.wait(timeout=30)
-    elapsed = time.monotonic() - sent
-    assert got == code, trial.output()
-    assert elapsed < STOP_WITHIN_S, elapsed
+    assert proc.wait(timeout=60) == code, trial.output()
+    # fast because the step was interrupted and ended by itself: never killed after a grace
+    stops = [e for e in _events(trial) if e in ("process_interrupt", "process_kill")]
+    assert stops == ["process_interrupt"], stops
     left = tagged(trial.tag)
     assert not left, ("a process of the step outlived the run", describe(left))
     state = trial.runs()[0]
@@ -96,27 +95,58 @@ def test_second_sigint_stops_at_once(tmp_path: Path, fake: Path, reaper: list[Tr
     trial.extra_env["ORCH_CODEX__KILL_GRACE"] = "30"
     reaper.append(trial)
     proc = trial.start("run")
-    wait_for(lambda: (trial.repo / ".git" / "started").exists(), 60, "the step to start")
-    time.sleep(0.5)  # the fake ignores SIGINT from just after the marker's command
+    wait_for(lambda: _ignores_sigint(trial), 60, "the step to ignore SIGINT")
     proc.send_signal(signal.SIGINT)
-    time.sleep(0.5)
+    wait_for(lambda: "process_interrupt" in _events(trial), 60, "the stop of the step")
     assert proc.poll() is None, "the first SIGINT should wait for the step to stop"
-    sent = time.monotonic()
     proc.send_signal(signal.SIGINT)
-    got = proc.wait(timeout=10)
-    elapsed = time.monotonic() - sent
-    assert got == 130, trial.output()
-    assert elapsed < 2.0, elapsed
-    left = wait_untagged(trial.tag, timeout=2.0)
+    # the step holds a graceful stop for its 30 s kill grace: only a forced stop ends first
+    assert proc.wait(timeout=25) == 130, trial.output()
+    events = _events(trial)
+    assert "second_interrupt" in events, events
+    assert "process_kill" not in events, events  # the grace was not waited out
+    state = trial.runs()[0]
+    assert state.stop_reason == "stopped by a second SIGINT"
+    assert [m.status for m in state.milestones] == ["interrupted", "pending"]
+    left = wait_untagged(trial.tag, timeout=30.0)
     assert not left, ("a forced stop left the codex step running", describe(left))
+
+
+def _events(trial: Trial) -> list[str]:
+    """The names of the events the trial's run logged so far."""
+    runs = trial.repo / ".agent" / "runs"
+    found: list[str] = []
+    for path in sorted(runs.glob("*/events.jsonl")):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            try:
+                found.append(str(json.loads(line)["event"]))
+            except (ValueError, KeyError):
+                continue  # a line being written
+    return found
+
+
+def _ignores_sigint(trial: Trial) -> bool:
+    """The trial's fake codex has set SIGINT to be ignored (its ``SigIgn`` mask)."""
+    for proc in tagged(trial.tag):
+        try:
+            if "fake_codex" not in " ".join(proc.cmdline()):
+                continue
+            status = Path(f"/proc/{proc.pid}/status").read_text(encoding="utf-8")
+        except (OSError, psutil.Error):
+            continue
+        mask = next(line.split()[1] for line in status.splitlines() if line.startswith("SigIgn:"))
+        if int(mask, 16) & (1 << (signal.SIGINT - 1)):
+            return True
+    return False
 
 
 @pytest.mark.slow
 def test_sigterm_while_git_hangs_stops_the_run(
     tmp_path: Path, fake: Path, reaper: list[Trial]
 ) -> None:
-    """git runs off the event loop: a commit that hangs (a stuck hook, a stale lock)
-    does not keep the run from handling SIGTERM, and the hung git is stopped too."""
+    """git runs off the event loop: a git that hangs (a stuck hook, a stale lock) does
+    not keep the run from handling SIGTERM, and the hung git is stopped too. (A stop
+    lets a git write finish first, for a bounded time: see tests/test_git.py.)"""
     trial = new_trial(tmp_path / "t", fake, [implement(1, "echo 1 > m1.txt")], milestones=1)
     mark = tmp_path / "git-hung.pid"
     shim = install_hanging_git(tmp_path / "bin", hang_on=("commit", "commit-tree"), mark=mark)
@@ -125,7 +155,7 @@ def test_sigterm_while_git_hangs_stops_the_run(
     proc = trial.start("run")
     wait_for(lambda: mark.exists() and mark.read_text().strip(), 60, "the commit to hang")
     proc.send_signal(signal.SIGTERM)
-    assert proc.wait(timeout=30) == 143, trial.output()
+    assert proc.wait(timeout=60) == 143, trial.output()
     state = trial.runs()[0]
     assert state.status == "interrupted"
     assert [m.status for m in state.milestones] == ["interrupted"]
