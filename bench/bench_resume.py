@@ -12,6 +12,8 @@ one second. Prints figures; asserts only correctness.
 
 from __future__ import annotations
 
+import contextlib
+import io
 import os
 import signal
 import statistics
@@ -31,14 +33,19 @@ RUNS = 7
 ENV = {
     **os.environ,
     "GIT_CONFIG_NOSYSTEM": "1",
+    "CODEX_API_KEY": "bench-fake",  # the fake needs no login; the preflight asks for one
     "GIT_AUTHOR_NAME": "Bench",
     "GIT_AUTHOR_EMAIL": "bench@example.invalid",
     "GIT_COMMITTER_NAME": "Bench",
     "GIT_COMMITTER_EMAIL": "bench@example.invalid",
 }
-# The fake codex: record when it started, then stop (the orchestrator is killed then).
+# The fake codex: a step records when it started, then waits (the orchestrator is
+# stopped then); the preflight's `codex --version` is answered, not counted.
 FAKE = f"""#!{sys.executable} -I
-import os, time
+import os, sys, time
+if "exec" not in sys.argv:
+    print("codex-cli 0.169.0")
+    raise SystemExit(0)
 with open(os.environ["BENCH_STAMP"], "w") as f:
     f.write(repr(time.time()))
 time.sleep(60)
@@ -178,6 +185,7 @@ def time_in_process(root: Path, fake: Path, stamp: Path) -> float:
 
     stamp.unlink(missing_ok=True)
     os.environ["BENCH_STAMP"] = str(stamp)
+    os.environ.setdefault("CODEX_API_KEY", "bench-fake")
 
     def interrupt_when_started() -> None:
         while not stamp.exists() or not stamp.read_text():
@@ -191,9 +199,10 @@ def time_in_process(root: Path, fake: Path, stamp: Path) -> float:
     )
     threading.Thread(target=interrupt_when_started, daemon=True).start()
     began = time.time()
-    code = resume_run(
-        repo=root, plan_path=Path(PLAN), run_id=None, rebuild=False, settings=settings
-    )
+    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+        code = resume_run(
+            repo=root, plan_path=Path(PLAN), run_id=None, rebuild=False, settings=settings
+        )
     assert code == 130, code
     return float(stamp.read_text()) - began
 
@@ -202,7 +211,7 @@ def bare_startup() -> float:
     """Interpreter start-up plus importing the CLI's run path, no work."""
     began = time.perf_counter()
     subprocess.run(
-        [sys.executable, "-c", "import orchestrator.cli, orchestrator.supervisor"], check=True
+        [sys.executable, "-c", "import orchestrator.cli, orchestrator.run.session"], check=True
     )
     return time.perf_counter() - began
 
