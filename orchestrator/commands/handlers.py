@@ -83,7 +83,18 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    from orchestrator.run.early import check_run
+
     plans: list[Path] = args.plan
+    check_run(
+        repo=_repo(args),
+        plans=plans,
+        parallel=args.parallel,
+        dry_run=args.dry_run,
+        config_file=args.config,
+        env=os.environ,
+        flags=_flags(args),
+    )
     if len(plans) > 1 or args.parallel is not None:
         return cmd_run_parallel(args, plans)
     from orchestrator.run.selection import Selection

@@ -12,13 +12,14 @@ from __future__ import annotations
 import functools
 import re
 from dataclasses import dataclass, field
-
-from markdown_it import MarkdownIt
-from markdown_it.token import Token
+from typing import TYPE_CHECKING
 
 from orchestrator.plan.text import BOM, line_body, split_lines
 
-_MD = MarkdownIt("commonmark").enable("table")
+if TYPE_CHECKING:
+    from markdown_it import MarkdownIt
+    from markdown_it.token import Token
+
 _FRONT_OPEN = re.compile(r"^---\s*$")
 _FRONT_CLOSE = re.compile(r"^(?:---|\.\.\.)\s*$")
 _FRONT_MAX_LINES = 200
@@ -87,6 +88,15 @@ def _table_header(tokens: list[Token], start: int) -> list[str]:
     return header
 
 
+@functools.cache
+def _markdown() -> MarkdownIt:
+    """The parser, made on first use: what only looks at a plan's lines (the early exits,
+    see :mod:`orchestrator.plan.prescan`) does not load markdown-it."""
+    from markdown_it import MarkdownIt
+
+    return MarkdownIt("commonmark").enable("table")
+
+
 @functools.lru_cache(maxsize=8)
 def scan(text: str) -> Blocks:
     """Tokenize ``text`` and collect its headings, code blocks and tables.
@@ -103,7 +113,7 @@ def scan(text: str) -> Blocks:
     if blocks.front_matter is not None:
         for i in range(blocks.front_matter[1]):
             bodies[i] = ""
-    tokens = _MD.parse("\n".join(bodies))
+    tokens = _markdown().parse("\n".join(bodies))
     for i, tok in enumerate(tokens):
         if tok.map is None:
             continue

@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from orchestrator.errors import PlanError
 from orchestrator.plan import milestones as _ms
 from orchestrator.plan import service_blocks as _services
 from orchestrator.plan import validate_blocks as _checks
@@ -20,6 +19,7 @@ from orchestrator.plan.model import (
     Service,
     Span,
 )
+from orchestrator.plan.prescan import not_a_plan
 from orchestrator.plan.sections import classify, parent_heading, section_level, title_heading
 from orchestrator.plan.text import BOM, line_body, read_plan_text
 
@@ -274,12 +274,7 @@ def parse_plan(text: str, path: Path) -> ExecPlan:
     recognised = [s for s in sections if s.kind is not None]
     chosen, _ = _ms.find(blocks, level, containers)
     if not recognised and not chosen:
-        raise PlanError(
-            f"{path} does not look like an ExecPlan: none of its {len(blocks.headings)} "
-            "headings names a plan section (Purpose, Progress, Plan of Work, Validation and "
-            "Acceptance, ...) or a milestone. Write the plan as described in .agent/PLANS.md "
-            "(`orchestrator init` adds a template), or pass the right file."
-        )
+        raise not_a_plan(path, len(blocks.headings))
     names = ", ".join(f"{s.kind.value} ({s.heading!r})" for s in recognised if s.kind)
     notes.insert(0, f"sections at level {level}: {names}")
     milestones = _milestones(blocks, level, containers, title, notes)

@@ -26,7 +26,7 @@ from orchestrator.plan.milestones import (
     Container,
     match_heading,
 )
-from orchestrator.plan.model import SectionKind
+from orchestrator.plan.sections import SectionKind
 from orchestrator.plan.text import line_body
 
 _ITEM = re.compile(

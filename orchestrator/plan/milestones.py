@@ -16,8 +16,7 @@ import re
 from dataclasses import dataclass
 
 from orchestrator.plan.blocks import Blocks, Heading, section_end
-from orchestrator.plan.model import SectionKind
-from orchestrator.plan.sections import LIVING
+from orchestrator.plan.sections import LIVING, SectionKind
 from orchestrator.plan.text import line_body
 
 Container = tuple[Heading, int, SectionKind | None]

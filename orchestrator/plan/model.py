@@ -6,32 +6,15 @@ A span covers whole lines: ``start`` is the first line (a section's heading),
 
 from __future__ import annotations
 
-from enum import StrEnum
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from orchestrator.plan.sections import SectionKind as SectionKind
+
 
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class SectionKind(StrEnum):
-    """The canonical sections of an ExecPlan (see .agent/PLANS.md)."""
-
-    PURPOSE = "purpose"
-    PROGRESS = "progress"
-    SURPRISES = "surprises"
-    DECISIONS = "decisions"
-    OUTCOMES = "outcomes"
-    CONTEXT = "context"
-    PLAN_OF_WORK = "plan_of_work"
-    CONCRETE_STEPS = "concrete_steps"
-    VALIDATION = "validation"
-    IDEMPOTENCE = "idempotence"
-    ARTIFACTS = "artifacts"
-    INTERFACES = "interfaces"
-    MILESTONES = "milestones"
 
 
 class Span(_Model):

@@ -8,9 +8,28 @@ bilingual headings (``## Purpose / 目的``), and common synonyms ("Goal",
 from __future__ import annotations
 
 import re
+from enum import StrEnum
 
 from orchestrator.plan.blocks import Blocks, Heading
-from orchestrator.plan.model import SectionKind
+
+
+class SectionKind(StrEnum):
+    """The canonical sections of an ExecPlan (see .agent/PLANS.md)."""
+
+    PURPOSE = "purpose"
+    PROGRESS = "progress"
+    SURPRISES = "surprises"
+    DECISIONS = "decisions"
+    OUTCOMES = "outcomes"
+    CONTEXT = "context"
+    PLAN_OF_WORK = "plan_of_work"
+    CONCRETE_STEPS = "concrete_steps"
+    VALIDATION = "validation"
+    IDEMPOTENCE = "idempotence"
+    ARTIFACTS = "artifacts"
+    INTERFACES = "interfaces"
+    MILESTONES = "milestones"
+
 
 _NUMBER_PREFIX = re.compile(
     r"^\s*(?:(?:\d+(?:\.\d+)*|[ivxlc]+|[a-z])[.)]|\d+(?:\.\d+)+|§\s*\d+)\s*"

@@ -1,11 +1,13 @@
 """The early exits of `run` and `resume`, answered before the run machinery is loaded.
 
 `resume` with nothing to resume, `run` or `resume` while another run holds the lock,
-and `run` of a file that is not a plan end in a fraction of the time the full path
-needs just to import pydantic, structlog, GitPython and markdown-it. The functions
+and `run` of a file that is not a plan (missing, empty, binary, not UTF-8, or with no
+heading that names a section or a milestone) end in a fraction of the time the full
+path needs just to import pydantic, structlog, GitPython and markdown-it. The functions
 here use the standard library and the light modules the full path uses for the same
 step (:mod:`~orchestrator.store.lock`, :mod:`~orchestrator.store.run_files`,
-:func:`~orchestrator.paths.plan_location`), so both paths say the same words.
+:func:`~orchestrator.paths.plan_location`, :func:`~orchestrator.plan.text.read_plan_text`,
+:mod:`~orchestrator.plan.prescan`), so both paths say the same words.
 
 The full path stays the authority: a check here answers only what it can prove,
 and returns (so the full path runs) whenever anything is unclear: a config file or
@@ -24,6 +26,8 @@ from typing import Any
 
 from orchestrator.errors import UsageError
 from orchestrator.paths import git_dir_of, plan_location
+from orchestrator.plan.prescan import headings_if_not_a_plan, not_a_plan
+from orchestrator.plan.text import read_plan_text
 from orchestrator.settings.sources import config_file_for, setting_variables
 from orchestrator.store.lock import RepoLock
 from orchestrator.store.run_files import state_files
@@ -175,3 +179,33 @@ def check_resume(
     with RepoLock(root, plan=located[1] if located else "?", log_takeover=False):
         if run_id is None and not rebuild and not state_files(root):
             raise nothing_to_resume(located[1] if located else None)
+
+
+def check_run(
+    *,
+    repo: Path,
+    plans: list[Path],
+    parallel: int | None,
+    dry_run: bool,
+    config_file: Path | None,
+    env: Mapping[str, str],
+    flags: Mapping[str, Any],
+) -> None:
+    """`run`'s early exits: raise what the full path would raise when the lock is held
+    (LockHeldError) or the file is certainly not a plan (PlanError); else return.
+
+    Like the full path, it takes the lock before reading the plan; a plan with
+    nothing left to run needs the parser and git history, so it goes the full way.
+    """
+    if len(plans) != 1 or parallel is not None or dry_run:
+        return
+    if not settings_load_cleanly(repo, config_file, env, flags):
+        return
+    root = work_tree(repo, env)
+    if root is None:
+        return
+    plan_abs, plan_rel = plan_location(root, plans[0])
+    with RepoLock(root, plan=plan_rel, log_takeover=False):
+        headings = headings_if_not_a_plan(read_plan_text(plan_abs))
+        if headings is not None:
+            raise not_a_plan(plan_abs, headings)

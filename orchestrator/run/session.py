@@ -27,7 +27,7 @@ from orchestrator.plan.lint import lint_plan
 from orchestrator.plan.model import ExecPlan
 from orchestrator.run.pinned import pinned_checks
 from orchestrator.run.resuming import find_run, plan_digest, prepare_resume, rebuild_state
-from orchestrator.run.selection import Selection, choose, nothing_to_run, plan_standing
+from orchestrator.run.selection import Choice, Selection, choose, nothing_to_run, plan_standing
 from orchestrator.run.signals import EXIT_BY_STATUS, Terminated, exit_code_for, signals_raise
 from orchestrator.settings.model import Settings
 from orchestrator.store.git import Repo
@@ -149,6 +149,15 @@ def _claim_and_execute(
             return code
 
 
+def _chosen(
+    git: Repo, plan_abs: Path, plan_rel: str, settings: Settings, selection: Selection | None
+) -> tuple[str, ExecPlan, Choice]:
+    """The runnable plan's text and model, and what a new run of it would run."""
+    text, plan = _load_runnable(plan_abs, settings)
+    marks = plan_standing(git, plan_rel, text, plan)
+    return text, plan, choose(plan, marks, selection or Selection())
+
+
 def start_run(
     *,
     repo: Path,
@@ -172,9 +181,8 @@ def start_run(
 
     git = Repo.open(repo)
     plan_abs, plan_rel = plan_location(git.root, plan_path)
-    text, plan = _load_runnable(plan_abs, settings)
-    choice = choose(plan, plan_standing(git, plan_rel, text, plan), selection or Selection())
     if dry_run:
+        text, plan, choice = _chosen(git, plan_abs, plan_rel, settings, selection)
         return show_dry_run(
             git=git,
             plan_rel=plan_rel,
@@ -184,7 +192,10 @@ def start_run(
             settings=settings,
             fresh=fresh,
         )
+    # The lock before the plan: while another run holds it, that is the answer, whatever
+    # the plan says (so the early exit in run/early.py can give it without parsing).
     with RepoLock(git.root, plan=plan_rel) as lock:
+        text, plan, choice = _chosen(git, plan_abs, plan_rel, settings, selection)
         unfinished = None if fresh else find_unfinished(git.root, plan_rel)
         if unfinished is not None and not (selection or Selection()).empty:
             raise UsageError(
