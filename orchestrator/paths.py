@@ -15,6 +15,8 @@ SCHEMAS_DIR = PACKAGE_DIR / "milestone" / "schemas"
 PROMPTS_DIR = PACKAGE_DIR / "milestone" / "prompts"
 # Where a repository keeps its runs (state, logs, transcripts); never committed.
 RUNS_DIR = Path(".agent") / "runs"
+# Where `run A B --parallel N` keeps one git worktree per plan (fleet/worktrees.py).
+WORKTREES_DIR = ".agent/worktrees"
 
 
 def git_dir_of(dot_git: Path) -> Path | None:
@@ -69,3 +71,11 @@ def plan_location(root: Path, plan_path: Path) -> tuple[Path, str]:
             "the code, so put it inside the repository (e.g. under .agent/plans/)"
         ) from None
     return found, rel
+
+
+def existing_worktrees(root: Path) -> list[Path]:
+    """The plan worktrees of the repository at ``root``, by name."""
+    base = root / WORKTREES_DIR
+    if not base.is_dir():
+        return []
+    return sorted(p for p in base.iterdir() if (p / ".git").exists())

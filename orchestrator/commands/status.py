@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from orchestrator.errors import ExitCode, StateError
+from orchestrator.paths import existing_worktrees
 from orchestrator.run.next_step import next_step
 from orchestrator.settings.durations import format_duration
 from orchestrator.store.lock import LockHolder, read_holder
@@ -245,8 +246,6 @@ def show_status(
 
 
 def _worktree_json(repo: Path) -> list[dict[str, Any]]:
-    from orchestrator.fleet.worktrees import existing_worktrees
-
     out = []
     for tree in existing_worktrees(repo):
         run = _newest(tree)
@@ -257,8 +256,6 @@ def _worktree_json(repo: Path) -> list[dict[str, Any]]:
 
 def _worktree_runs(repo: Path, plan_path: Path | None) -> None:
     """The newest run in each plan worktree of ``orchestrator run A B --parallel N``."""
-    from orchestrator.fleet.worktrees import existing_worktrees
-
     wanted = _relative(repo, plan_path) if plan_path is not None else None
     for tree in existing_worktrees(repo):
         run = _newest(tree, wanted)

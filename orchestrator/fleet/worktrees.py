@@ -16,10 +16,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from orchestrator.paths import WORKTREES_DIR
+
 if TYPE_CHECKING:  # GitPython only when a worktree is made: `status` lists them without it
     from orchestrator.store.git import Repo
 
-WORKTREES_DIR = ".agent/worktrees"
 BRANCH_PREFIX = "orchestrator/"
 _UNSAFE = re.compile(r"[^a-z0-9]+")
 
@@ -65,11 +66,3 @@ def _bring_plan(source: Path, target: Path, plan_rel: str, slug: str) -> None:
     Repo.open(target.parent).commit_paths(
         [plan_rel], f"{slug}: the plan as it stands in the main checkout"
     )
-
-
-def existing_worktrees(root: Path) -> list[Path]:
-    """The plan worktrees of the repository at ``root``, by name."""
-    base = root / WORKTREES_DIR
-    if not base.is_dir():
-        return []
-    return sorted(p for p in base.iterdir() if (p / ".git").exists())

@@ -30,8 +30,7 @@ from pathlib import Path
 
 import structlog
 
-from orchestrator.fleet.worktrees import WORKTREES_DIR
-from orchestrator.paths import RUNS_DIR, find_codex, git_dir_of
+from orchestrator.paths import RUNS_DIR, WORKTREES_DIR, find_codex, git_dir_of
 from orchestrator.settings.model import Settings
 from orchestrator.store.atomic import atomic_write
 

@@ -26,8 +26,6 @@ from typing import Any
 
 from orchestrator.errors import UsageError
 from orchestrator.paths import git_dir_of, plan_location
-from orchestrator.plan.prescan import headings_if_not_a_plan, not_a_plan
-from orchestrator.plan.text import read_plan_text
 from orchestrator.settings.sources import config_file_for, setting_variables
 from orchestrator.store.lock import RepoLock
 from orchestrator.store.run_files import state_files
@@ -197,6 +195,9 @@ def check_run(
     Like the full path, it takes the lock before reading the plan; a plan with
     nothing left to run needs the parser and git history, so it goes the full way.
     """
+    from orchestrator.plan.prescan import headings_if_not_a_plan, not_a_plan
+    from orchestrator.plan.text import read_plan_text
+
     if len(plans) != 1 or parallel is not None or dry_run:
         return
     if not settings_load_cleanly(repo, config_file, env, flags):

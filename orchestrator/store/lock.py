@@ -10,16 +10,14 @@ Light to import (standard library only): the early exits of ``run`` and ``resume
 
 from __future__ import annotations
 
-import dataclasses
 import fcntl
 import json
 import os
 import socket
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, NamedTuple
 
 from orchestrator.errors import GitError, LockHeldError
 from orchestrator.paths import git_dir_of
@@ -27,8 +25,7 @@ from orchestrator.paths import git_dir_of
 LOCK_NAME = "orchestrator.lock"
 
 
-@dataclass(frozen=True)
-class LockHolder:
+class LockHolder(NamedTuple):
     """Who holds (or last held) the repository lock."""
 
     pid: int
@@ -62,7 +59,7 @@ class LockHolder:
         return None
 
     def as_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
+        return self._asdict()
 
     @property
     def alive(self) -> bool:
@@ -198,7 +195,7 @@ class RepoLock:
         """Record the run id in the holder info."""
         if self.holder is None:
             raise RuntimeError("set_run() on a lock that is not held")
-        self.holder = dataclasses.replace(self.holder, run_id=run_id)
+        self.holder = self.holder._replace(run_id=run_id)
         self._write()
 
     def release(self) -> None:
