@@ -8,6 +8,7 @@ import json
 import os
 import signal
 import subprocess
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -15,9 +16,38 @@ from urllib.parse import urlsplit
 
 import psutil
 
+from orchestrator.codex.step import StepRequest
 from orchestrator.process.tree import wait_gone
+from orchestrator.testing.codex_home import prepare_codex_home
+from orchestrator.testing.scenario import Scenario
+from orchestrator.testing.server import ScriptedModelServer
 
 ENV_CONTEXT = "<environment_context>\n  <cwd>/ws</cwd>\n</environment_context>"
+
+
+@dataclass
+class LiveCodex:
+    """The scripted model server, a codex home pointed at it, and the repository codex
+    works in: what a test of the real codex binary needs."""
+
+    server: ScriptedModelServer
+    env: dict[str, str]
+    repo: Path
+
+    def request(self, prompt: str, **kw: Any) -> StepRequest:
+        """A step request in ``repo``; each gets its own transcript file."""
+        n = len(self.server.requests)
+        transcript = self.repo.parent / "transcripts" / f"{n}.jsonl"
+        return StepRequest(prompt=prompt, cwd=self.repo, transcript=transcript, env=self.env, **kw)
+
+
+@contextlib.contextmanager
+def live_codex(home: Path, repo: Path, rules: list[dict[str, Any]]) -> Iterator[LiveCodex]:
+    """A scripted model server playing ``rules`` and a codex home (in ``home``) for it."""
+    with ScriptedModelServer(Scenario.model_validate({"rules": rules})) as server:
+        env = prepare_codex_home(home, base_url=server.url)
+        env["RUST_LOG"] = "off"
+        yield LiveCodex(server, env, repo)
 
 
 @dataclass

@@ -130,6 +130,25 @@ def implement(milestone: str, *commands: str, **answer: Any) -> dict[str, Any]:
     )
 
 
+def repair(milestone: str, *commands: str, summary: str = "did it") -> dict[str, Any]:
+    """A rule (named ``repair``) for every repair step of ``milestone``."""
+    return rule(
+        "repair",
+        contains=f"step=repair milestone={milestone} ",
+        commands=commands,
+        answer=step_answer(summary),
+    )
+
+
+def failure_review(*findings: str) -> dict[str, Any]:
+    """A rule for the review of a failed validation: it asks for ``findings``."""
+    return rule(
+        "failure-review",
+        contains="mode=failure",
+        answer=review_answer("changes_requested", findings=findings),
+    )
+
+
 def approve_all() -> dict[str, Any]:
     return rule("approve", schema="verdict", answer=review_answer("approve"))
 

@@ -16,11 +16,12 @@ from orchestrator.ui.live import render_view
 from orchestrator.ui.view import RunView
 from tests.supervisor_helpers import (
     PLAN_REL,
+    failure_review,
     git,
     implement,
+    repair,
     review_answer,
     rule,
-    step_answer,
     write_plan,
     write_scenario,
 )
@@ -31,17 +32,8 @@ def _scenario(path: Path) -> None:
         path,
         [
             implement("1"),  # makes nothing: the check fails
-            rule(
-                "review of the failure",
-                contains="mode=failure",
-                answer=review_answer("changes_requested", findings=["m1.txt is missing"]),
-            ),
-            rule(
-                "repair",
-                contains="step=repair milestone=1 ",
-                commands=["touch m1.txt"],
-                answer=step_answer("made m1"),
-            ),
+            failure_review("m1.txt is missing"),
+            repair("1", "touch m1.txt", summary="made m1"),
             implement("2", "touch m2.txt"),
             rule("gate", contains="mode=gate", answer=review_answer("approve")),
         ],

@@ -15,9 +15,7 @@ import pytest
 from orchestrator.codex.runner import run_step, run_step_with_retries
 from orchestrator.codex.step import Outcome, StepRequest, StepResult
 from orchestrator.settings.model import CodexSettings
-from orchestrator.testing.codex_home import prepare_codex_home
-from orchestrator.testing.scenario import Scenario
-from orchestrator.testing.server import ScriptedModelServer
+from tests.model_server_helpers import LiveCodex, live_codex
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -61,28 +59,10 @@ RULES: list[dict[str, Any]] = [
 ]
 
 
-class Env:
-    def __init__(self, server: ScriptedModelServer, env: dict[str, str], repo: Path) -> None:
-        self.server = server
-        self.env = env
-        self.repo = repo
-
-    def request(self, prompt: str, **kw: Any) -> StepRequest:
-        return StepRequest(
-            prompt=prompt,
-            cwd=self.repo,
-            transcript=self.repo.parent / "transcripts" / f"{len(self.server.requests)}.jsonl",
-            env=self.env,
-            **kw,
-        )
-
-
 @pytest.fixture
-def live(tmp_path: Path, git_repo: Path) -> Iterator[Env]:
-    with ScriptedModelServer(Scenario.model_validate({"rules": RULES})) as server:
-        env = prepare_codex_home(tmp_path / "codex-home", base_url=server.url)
-        env["RUST_LOG"] = "off"
-        yield Env(server, env, git_repo)
+def live(tmp_path: Path, git_repo: Path) -> Iterator[LiveCodex]:
+    with live_codex(tmp_path / "codex-home", git_repo, RULES) as env:
+        yield env
 
 
 @pytest.fixture
@@ -100,7 +80,7 @@ def _run(request: StepRequest, settings: CodexSettings) -> StepResult:
 
 
 def test_command_edits_a_file_then_resume_carries_the_conversation(
-    live: Env, settings: CodexSettings
+    live: LiveCodex, settings: CodexSettings
 ) -> None:
     first = _run(live.request("please create the file"), settings)
     assert first.outcome is Outcome.OK, first.error
@@ -120,7 +100,7 @@ def test_command_edits_a_file_then_resume_carries_the_conversation(
     assert "please create the file" in last_body
 
 
-def test_structured_answer(live: Env, settings: CodexSettings, tmp_path: Path) -> None:
+def test_structured_answer(live: LiveCodex, settings: CodexSettings, tmp_path: Path) -> None:
     schema = tmp_path / "schema.json"
     schema.write_text(
         json.dumps(
@@ -140,7 +120,9 @@ def test_structured_answer(live: Env, settings: CodexSettings, tmp_path: Path) -
     assert live.server.requests[-1].body["text"]["format"]["schema"]["required"] == ["summary"]
 
 
-def test_429_then_success_is_retried_on_the_same_thread(live: Env, settings: CodexSettings) -> None:
+def test_429_then_success_is_retried_on_the_same_thread(
+    live: LiveCodex, settings: CodexSettings
+) -> None:
     waits: list[float] = []
 
     async def sleep(seconds: float) -> None:
@@ -158,7 +140,7 @@ def test_429_then_success_is_retried_on_the_same_thread(live: Env, settings: Cod
     assert thread_headers == {result.thread_id}
 
 
-def test_401_is_permanent_and_not_retried(live: Env, settings: CodexSettings) -> None:
+def test_401_is_permanent_and_not_retried(live: LiveCodex, settings: CodexSettings) -> None:
     async def sleep(seconds: float) -> None:
         raise AssertionError("a permanent failure must not be retried")
 
@@ -183,7 +165,9 @@ def _codex_processes_in(repo: Path) -> list[psutil.Process]:
     return alive
 
 
-def test_a_silent_model_is_ended_by_the_stall_timeout(live: Env, settings: CodexSettings) -> None:
+def test_a_silent_model_is_ended_by_the_stall_timeout(
+    live: LiveCodex, settings: CodexSettings
+) -> None:
     quick = settings.model_copy(update={"stall_timeout": 2.0, "kill_grace": 1.0})
     result = _run(live.request("say nothing at all"), quick)
     assert result.outcome is Outcome.STALLED

@@ -50,6 +50,13 @@ def _doctor_json(
     return data
 
 
+def _item(data: dict[str, Any], name: str) -> dict[str, Any]:
+    """The one item of a ``doctor --json`` answer called ``name``."""
+    (item,) = [i for i in data["items"] if i["name"] == name]
+    assert isinstance(item, dict)
+    return item
+
+
 def _no_identity(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     for key in ("GIT_AUTHOR_NAME", "GIT_AUTHOR_EMAIL", "GIT_COMMITTER_NAME", "GIT_COMMITTER_EMAIL"):
         monkeypatch.delenv(key)
@@ -84,7 +91,7 @@ def test_no_git_identity_stops_run_before_any_request_and_blocks_nothing(
     write_scenario(scenario_file, [implement("1", "touch m1.txt"), approve_all()])
     _no_identity(git_repo, monkeypatch)
     data = _doctor_json(git_repo, fake_codex, capsys)
-    (item,) = [i for i in data["items"] if i["name"] == "git identity"]
+    item = _item(data, "git identity")
     assert not item["ok"]
     assert "git config --global user.email" in item["fix"]
 
@@ -145,7 +152,7 @@ def test_paths_the_plan_creates_are_accepted_others_are_not(
         header=header,
     )
     data = _doctor_json(git_repo, fake_codex, capsys)
-    (item,) = [i for i in data["items"] if i["name"] == "check programs"]
+    item = _item(data, "check programs")
     assert not item["ok"]
     assert "`./tools/lint.sh` does not exist" in item["detail"]
     assert "check.sh" not in item["detail"]
@@ -156,7 +163,7 @@ def test_python_dash_m_needs_an_importable_module(
 ) -> None:
     write_plan(git_repo, [("first", ["python3 -m json.tool --help", "python3 -m no_such_mod_q"])])
     data = _doctor_json(git_repo, fake_codex, capsys)
-    (item,) = [i for i in data["items"] if i["name"] == "check programs"]
+    item = _item(data, "check programs")
     assert not item["ok"]
     assert "cannot import `no_such_mod_q`" in item["detail"]
     assert "json" not in item["detail"]
@@ -178,7 +185,7 @@ def test_provider_key_missing_from_the_environment(
     monkeypatch.setenv("CODEX_HOME", str(home))
     write_plan(git_repo, [("first", ["test -f m1.txt"])])
     data = _doctor_json(git_repo, fake_codex, capsys)
-    (item,) = [i for i in data["items"] if i["name"] == "codex config"]
+    item = _item(data, "codex config")
     assert not item["ok"]
     assert "$CORP_KEY_FOR_TEST" in item["detail"]
     monkeypatch.setenv("CORP_KEY_FOR_TEST", "k")
@@ -186,7 +193,7 @@ def test_provider_key_missing_from_the_environment(
     # a profile codex would silently ignore is refused
     monkeypatch.setenv("ORCH_CODEX__PROFILE", "night")
     data = _doctor_json(git_repo, fake_codex, capsys)
-    (item,) = [i for i in data["items"] if i["name"] == "codex config"]
+    item = _item(data, "codex config")
     assert "night.config.toml" in item["detail"]
 
 
@@ -201,7 +208,7 @@ def test_not_logged_in(
     monkeypatch.setenv("CODEX_HOME", str(tmp_path / "empty-home"))
     write_plan(git_repo, [("first", ["test -f m1.txt"])])
     data = _doctor_json(git_repo, fake_codex, capsys)
-    (item,) = [i for i in data["items"] if i["name"] == "codex config"]
+    item = _item(data, "codex config")
     assert not item["ok"]
     assert "codex login" in item["fix"]
 

@@ -23,28 +23,45 @@ from tests.supervisor_helpers import (
 )
 
 PLANS = (".agent/plans/alpha.md", ".agent/plans/beta.md")
+BRANCHES = ("orchestrator/alpha", "orchestrator/beta")
 
 
 def _two_plans(repo: Path) -> None:
-    a = write_plan(repo, [("Alpha one", ["test -f m1.txt"]), ("Alpha two", ["test -f m2.txt"])],
-                   commit=False)  # fmt: skip
-    a.rename(repo / PLANS[0])
-    b = write_plan(repo, [("Beta one", ["test -f m1.txt"]), ("Beta two", ["test -f m2.txt"])],
-                   commit=False)  # fmt: skip
-    b.rename(repo / PLANS[1])
+    for plan, name in zip(PLANS, ("Alpha", "Beta"), strict=True):
+        milestones = [(f"{name} one", ["test -f m1.txt"]), (f"{name} two", ["test -f m2.txt"])]
+        write_plan(repo, milestones, commit=False).rename(repo / plan)
     git(repo, "add", "-A")
     git(repo, "commit", "-q", "-m", "two plans")
 
 
-def _command(repo: Path, fake: Path, *extra: str) -> list[str]:
+@pytest.fixture
+def scenario(git_repo: Path, tmp_path: Path) -> Path:
+    """Two committed plans and a scenario in which each milestone passes at once."""
+    _two_plans(git_repo)
+    rules = [implement("1", "touch m1.txt"), implement("2", "touch m2.txt"), approve_all()]
+    return write_scenario(tmp_path / "s.json", rules)
+
+
+def _command(repo: Path, fake: Path, *extra: str, parallel: int = 2) -> list[str]:
     return [sys.executable, "-m", "orchestrator", "-C", str(repo), "run", *PLANS,
-            "--parallel", "2", "--codex-bin", str(fake), *extra]  # fmt: skip
+            "--parallel", str(parallel), "--codex-bin", str(fake), *extra]  # fmt: skip
 
 
-def _run(repo: Path, fake: Path, scenario: Path) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "FAKE_CODEX_SCENARIO": str(scenario)}
-    return subprocess.run(_command(repo, fake), env=env, capture_output=True, text=True,
+def _env(scenario: Path) -> dict[str, str]:
+    return {**os.environ, "FAKE_CODEX_SCENARIO": str(scenario)}
+
+
+def _run(
+    repo: Path, fake: Path, scenario: Path, *extra: str, parallel: int = 2
+) -> subprocess.CompletedProcess[str]:
+    command = _command(repo, fake, *extra, parallel=parallel)
+    return subprocess.run(command, env=_env(scenario), capture_output=True, text=True,
                           timeout=180, check=False)  # fmt: skip
+
+
+def _each_milestone_committed_once(repo: Path) -> None:
+    for branch in BRANCHES:
+        assert _milestones_on(repo, branch) == ["2", "1"]
 
 
 def _milestones_on(repo: Path, branch: str) -> list[str]:
@@ -64,20 +81,15 @@ def _with_user_changes(repo: Path) -> None:
 
 
 def test_two_plans_run_in_their_own_worktrees_and_the_checkout_stays_untouched(
-    git_repo: Path, fake_codex: Path, tmp_path: Path
+    git_repo: Path, fake_codex: Path, scenario: Path
 ) -> None:
-    _two_plans(git_repo)
     _with_user_changes(git_repo)
     before = _user_view(git_repo)
-    scenario = write_scenario(
-        tmp_path / "s.json",
-        [implement("1", "touch m1.txt"), implement("2", "touch m2.txt"), approve_all()],
-    )
     done = _run(git_repo, fake_codex, scenario)
     assert done.returncode == 0, done.stdout + done.stderr
     assert _user_view(git_repo) == before
-    for branch in ("orchestrator/alpha", "orchestrator/beta"):
-        assert _milestones_on(git_repo, branch) == ["2", "1"]
+    _each_milestone_committed_once(git_repo)
+    for branch in BRANCHES:
         assert f"git merge {branch}" in done.stdout
     status = subprocess.run([sys.executable, "-m", "orchestrator", "-C", str(git_repo), "status",
                              "--json"], capture_output=True, text=True, check=True)  # fmt: skip
@@ -85,25 +97,19 @@ def test_two_plans_run_in_their_own_worktrees_and_the_checkout_stays_untouched(
     assert [(Path(t["path"]).name, t["runs"][0]["status"]) for t in trees] == [
         ("alpha", "passed"), ("beta", "passed")]  # fmt: skip
     # The same line again: both plans are done, nothing is committed.
-    heads = [git(git_repo, "rev-parse", b) for b in ("orchestrator/alpha", "orchestrator/beta")]
+    heads = [git(git_repo, "rev-parse", b) for b in BRANCHES]
     again = _run(git_repo, fake_codex, scenario)
     assert again.returncode == 0, again.stdout + again.stderr
     assert again.stdout.count("already done") == 2
-    assert [git(git_repo, "rev-parse", b) for b in ("orchestrator/alpha", "orchestrator/beta")] \
-        == heads  # fmt: skip
+    assert [git(git_repo, "rev-parse", b) for b in BRANCHES] == heads
     assert _user_view(git_repo) == before
 
 
 def test_a_plan_the_checkout_has_not_committed_is_carried_into_its_worktree(
-    git_repo: Path, fake_codex: Path, tmp_path: Path
+    git_repo: Path, fake_codex: Path, scenario: Path
 ) -> None:
-    _two_plans(git_repo)
     plan = git_repo / PLANS[1]
     plan.write_text(plan.read_text(encoding="utf-8").replace("Beta two", "Beta 2"), "utf-8")
-    scenario = write_scenario(
-        tmp_path / "s.json",
-        [implement("1", "touch m1.txt"), implement("2", "touch m2.txt"), approve_all()],
-    )
     done = _run(git_repo, fake_codex, scenario)
     assert done.returncode == 0, done.stdout + done.stderr
     shown = git(git_repo, "show", f"orchestrator/beta:{PLANS[1]}")
@@ -133,8 +139,8 @@ def test_a_killed_batch_resumes_every_plan_with_each_milestone_committed_once(
         [implement("1", "touch m1.txt"), implement("2", "sleep 3", "touch m2.txt"),
          approve_all()],
     )  # fmt: skip
-    env = {**os.environ, "FAKE_CODEX_SCENARIO": str(scenario)}
-    batch = subprocess.Popen(_command(git_repo, fake_codex), env=env, stdout=subprocess.DEVNULL,
+    batch = subprocess.Popen(_command(git_repo, fake_codex), env=_env(scenario),
+                             stdout=subprocess.DEVNULL,
                              stderr=subprocess.DEVNULL)  # fmt: skip
     try:
         deadline = time.monotonic() + 90
@@ -151,8 +157,7 @@ def test_a_killed_batch_resumes_every_plan_with_each_milestone_committed_once(
         batch.wait()
     again = _run(git_repo, fake_codex, scenario)
     assert again.returncode == 0, again.stdout + again.stderr
-    for branch in ("orchestrator/alpha", "orchestrator/beta"):
-        assert _milestones_on(git_repo, branch) == ["2", "1"]
+    _each_milestone_committed_once(git_repo)
 
 
 def test_the_live_table_shows_each_plan_with_its_branch_state_and_tokens() -> None:
@@ -172,20 +177,11 @@ def test_the_live_table_shows_each_plan_with_its_branch_state_and_tokens() -> No
 
 
 def test_the_batch_shares_one_token_budget_and_the_same_line_continues(
-    git_repo: Path, fake_codex: Path, tmp_path: Path
+    git_repo: Path, fake_codex: Path, scenario: Path
 ) -> None:
-    _two_plans(git_repo)
-    scenario = write_scenario(
-        tmp_path / "s.json",
-        [implement("1", "touch m1.txt"), implement("2", "touch m2.txt"), approve_all()],
-    )
-    env = {**os.environ, "FAKE_CODEX_SCENARIO": str(scenario)}
     # One at a time: alpha spends 660 tokens of the 700 (the fake codex's steps report
     # 110-330 each), so beta starts with the 40 left and stops after its first step.
-    command = [*_command(git_repo, fake_codex, "--max-tokens", "700")]
-    command[command.index("--parallel") + 1] = "1"
-    limited = subprocess.run(command, env=env, capture_output=True, text=True, timeout=180,
-                             check=False)  # fmt: skip
+    limited = _run(git_repo, fake_codex, scenario, "--max-tokens", "700", parallel=1)
     assert limited.returncode == 4, limited.stdout + limited.stderr
     assert f"{PLANS[0]}: passed on branch orchestrator/alpha" in limited.stdout
     assert f"{PLANS[1]}: not finished" in limited.stdout
@@ -197,32 +193,20 @@ def test_the_batch_shares_one_token_budget_and_the_same_line_continues(
     done = _run(git_repo, fake_codex, scenario)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "already done" in done.stdout
-    for branch in ("orchestrator/alpha", "orchestrator/beta"):
-        assert _milestones_on(git_repo, branch) == ["2", "1"]
+    _each_milestone_committed_once(git_repo)
 
 
 def test_quiet_batch_is_silent_when_clean_and_says_what_next_on_stderr_otherwise(
-    git_repo: Path, fake_codex: Path, tmp_path: Path
+    git_repo: Path, fake_codex: Path, scenario: Path
 ) -> None:
-    _two_plans(git_repo)
-    scenario = write_scenario(
-        tmp_path / "s.json",
-        [implement("1", "touch m1.txt"), implement("2", "touch m2.txt"), approve_all()],
-    )
-    env = {**os.environ, "FAKE_CODEX_SCENARIO": str(scenario)}
-    command = [*_command(git_repo, fake_codex, "--quiet", "--max-tokens", "700")]
-    command[command.index("--parallel") + 1] = "1"
-    limited = subprocess.run(command, env=env, capture_output=True, text=True, timeout=180,
-                             check=False)  # fmt: skip
+    limited = _run(git_repo, fake_codex, scenario, "--quiet", "--max-tokens", "700", parallel=1)
     assert limited.returncode == 4, limited.stdout + limited.stderr
     assert limited.stdout == ""
     assert f"{PLANS[1]}: not finished" in limited.stderr
     assert limited.stderr.rstrip().endswith(
         "Run the same line again to continue the unfinished plans."
     )
-    quiet = [*_command(git_repo, fake_codex, "--quiet")]
-    done = subprocess.run(quiet, env=env, capture_output=True, text=True, timeout=180,
-                          check=False)  # fmt: skip
+    done = _run(git_repo, fake_codex, scenario, "--quiet")
     assert done.returncode == 0, done.stdout + done.stderr
     assert (done.stdout, done.stderr) == ("", "")
 

@@ -26,6 +26,7 @@ from orchestrator.store.state import list_runs
 from orchestrator.testing.codex_home import prepare_codex_home
 from orchestrator.testing.scenario import Scenario
 from orchestrator.testing.server import ScriptedModelServer
+from tests.model_server_helpers import LiveCodex, live_codex
 from tests.supervisor_helpers import PLAN_REL, git, review_answer, rule, step_answer, write_plan
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
@@ -65,22 +66,6 @@ RULES: list[dict[str, Any]] = [
 ]
 
 
-class Env:
-    def __init__(self, server: ScriptedModelServer, env: dict[str, str], repo: Path) -> None:
-        self.server = server
-        self.env = env
-        self.repo = repo
-
-    def request(self, prompt: str) -> StepRequest:
-        n = len(self.server.requests)
-        return StepRequest(
-            prompt=prompt,
-            cwd=self.repo,
-            transcript=self.repo.parent / "transcripts" / f"{n}.jsonl",
-            env=self.env,
-        )
-
-
 def _last_call(body: dict[str, Any]) -> str | None:
     calls = [
         i for i in body.get("input", []) if isinstance(i, dict) and i.get("type") == "function_call"
@@ -89,11 +74,9 @@ def _last_call(body: dict[str, Any]) -> str | None:
 
 
 @pytest.fixture
-def live(tmp_path: Path, git_repo: Path) -> Iterator[Env]:
-    with ScriptedModelServer(Scenario.model_validate({"rules": RULES})) as server:
-        env = prepare_codex_home(tmp_path / "codex-home", base_url=server.url)
-        env["RUST_LOG"] = "off"
-        yield Env(server, env, git_repo)
+def live(tmp_path: Path, git_repo: Path) -> Iterator[LiveCodex]:
+    with live_codex(tmp_path / "codex-home", git_repo, RULES) as env:
+        yield env
 
 
 @pytest.fixture
@@ -128,7 +111,7 @@ def _processes_in(repo: Path) -> list[psutil.Process]:
 
 
 def test_a_polled_command_longer_than_the_stall_timeout_completes(
-    live: Env, settings: CodexSettings
+    live: LiveCodex, settings: CodexSettings
 ) -> None:
     result = _run(live.request("please run the build"), settings)
     assert result.outcome is Outcome.OK, result.error
@@ -141,7 +124,7 @@ def test_a_polled_command_longer_than_the_stall_timeout_completes(
 
 
 def test_a_command_past_command_timeout_ends_the_step_naming_the_command(
-    live: Env, settings: CodexSettings
+    live: LiveCodex, settings: CodexSettings
 ) -> None:
     bounded = settings.model_copy(update={"command_timeout": 5.0})
     result = _run(live.request("run forever please"), bounded)
@@ -155,7 +138,7 @@ def test_a_command_past_command_timeout_ends_the_step_naming_the_command(
 
 
 def test_a_model_that_stops_polling_a_command_that_never_ends_is_caught(
-    live: Env, settings: CodexSettings
+    live: LiveCodex, settings: CodexSettings
 ) -> None:
     bounded = settings.model_copy(update={"command_timeout": 3.0})
     result = _run(live.request("start and walk away"), bounded)
@@ -167,7 +150,7 @@ def test_a_model_that_stops_polling_a_command_that_never_ends_is_caught(
 
 
 def test_a_silent_idle_codex_is_still_a_stall_and_says_what_went_quiet(
-    live: Env, settings: CodexSettings
+    live: LiveCodex, settings: CodexSettings
 ) -> None:
     # 2 s: well before codex's own retry of the silent stream (5 s here) prints an event
     quick = settings.model_copy(update={"stall_timeout": 2.0})

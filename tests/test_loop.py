@@ -8,9 +8,11 @@ from orchestrator.testing.fake_codex import read_state
 from tests.supervisor_helpers import (
     PLAN_REL,
     approve_all,
+    failure_review,
     git,
     implement,
     make_settings,
+    repair,
     review_answer,
     rule,
     run_plan,
@@ -30,17 +32,8 @@ def test_fail_review_repair_pass(git_repo: Path, fake_codex: Path, scenario_file
         scenario_file,
         [
             implement("1", "echo bad > m1.txt"),
-            rule(
-                "failure-review",
-                contains="mode=failure",
-                answer=review_answer("changes_requested", findings=["m1.txt must say good"]),
-            ),
-            rule(
-                "repair",
-                contains="step=repair milestone=1 ",
-                commands=["echo good > m1.txt"],
-                answer=step_answer("fixed it"),
-            ),
+            failure_review("m1.txt must say good"),
+            repair("1", "echo good > m1.txt", summary="fixed it"),
             approve_all(),
         ],
     )
@@ -52,11 +45,11 @@ def test_fail_review_repair_pass(git_repo: Path, fake_codex: Path, scenario_file
     ]  # fmt: skip
     assert ms.attempts == 1
     calls = read_state(scenario_file)["invocations"]
-    repair = next(c for c in calls if c["rule"] == "repair")
-    assert repair["resumed"] is True
-    assert repair["thread_id"] == ms.thread_id
-    assert "m1.txt must say good" in repair["prompt"]
-    assert "grep -q good m1.txt" in repair["prompt"]  # the failing check is fed back
+    fix = next(c for c in calls if c["rule"] == "repair")
+    assert fix["resumed"] is True
+    assert fix["thread_id"] == ms.thread_id
+    assert "m1.txt must say good" in fix["prompt"]
+    assert "grep -q good m1.txt" in fix["prompt"]  # the failing check is fed back
     body = git(git_repo, "log", "-1", "--skip=1", "--format=%B")
     assert "Attempts: 2" in body
     assert "fixed it" in body
@@ -88,8 +81,8 @@ def test_review_gate_requests_changes_then_approves(
     code, state = run_plan(git_repo, make_settings(fake_codex))
     assert code == 0
     assert (git_repo / "m1.txt").read_text() == "one\ntwo\n"
-    repair = next(c for c in read_state(scenario_file)["invocations"] if c["rule"] == "repair")
-    assert "add a second line" in repair["prompt"]
+    fix = next(c for c in read_state(scenario_file)["invocations"] if c["rule"] == "repair")
+    assert "add a second line" in fix["prompt"]
     assert state.milestones[0].attempts == 1
 
 

@@ -20,6 +20,7 @@ from orchestrator.testing.server import ScriptedModelServer
 from tests.supervisor_helpers import (
     PLAN_REL,
     git,
+    repair,
     review_answer,
     rule,
     step_answer,
@@ -83,8 +84,7 @@ def test_max_attempts_gives_up_with_exit_4(live: Live) -> None:
     code, state = live.run([
         rule("implement", contains="step=implement milestone=1 ",
              commands=["echo helo > greeting.txt"], answer=step_answer("wrote it")),
-        rule("repair", contains="step=repair milestone=1 ",
-             commands=["echo helo $RANDOM$RANDOM > greeting.txt"], answer=step_answer("again")),
+        repair("1", "echo helo $RANDOM$RANDOM > greeting.txt", summary="again"),
         _review("changes_requested", "greeting.txt must say hello"),
     ], max_attempts=2)  # fmt: skip
     assert code == 4
@@ -100,8 +100,7 @@ def test_unchanged_delta_stalls_with_exit_4(live: Live) -> None:
     code, state = live.run([
         rule("implement", contains="step=implement milestone=1 ",
              commands=["echo helo > greeting.txt"], answer=step_answer("wrote it")),
-        rule("repair", contains="step=repair milestone=1 ",
-             commands=["cat greeting.txt"], answer=step_answer("looked, changed nothing")),
+        repair("1", "cat greeting.txt", summary="looked, changed nothing"),
         _review("changes_requested", "greeting.txt must say hello"),
     ], max_attempts=5)  # fmt: skip
     assert code == 4
