@@ -15,7 +15,7 @@ import re
 from pathlib import Path
 
 from orchestrator.errors import PlanError
-from orchestrator.plan.milestones import match_heading
+from orchestrator.plan.milestone_heading import match_heading
 from orchestrator.plan.sections import classify
 from orchestrator.plan.text import BOM, line_body, split_lines
 

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import re
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
-from orchestrator.plan.blocks import Blocks, Heading
+if TYPE_CHECKING:  # light at run time: the pre-scan (plan/prescan.py) classifies headings
+    from orchestrator.plan.blocks import Blocks, Heading
 
 
 class SectionKind(StrEnum):
