@@ -79,6 +79,51 @@ def test_the_previous_save_still_matches_so_a_kill_between_the_writes_is_safe(
     assert load_state(path).tokens_total == 0
 
 
+def test_a_seal_record_cut_short_by_a_crash_does_not_hide_the_next_one(git_repo: Path) -> None:
+    path = state_path(git_repo, "20260101-000000-aaaa")
+    state = _state("20260101-000000-aaaa")
+    save_state(path, state)
+    seal = seal_path(path)
+    assert seal is not None
+    with seal.open("ab") as f:
+        f.write(b"\n0123abcd")  # a record the crash cut short
+    state.tokens_total = 7
+    save_state(path, state)
+    assert load_state(path).tokens_total == 7
+    path.write_text(path.read_text().replace('"tokens_total": 7', '"tokens_total": 9'))
+    with pytest.raises(StateTamperedError, match="does not match its seal"):
+        load_state(path)
+
+
+def test_each_save_appends_one_digest_to_the_seal(git_repo: Path) -> None:
+    path = state_path(git_repo, "20260101-000000-aaaa")
+    state = _state("20260101-000000-aaaa")
+    for tokens in range(3):
+        state.tokens_total = tokens
+        save_state(path, state)
+    seal = seal_path(path)
+    assert seal is not None
+    records = seal.read_text().split("\n")
+    assert records[0] == ""
+    assert [len(r) for r in records[1:]] == [64, 64, 64]
+    assert len(set(records[1:])) == 3
+
+
+def test_a_seal_in_the_earlier_json_format_is_still_read(git_repo: Path) -> None:
+    path = state_path(git_repo, "20260101-000000-aaaa")
+    save_state(path, _state("20260101-000000-aaaa"))
+    seal = seal_path(path)
+    assert seal is not None
+    digest = seal.read_text().split("\n")[-1]
+    seal.unlink()
+    old = seal.with_suffix(".json")
+    old.write_text(json.dumps({"run_id": "20260101-000000-aaaa", "hmac": [digest]}))
+    assert load_state(path).run_id == "20260101-000000-aaaa"
+    old.write_text(json.dumps({"run_id": "20260101-000000-aaaa", "hmac": ["0" * 64]}))
+    with pytest.raises(StateTamperedError, match="does not match its seal"):
+        load_state(path)
+
+
 def test_a_state_outside_a_repository_needs_no_seal(tmp_path: Path) -> None:
     path = tmp_path / "run" / "state.json"
     save_state(path, _state("r"))

@@ -31,6 +31,7 @@ class ProcessTree:
         self.pid = pid
         self.pgid = pid
         self.known: dict[int, psutil.Process] = {}
+        self.stopped = False  # a stop ran to its end: the child exited, the tree was swept
 
     def snapshot(self) -> None:
         """Record the child's current descendants."""
@@ -66,8 +67,12 @@ class ProcessTree:
 
         ``in_three``: SIGINT, grace, SIGTERM, grace, SIGKILL, each to the whole group
         (how services are stopped: a server's own SIGINT handler gets its chance first).
+        A second stop after one that ran to its end does nothing.
         """
-        await anyio.to_thread.run_sync(self.snapshot)
+        if self.stopped and process.returncode is not None:
+            return
+        if process.returncode is None:  # an exited child's descendants are not its any more
+            await anyio.to_thread.run_sync(self.snapshot)
         if process.returncode is None and in_three:
             for signo in (signal.SIGINT, signal.SIGTERM):
                 if process.returncode is None:
@@ -91,7 +96,11 @@ class ProcessTree:
             self._signal_group(signal.SIGKILL)
             self._signal_child(signal.SIGKILL)
             await process.wait()
-        await anyio.to_thread.run_sync(self.sweep)
+        if self.known:
+            await anyio.to_thread.run_sync(self.sweep)
+        else:  # nothing recorded to wait for: the group's signal is all there is to send
+            self.sweep()
+        self.stopped = True
 
     def sweep(self) -> None:
         """SIGKILL the group and every recorded descendant still running."""
