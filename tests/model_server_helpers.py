@@ -8,13 +8,14 @@ import json
 import os
 import signal
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import psutil
+import pytest
 
 from orchestrator.codex.step import StepRequest
 from orchestrator.process.tree import wait_gone
@@ -48,6 +49,19 @@ def live_codex(home: Path, repo: Path, rules: list[dict[str, Any]]) -> Iterator[
         env = prepare_codex_home(home, base_url=server.url)
         env["RUST_LOG"] = "off"
         yield LiveCodex(server, env, repo)
+
+
+@contextlib.contextmanager
+def scripted_model(
+    rules: Sequence[dict[str, Any]], home: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[ScriptedModelServer]:
+    """A scripted model server playing ``rules``; this process's environment points codex
+    at it through a codex home made in ``home`` (for runs started in the test's process)."""
+    with ScriptedModelServer(Scenario.model_validate({"rules": list(rules)})) as server:
+        env = prepare_codex_home(home, base_url=server.url)
+        for key, value in {**env, "RUST_LOG": "off"}.items():
+            monkeypatch.setenv(key, value)
+        yield server
 
 
 @dataclass

@@ -19,9 +19,7 @@ import pytest
 from orchestrator.run.session import resume_run, start_run
 from orchestrator.settings.loader import load_settings
 from orchestrator.store.state import RunState, list_runs
-from orchestrator.testing.codex_home import prepare_codex_home
-from orchestrator.testing.scenario import Scenario
-from orchestrator.testing.server import ScriptedModelServer
+from tests.model_server_helpers import scripted_model
 from tests.supervisor_helpers import PLAN_REL, git, review_answer, rule, step_answer, write_plan
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
@@ -51,11 +49,7 @@ class Attack:
         write_plan(self.repo, [("Write the greeting", ["grep -qx hello greeting.txt"])])
 
     def invoke(self, rules: Sequence[dict[str, Any]], *, resume: bool = False) -> int:
-        scenario = Scenario.model_validate({"rules": list(rules)})
-        with ScriptedModelServer(scenario) as server:
-            env = prepare_codex_home(self.repo.parent / "codex-home", base_url=server.url)
-            for key, value in {**env, "RUST_LOG": "off"}.items():
-                self.monkeypatch.setenv(key, value)
+        with scripted_model(rules, self.repo.parent / "codex-home", self.monkeypatch):
             # read as the command line does: once, from the repository's config
             settings = load_settings(repo=self.repo, env=os.environ)
             if resume:

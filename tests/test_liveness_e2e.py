@@ -23,10 +23,7 @@ from orchestrator.codex.step import Outcome, StepRequest, StepResult
 from orchestrator.run.session import start_run
 from orchestrator.settings.model import CodexSettings, LoopSettings, Settings
 from orchestrator.store.state import list_runs
-from orchestrator.testing.codex_home import prepare_codex_home
-from orchestrator.testing.scenario import Scenario
-from orchestrator.testing.server import ScriptedModelServer
-from tests.model_server_helpers import LiveCodex, live_codex
+from tests.model_server_helpers import LiveCodex, live_codex, scripted_model
 from tests.supervisor_helpers import PLAN_REL, git, review_answer, rule, step_answer, write_plan
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
@@ -179,11 +176,7 @@ def test_a_milestone_with_a_long_polled_command_passes_in_one_implement_step(
     )
     implement["reply"]["commands"] = [_long("sleep 8; echo built > built.txt")]
     review = rule("review", schema="verdict", answer=review_answer("approve"))
-    scenario = Scenario.model_validate({"rules": [implement, review]})
-    with ScriptedModelServer(scenario) as server:
-        env = prepare_codex_home(git_repo.parent / "codex-home", base_url=server.url)
-        for key, value in {**env, "RUST_LOG": "off"}.items():
-            monkeypatch.setenv(key, value)
+    with scripted_model([implement, review], git_repo.parent / "codex-home", monkeypatch) as server:
         settings = Settings(
             codex=CodexSettings(
                 binary=str(codex_bin),

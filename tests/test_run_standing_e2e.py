@@ -9,9 +9,7 @@ import pytest
 from orchestrator.run.session import start_run
 from orchestrator.settings.model import CodexSettings, Settings
 from orchestrator.store.state import list_runs
-from orchestrator.testing.codex_home import prepare_codex_home
-from orchestrator.testing.scenario import Scenario
-from orchestrator.testing.server import ScriptedModelServer
+from tests.model_server_helpers import scripted_model
 from tests.supervisor_helpers import PLAN_REL, git, review_answer, rule, step_answer
 from tests.test_run_standing import STANDING, lost_lines
 
@@ -27,23 +25,16 @@ def test_a_part_done_plan_runs_its_open_milestone_and_keeps_every_line(
     path.write_text(before, encoding="utf-8")
     git(git_repo, "add", "-A")
     git(git_repo, "commit", "-q", "-m", "add plan")
-    scenario = Scenario.model_validate(
-        {
-            "rules": [
-                rule(
-                    "implement",
-                    contains="step=implement milestone=",
-                    commands=["echo done > report.txt"],
-                    answer=step_answer("wrote the migration report"),
-                ),
-                rule("approve", schema="verdict", answer=review_answer("approve")),
-            ]
-        }
-    )
-    with ScriptedModelServer(scenario) as server:
-        env = prepare_codex_home(git_repo.parent / "codex-home", base_url=server.url)
-        for key, value in {**env, "RUST_LOG": "off"}.items():
-            monkeypatch.setenv(key, value)
+    rules = [
+        rule(
+            "implement",
+            contains="step=implement milestone=",
+            commands=["echo done > report.txt"],
+            answer=step_answer("wrote the migration report"),
+        ),
+        rule("approve", schema="verdict", answer=review_answer("approve")),
+    ]
+    with scripted_model(rules, git_repo.parent / "codex-home", monkeypatch) as server:
         settings = Settings(
             codex=CodexSettings(
                 binary=str(codex_bin), model="gpt-5.5", step_timeout=90, stall_timeout=60

@@ -14,9 +14,8 @@ import pytest
 from orchestrator.run.session import start_run
 from orchestrator.settings.model import CodexSettings, LoopSettings, Settings
 from orchestrator.store.state import RunState, list_runs
-from orchestrator.testing.codex_home import prepare_codex_home
-from orchestrator.testing.scenario import Scenario
 from orchestrator.testing.server import ScriptedModelServer
+from tests.model_server_helpers import scripted_model
 from tests.supervisor_helpers import (
     PLAN_REL,
     git,
@@ -38,12 +37,8 @@ class Live:
         self.server: ScriptedModelServer | None = None
 
     def run(self, rules: Sequence[dict[str, Any]], **loop: Any) -> tuple[int, RunState]:
-        scenario = Scenario.model_validate({"rules": list(rules)})
-        with ScriptedModelServer(scenario) as server:
+        with scripted_model(rules, self.repo.parent / "codex-home", self.monkeypatch) as server:
             self.server = server
-            env = prepare_codex_home(self.repo.parent / "codex-home", base_url=server.url)
-            for key, value in {**env, "RUST_LOG": "off"}.items():
-                self.monkeypatch.setenv(key, value)
             settings = Settings(
                 codex=CodexSettings(binary=str(self.codex_bin), model="gpt-5.5",
                                     step_timeout=90, stall_timeout=60, kill_grace=3),

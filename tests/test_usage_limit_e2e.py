@@ -12,9 +12,7 @@ import pytest
 from orchestrator.run.session import start_run
 from orchestrator.settings.model import CodexSettings, RunSettings, Settings
 from orchestrator.store.state import list_runs
-from orchestrator.testing.codex_home import prepare_codex_home
-from orchestrator.testing.scenario import Scenario
-from orchestrator.testing.server import ScriptedModelServer
+from tests.model_server_helpers import scripted_model
 from tests.supervisor_helpers import PLAN_REL, review_answer, rule, step_answer, write_plan
 
 pytestmark = [pytest.mark.e2e]
@@ -27,11 +25,7 @@ def _run(
     rules: list[dict[str, Any]],
     **run: object,
 ) -> tuple[int, list[str | None]]:
-    scenario = Scenario.model_validate({"rules": rules})
-    with ScriptedModelServer(scenario) as server:
-        env = prepare_codex_home(repo.parent / "codex-home", base_url=server.url)
-        for key, value in {**env, "RUST_LOG": "off"}.items():
-            monkeypatch.setenv(key, value)
+    with scripted_model(rules, repo.parent / "codex-home", monkeypatch) as server:
         settings = Settings(
             codex=CodexSettings(binary=str(codex_bin), model="gpt-5.5", step_timeout=90,
                                 stall_timeout=60, kill_grace=3),
@@ -95,11 +89,7 @@ def test_a_429_with_a_long_retry_after_parks_instead_of_sleeping_through_the_nig
     its 429 reconnect line, the run parks as a usage limit with no known reset."""
     write_plan(git_repo, [("Write the greeting", ["grep -qx hello greeting.txt"])])
     limit = rule("limited", fault={"kind": "http", "status": 429, "retry_after": 3600})
-    scenario = Scenario.model_validate({"rules": [limit]})
-    with ScriptedModelServer(scenario) as server:
-        env = prepare_codex_home(git_repo.parent / "codex-home", base_url=server.url)
-        for key, value in {**env, "RUST_LOG": "off"}.items():
-            monkeypatch.setenv(key, value)
+    with scripted_model([limit], git_repo.parent / "codex-home", monkeypatch) as server:
         settings = Settings(
             codex=CodexSettings(binary=str(codex_bin), model="gpt-5.5", step_timeout=90,
                                 stall_timeout=4, kill_grace=2),

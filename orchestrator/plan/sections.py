@@ -158,17 +158,15 @@ LIVING: frozenset[SectionKind] = frozenset(
     {SectionKind.PROGRESS, SectionKind.SURPRISES, SectionKind.DECISIONS, SectionKind.OUTCOMES}
 )
 
-MANDATORY: list[SectionKind] = [
-    SectionKind.PURPOSE,
-    SectionKind.PROGRESS,
-    SectionKind.SURPRISES,
-    SectionKind.DECISIONS,
-    SectionKind.OUTCOMES,
-    SectionKind.CONTEXT,
-    SectionKind.PLAN_OF_WORK,
-    SectionKind.CONCRETE_STEPS,
-    SectionKind.VALIDATION,
-]
+OPTIONAL: frozenset[SectionKind] = frozenset(
+    {
+        SectionKind.MILESTONES,
+        SectionKind.IDEMPOTENCE,
+        SectionKind.ARTIFACTS,
+        SectionKind.INTERFACES,
+    }
+)
+MANDATORY: list[SectionKind] = [k for k in CANONICAL_ORDER if k not in OPTIONAL]
 
 
 def _normalise(text: str) -> str:
