@@ -10,7 +10,7 @@ import anyio
 import pytest
 import structlog
 
-from orchestrator.run.hooks import BASE_ENV, fire_hook
+from orchestrator.run.hooks import BASE_ENV, HookEvent, fire_hook
 from orchestrator.settings.model import HookSettings, LogSettings
 from orchestrator.ui.logs import close_logging, configure_logging
 
@@ -28,7 +28,7 @@ def _events(tmp_path: Path, name: str) -> list[dict[str, Any]]:
     return [r for r in map(json.loads, lines) if r["event"] == name]
 
 
-def _fire(event: str, payload: dict[str, Any], settings: HookSettings, run_dir: Path) -> None:
+def _fire(event: HookEvent, payload: dict[str, Any], settings: HookSettings, run_dir: Path) -> None:
     anyio.run(fire_hook, event, payload, settings, run_dir)
 
 
@@ -96,7 +96,7 @@ def test_payload_secrets_are_redacted(tmp_path: Path, monkeypatch: pytest.Monkey
 def test_no_commands_and_unknown_events_do_nothing(tmp_path: Path) -> None:
     run_dir = tmp_path / "run"
     _fire("run_finished", {}, HookSettings(), run_dir)
-    _fire("bogus", {}, HookSettings(run_finished=["true"]), run_dir)
+    _fire("bogus", {}, HookSettings(run_finished=["true"]), run_dir)  # type: ignore[arg-type]
     assert not (run_dir / "hooks").exists()
     assert _events(tmp_path, "hook_unknown_event")
 

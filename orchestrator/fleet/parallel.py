@@ -18,7 +18,7 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import anyio
 import structlog
@@ -36,6 +36,10 @@ from orchestrator.ui.batch_view import BatchRow, batch_live
 
 log = structlog.get_logger()
 
+# How one plan of a batch is doing: not started yet, already passed before the batch,
+# out of the shared budget before it started, its child running, its child ended.
+JobState = Literal["waiting", "done", "budget", "running", "finished"]
+
 POLL_S = 1.0
 _SEVERITY = (int(ExitCode.NEEDS_HUMAN), int(ExitCode.GAVE_UP), int(ExitCode.USAGE))
 
@@ -45,7 +49,7 @@ class PlanJob:
     """One plan of the batch and how it is doing."""
 
     wt: PlanWorktree
-    state: str = "waiting"
+    state: JobState = "waiting"
     exit_code: int | None = None
     last_line: str = ""
     tokens_at_start: int = 0

@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, get_args
 
 import structlog
 
@@ -28,7 +28,8 @@ from orchestrator.settings.model import HookSettings
 
 log = structlog.get_logger()
 
-HOOK_EVENTS = ("milestone_passed", "needs_human", "gave_up", "usage_limit", "run_finished")
+HookEvent = Literal["milestone_passed", "needs_human", "gave_up", "usage_limit", "run_finished"]
+HOOK_EVENTS: tuple[HookEvent, ...] = get_args(HookEvent)
 HOOKS_DIR = "hooks"
 KILL_GRACE = 2.0
 BASE_ENV = (
@@ -73,7 +74,7 @@ def _hook_env(
 
 
 async def fire_hook(
-    event: str, payload: dict[str, Any], settings: HookSettings, run_dir: Path
+    event: HookEvent, payload: dict[str, Any], settings: HookSettings, run_dir: Path
 ) -> None:
     """Run every command configured for ``event``; log failures, never raise."""
     try:
@@ -82,7 +83,9 @@ async def fire_hook(
         log.warning("hook_error", hook_event=event, error=repr(exc))
 
 
-async def _fire(event: str, payload: dict[str, Any], settings: HookSettings, run_dir: Path) -> None:
+async def _fire(
+    event: HookEvent, payload: dict[str, Any], settings: HookSettings, run_dir: Path
+) -> None:
     if event not in HOOK_EVENTS:
         log.warning("hook_unknown_event", hook_event=event, known=list(HOOK_EVENTS))
         return

@@ -32,7 +32,7 @@ from orchestrator.plan import (
 from orchestrator.plan.model import ExecPlan
 from orchestrator.process.leftovers import reap_leftovers
 from orchestrator.run.budget import start_invocation
-from orchestrator.run.hooks import fire_hook
+from orchestrator.run.hooks import HookEvent, fire_hook
 from orchestrator.run.outcomes import commit_outcomes
 from orchestrator.run.pinned import checks_for, review_gate_for, services_for
 from orchestrator.run.record import milestone_passed_text, step_answers
@@ -53,7 +53,7 @@ from orchestrator.verify.validator import Verifier
 log = structlog.get_logger()
 
 # Stops that park the run: loop stop kind -> run status, exit code, log event, hook.
-_PARKED: dict[str, tuple[RunStatus, ExitCode, str, str]] = {
+_PARKED: dict[str, tuple[RunStatus, ExitCode, str, HookEvent]] = {
     "unavailable": ("unavailable", ExitCode.GAVE_UP, "codex_unavailable", "gave_up"),
     "usage_limit": ("usage_limit", ExitCode.GAVE_UP, "usage_limit_parked", "usage_limit"),
     "setup": ("setup", ExitCode.USAGE, "check_cannot_start", "gave_up"),
@@ -118,7 +118,7 @@ class Runner:
         """Restore what the agent or a check must not change; say what it was."""
         return await self.repo.write(self.guard.check, who)  # it may put refs back
 
-    async def _hook(self, event: str, **payload: Any) -> None:
+    async def _hook(self, event: HookEvent, **payload: Any) -> None:
         base = {
             "run_id": self.state.run_id,
             "plan": self.state.plan_path,
