@@ -188,6 +188,32 @@ def test_locks_of_a_killed_commit_are_cleared_once_no_git_works_in_the_repo(
     verify_done(trial, milestones=MILESTONES)
 
 
+@pytest.mark.slow
+def test_a_transaction_killed_after_moving_head_is_not_committed_again(
+    tmp_path: Path, lean: Path, reaper: list[Trial]
+) -> None:
+    """git renames each lock into place in turn: killed after the branch moved and
+    before the record was written, it leaves the record's lock, which holds the commit.
+    Resume adopts that commit instead of committing the milestone a second time."""
+    trial, slow = _paused_trial(tmp_path, lean, reaper)
+    trial.procs[-1].kill()
+    trial.procs[-1].wait(timeout=30)
+    os.killpg(os.getpgid(int(slow.mark.read_text())), signal.SIGKILL)
+    wait_for(lambda: not psutil.pid_exists(int(slow.mark.read_text())), 30, "git to die")
+    dot_git = trial.repo / ".git"
+    (dot_git / "refs/heads/main.lock").rename(dot_git / "refs/heads/main")  # git's step
+    (dot_git / "HEAD.lock").unlink()  # HEAD names the branch: nothing to rename
+    [record] = [p for p in _locks(trial) if p.startswith("refs/orchestrator/runs/")]
+    moved = git(trial.repo, "rev-parse", "HEAD").strip()
+    assert (dot_git / record).read_text().strip() == moved
+    slow.release.touch()
+    resumed = _loud(trial, "resume")
+    assert resumed.returncode == 0, resumed.stderr + trial.output()
+    assert "stale_git_locks_removed" in resumed.stderr
+    verify_done(trial, milestones=MILESTONES)  # each milestone committed once
+    assert trial.runs()[0].milestones[0].commit == moved  # the commit that moved HEAD
+
+
 def _dead_lock(git_dir: Path, name: str, content: str, age: float) -> Path:
     path = git_dir / name
     path.parent.mkdir(parents=True, exist_ok=True)
