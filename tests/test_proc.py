@@ -100,14 +100,14 @@ def test_huge_line_is_truncated_in_memory_but_kept_in_transcript(tmp_path: Path)
 def test_wall_timeout_kills(tmp_path: Path) -> None:
     out = _run(ProcessRequest(argv=["sleep", "30"], cwd=tmp_path, timeout=0.5, kill_grace=1))
     assert out.ended == "timeout"
-    assert out.duration_s < 5
+    assert out.duration_s < 20  # not the child's 30 s: only a hang fails this
 
 
 def test_stall_timeout_ends_a_silent_child(tmp_path: Path) -> None:
     argv = ["bash", "-c", "echo hi; sleep 30"]
     out = _run(ProcessRequest(argv=argv, cwd=tmp_path, stall_timeout=0.6, kill_grace=1))
     assert out.ended == "stalled"
-    assert out.duration_s < 5
+    assert out.duration_s < 20  # not the child's 30 s: only a hang fails this
 
 
 def test_slow_trickle_is_not_stalled(tmp_path: Path) -> None:
@@ -229,7 +229,7 @@ def test_cancellation_kills_the_tree_and_propagates(tmp_path: Path) -> None:
 
     t0 = time.monotonic()
     assert anyio.run(main)
-    assert time.monotonic() - t0 < 5
+    assert time.monotonic() - t0 < 20  # not the child's 30+ s: only a hang fails this
     pids.append(int(lines[0]))
     assert not _alive(pids[0])
     mine = [p for p in psutil.Process().children(recursive=True) if p.status() != "zombie"]
@@ -243,4 +243,4 @@ def test_background_child_holding_stdout_does_not_hang(tmp_path: Path) -> None:
     out = _run(ProcessRequest(argv=argv, cwd=tmp_path, timeout=20), lines)
     assert out.ended == "exited"
     assert lines == ["started"]
-    assert time.monotonic() - t0 < 5
+    assert time.monotonic() - t0 < 20  # not the child's 30+ s: only a hang fails this

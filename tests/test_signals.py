@@ -159,5 +159,5 @@ def test_sigterm_while_git_hangs_stops_the_run(
     state = trial.runs()[0]
     assert state.status == "interrupted"
     assert [m.status for m in state.milestones] == ["interrupted"]
-    left = wait_untagged(trial.tag, timeout=10.0)
+    left = wait_untagged(trial.tag, timeout=30.0)
     assert not left, ("the hung git outlived the run", describe(left))
