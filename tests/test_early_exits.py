@@ -21,6 +21,7 @@ from orchestrator.commands.flags import add_common_flags, add_settings_flags
 from orchestrator.run.early import LIGHT_FLAGS, work_tree
 from orchestrator.settings.model import Settings
 from orchestrator.store.git import Repo
+from orchestrator.store.lock import lock_path
 from orchestrator.store.state import MilestoneState, RunState, new_run_id, save_state, state_path
 from orchestrator.testing.fake_codex import install_fake_codex
 from tests.conftest import git
@@ -83,6 +84,23 @@ def test_resume_and_status_while_the_lock_is_held(git_repo: Path) -> None:
         "20260101-000000-aaaa",
     )
     assert status_json.heavy == []
+
+
+def test_a_dead_holder_on_record_goes_the_full_way(git_repo: Path) -> None:
+    """The full path clears up after a run that died holding the lock; the early exit
+    leaves that to it."""
+    with lock_holder(git_repo, "docs/plan.md") as holder:
+        holder.kill()
+        holder.wait()
+    assert lock_path(git_repo).read_text(encoding="utf-8")  # the dead holder, on record
+    ran = run_cli(git_repo, "resume")
+    assert ran.code == 2
+    assert "orchestrator: no unfinished run" in ran.err
+    assert "pydantic" in ran.modules
+    assert lock_path(git_repo).read_text(encoding="utf-8") == ""
+    again = run_cli(git_repo, "resume")
+    assert again.same_answer(ran)
+    assert again.heavy == []
 
 
 def test_status_without_runs_is_light(git_repo: Path) -> None:

@@ -174,7 +174,9 @@ def check_resume(
     if root is None:
         return
     located = plan_location(root, plan_path) if plan_path is not None else None
-    with RepoLock(root, plan=located[1] if located else "?", log_takeover=False):
+    with RepoLock(root, plan=located[1] if located else "?", brief=True) as lock:
+        if lock.dead_holder is not None:  # the full path cleans up after it, and says so
+            return
         if run_id is None and not rebuild and not state_files(root):
             raise nothing_to_resume(located[1] if located else None)
 
@@ -195,9 +197,6 @@ def check_run(
     Like the full path, it takes the lock before reading the plan; a plan with
     nothing left to run needs the parser and git history, so it goes the full way.
     """
-    from orchestrator.plan.prescan import headings_if_not_a_plan, not_a_plan
-    from orchestrator.plan.text import read_plan_text
-
     if len(plans) != 1 or parallel is not None or dry_run:
         return
     if not settings_load_cleanly(repo, config_file, env, flags):
@@ -206,7 +205,12 @@ def check_run(
     if root is None:
         return
     plan_abs, plan_rel = plan_location(root, plans[0])
-    with RepoLock(root, plan=plan_rel, log_takeover=False):
+    with RepoLock(root, plan=plan_rel, brief=True) as lock:
+        if lock.dead_holder is not None:  # the full path cleans up after it, and says so
+            return
+        from orchestrator.plan.prescan import headings_if_not_a_plan, not_a_plan
+        from orchestrator.plan.text import read_plan_text
+
         headings = headings_if_not_a_plan(read_plan_text(plan_abs))
         if headings is not None:
             raise not_a_plan(plan_abs, headings)

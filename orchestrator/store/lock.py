@@ -110,12 +110,14 @@ def read_holder(repo: Path) -> LockHolder | None:
 class RepoLock:
     """Context manager holding the repository lock for one run."""
 
-    def __init__(self, repo: Path, *, plan: str, log_takeover: bool = True) -> None:
-        """``log_takeover=False``: take a dead holder's lock without logging it (an early
-        exit, before logging is configured; its console would not show the record)."""
+    def __init__(self, repo: Path, *, plan: str, brief: bool = False) -> None:
+        """``brief``: held for an early exit's decision (see :mod:`orchestrator.run.early`),
+        before logging is configured: no holder info is written (no fsync), and a dead
+        holder's lock is taken without logging or clearing up after it: it stays on
+        record (:attr:`dead_holder`) for the run that follows."""
         self.repo = repo
         self.plan = plan
-        self.log_takeover = log_takeover
+        self.brief = brief
         self.path = lock_path(repo)
         self.holder: LockHolder | None = None
         self._fd: int | None = None
@@ -163,8 +165,9 @@ class RepoLock:
         self.holder = LockHolder(
             pid=os.getpid(), host=socket.gethostname(), started_at=time.time(), plan=self.plan
         )
-        self._write()
-        if previous is not None and self.log_takeover:  # it died holding it
+        if not self.brief:
+            self._write()
+        if previous is not None and not self.brief:  # it died holding it
             self._after_dead(previous)
         elif previous is not None:  # an early exit: the dead holder stays on record for
             self._dead = previous  # the run that follows, which clears what it left
@@ -190,6 +193,11 @@ class RepoLock:
                 paths=[str(p) for p in removed],
                 dead_run_pid=previous.pid,
             )
+
+    @property
+    def dead_holder(self) -> LockHolder | None:
+        """The holder that died holding the lock, while it stays on record."""
+        return self._dead
 
     def set_run(self, run_id: str) -> None:
         """Record the run id in the holder info."""
