@@ -240,3 +240,34 @@ def test_only_locks_made_while_the_dead_run_lived_are_cleared(git_repo: Path) ->
     # the record's lock held the commit it was about to record: it is put in place
     assert git(git_repo, "rev-parse", record).strip() == head
     assert git(git_repo, "rev-parse", "main").strip() == head  # the branch is untouched
+
+
+def test_a_git_working_in_another_worktree_keeps_the_shared_ref_locks(
+    git_repo: Path, tmp_path: Path
+) -> None:
+    """Branches are shared by every worktree: a git working in the main tree may hold
+    a ref lock a dead run in a linked worktree could also have left."""
+    linked = tmp_path / "linked"
+    git(git_repo, "worktree", "add", "-q", "-b", "side", str(linked))
+    linked_git_dir = Path(git(linked, "rev-parse", "--absolute-git-dir").strip())
+    lock = _dead_lock(git_repo / ".git", "refs/heads/other.lock", "", age=10)
+    person = subprocess.Popen(
+        ["git", "cat-file", "--batch"], cwd=git_repo, stdin=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        now = time.time()
+        removed, kept = clear_dead_run_locks(
+            linked, linked_git_dir, since=now - 60, until=now, settle=0.2
+        )
+    finally:
+        assert person.stdin is not None
+        person.stdin.close()
+        person.wait(timeout=30)
+    assert (removed, kept) == ([], [lock])
+    assert lock.exists()
+    now = time.time()
+    assert clear_dead_run_locks(linked, linked_git_dir, since=now - 60, until=now) == (
+        [lock],
+        [],
+    )

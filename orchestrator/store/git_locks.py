@@ -10,7 +10,7 @@ later git write in the repository fails until someone removes it.
 (:func:`lock_files`). A run that takes over the repository lock from a run that
 died holding it clears them itself (:func:`clear_dead_run_locks`), but only
 those made while the dead run lived, and only when no git process is working in
-the repository (a person may be running git there right now): then no live
+the repository or any of its worktrees (a person may be running git there right now): then no live
 process can own them. A record ref's lock (``refs/orchestrator/runs/...``)
 holds the commit it was about to record; it is put in place, as git would have
 done (the record counts only if HEAD's history has that commit), so a milestone
@@ -54,6 +54,21 @@ def lock_files(git_dir: Path) -> list[Path]:
     return [p for p in found if p.is_file()]
 
 
+def repository_places(common: Path) -> list[Path]:
+    """The common git directory and every work tree of the repository (the main one and
+    each linked worktree): a git working in any of them may hold a shared ref's lock."""
+    places = [common]
+    if common.name == ".git":
+        places.append(common.parent)
+    for gitdir in sorted((common / "worktrees").glob("*/gitdir")):
+        try:
+            dot_git = Path(gitdir.read_text(encoding="utf-8").strip())
+        except OSError:
+            continue
+        places.append(dot_git.parent)
+    return [p.resolve() for p in places]
+
+
 def git_processes_in(places: Sequence[Path]) -> list[psutil.Process]:
     """Live git processes working inside one of ``places`` (by their working directory);
     a git process whose directory cannot be read counts: it may be working here."""
@@ -91,7 +106,7 @@ def clear_dead_run_locks(
     locks = [p for p in lock_files(git_dir) if _within(p, since - 1.0, until)]
     if not locks:
         return [], []
-    places = [work_tree.resolve(), git_dir.resolve(), common_dir(git_dir)]
+    places = [work_tree.resolve(), git_dir.resolve(), *repository_places(common_dir(git_dir))]
     busy = git_processes_in(places)
     if busy:
         import psutil
