@@ -264,3 +264,24 @@ def test_a_commit_is_published_with_its_record_in_one_transaction(git_repo: Path
     git(git_repo, "commit", "-q", "--allow-empty", "-m", "HEAD moves meanwhile")
     with pytest.raises(GitError):  # the transaction refuses: HEAD is not at the parent
         update_refs(repo, [f"update HEAD {stale_sha} {stale_parent}"], "test")
+
+
+@pytest.mark.parametrize("detached", [False, True])
+def test_our_commit_is_expected_without_a_new_snapshot_and_a_foreign_ref_still_found(
+    git_repo: Path, detached: bool
+) -> None:
+    repo = Repo.open(git_repo)
+    if detached:
+        git(git_repo, "checkout", "-q", "--detach")
+    guard = RefGuard(repo, "run-1")
+    (git_repo / "code.py").write_text("x = 1\n", encoding="utf-8")
+    sha = publish_commit(repo, "run-1", "1", "m1", {"Milestone": "1"})
+    guard.moved({"HEAD": sha, record_ref("run-1", "1"): sha})
+    assert guard.check_and_restore("the next step") is None
+    git(git_repo, "tag", "sneaky")  # moved between the last check and our commit
+    sha = publish_commit(repo, "run-1", "2", "m2", {"Milestone": "2"})
+    guard.moved({"HEAD": sha, record_ref("run-1", "2"): sha})
+    reason = guard.check_and_restore("the next step")
+    assert reason is not None
+    assert "refs/tags/sneaky" in reason
+    assert repo.head() == sha

@@ -14,7 +14,7 @@ by side) and the ``refs/orchestrator/`` records of other runs are theirs to move
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -102,6 +102,19 @@ class RefGuard:
     def refresh(self) -> None:
         """The orchestrator moved a ref itself (a commit, a reset): that is the new normal."""
         self.expected = self.snapshot()
+
+    def moved(self, updates: Mapping[str, str]) -> None:
+        """The orchestrator moved these refs itself (``HEAD`` through the branch it names,
+        as ``git update-ref HEAD`` does); no process. Stricter than :meth:`refresh`:
+        whatever else moved since the last check is still found by the next one."""
+        refs = dict(self.expected.refs)
+        head = self.expected.head
+        for name, sha in updates.items():
+            if name == "HEAD" and not head.startswith("ref: "):
+                head = sha
+            else:
+                refs[head[5:] if name == "HEAD" else name] = sha
+        self.expected = RefSnapshot(head=head, refs=refs)
 
     def check_and_restore(self, who: str, evidence_dir: Path | None = None) -> str | None:
         """None if nothing moved; else put everything back and say what it was."""

@@ -22,7 +22,12 @@ import anyio
 import structlog
 
 from orchestrator.errors import ExitCode
-from orchestrator.guard.history import lost_commits, publish_commit, settle_recorded
+from orchestrator.guard.history import (
+    lost_commits,
+    publish_commit,
+    record_ref,
+    settle_recorded,
+)
 from orchestrator.guard.run_guard import RunGuard
 from orchestrator.milestone.agent_step import PlanKeeper, StepContext, check_guards
 from orchestrator.milestone.loop import LoopResult, run_milestone
@@ -124,6 +129,8 @@ class Runner:
             "plan": self.state.plan_path,
             "repo": str(self.repo.root),
         }
+        if not getattr(self.settings.hooks, event, None):
+            return  # no hook for this event: nothing ran that may move refs
         await fire_hook(event, {**base, **payload}, self.settings.hooks, self.run_dir)
         await self.repo.call(self.guard.refs.refresh)  # a person's hook may push, tag or fetch
 
@@ -372,6 +379,8 @@ class Runner:
             },
         )
         self._head = sha
+        # the transaction moved exactly these two: anything else that moved is still found
+        self.guard.refs.moved({"HEAD": sha, record_ref(self.state.run_id, ms.id): sha})
         ms.commit, ms.status, ms.phase = sha, "passed", "committed"
         ms.ended_at = time.time()
         ms.stop_reason = None
@@ -383,5 +392,5 @@ class Runner:
             attempts=ms.attempts_made,
             commit=sha,
         )
-        await self.repo.call(self.guard.refs.refresh)
+        await anyio.lowlevel.checkpoint()  # here a stop asked during the commit ends the run
         await self._hook("milestone_passed", milestone=ms.id, commit=sha, attempts=ms.attempts_made)
