@@ -28,7 +28,9 @@ import pytest
 
 from orchestrator.plan import load_plan
 from orchestrator.store.state import RunState, list_runs, load_state
+from tests import supervisor_helpers as base
 from tests.conftest import git as git  # the one git() helper
+from tests.supervisor_helpers import step_answer as step_answer
 
 PLAN_REL = ".agent/plans/chaos.md"
 MILESTONES = 5
@@ -47,31 +49,11 @@ FAST_SETTINGS = {
 
 def plan_text(milestones: int = MILESTONES, checks: dict[int, str] | None = None) -> str:
     """An ExecPlan whose milestone N is done when ``mN.txt`` exists (or ``checks[N]``)."""
-    lines = ["# Chaos plan", "", "## Purpose / Big Picture", "", "Make files appear.", ""]
-    lines += ["## Progress", ""]
-    lines += [f"- [ ] Milestone {i}: file {i}" for i in range(1, milestones + 1)]
-    lines += ["", "## Surprises & Discoveries", "", "None yet.", ""]
-    lines += ["## Decision Log", "", "None yet.", ""]
-    lines += ["## Outcomes & Retrospective", "", "Not started.", ""]
-    lines += ["## Context and Orientation", "", "A scratch repository.", ""]
-    lines += ["## Plan of Work", ""]
-    for i in range(1, milestones + 1):
-        lines += [f"### Milestone {i}: file {i}", "", f"Create m{i}.txt.", ""]
-        check = (checks or {}).get(i, f"test -f m{i}.txt")
-        lines += ["```sh validate", check, "```", ""]
-    lines += ["## Concrete Steps", "", "Run the checks.", ""]
-    lines += ["## Validation and Acceptance", "", "Each milestone's check passes.", ""]
-    return "\n".join(lines)
-
-
-def step_answer(summary: str) -> dict[str, Any]:
-    return {
-        "status": "done",
-        "summary": summary,
-        "discoveries": [],
-        "decisions": [],
-        "question": None,
-    }
+    files = [
+        (f"file {i}", [(checks or {}).get(i, f"test -f m{i}.txt")])
+        for i in range(1, milestones + 1)
+    ]
+    return base.plan_text(files, title="Chaos plan")
 
 
 def rule(
@@ -83,13 +65,14 @@ def rule(
     times: int | None = None,
 ) -> dict[str, Any]:
     """A scenario rule for the fake codex: turns whose prompt contains ``contains``."""
-    reply: dict[str, Any] = {"commands": list(commands), "answer": answer or step_answer(name)}
-    if fault is not None:
-        reply["fault"] = fault
-    found: dict[str, Any] = {"name": name, "match": {"prompt_contains": contains}, "reply": reply}
-    if times is not None:
-        found["times"] = times
-    return found
+    return base.rule(
+        name,
+        contains=contains,
+        commands=commands,
+        answer=answer or step_answer(name),
+        fault=fault,
+        times=times,
+    )
 
 
 def implement(milestone: int, *commands: str, **kwargs: Any) -> dict[str, Any]:
@@ -216,11 +199,7 @@ def new_trial(
 
 def invocations(trial: Trial) -> list[dict[str, Any]]:
     """The shared fake codex's record of its invocations (rule, prompt, resumed, thread)."""
-    state_file = trial.scenario.with_name(trial.scenario.name + ".state.json")
-    if not state_file.exists():
-        return []
-    found: list[dict[str, Any]] = json.loads(state_file.read_text(encoding="utf-8"))["invocations"]
-    return found
+    return base.invocations(trial.scenario)
 
 
 def wait_for(predicate: Callable[[], object], timeout: float, what: str) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -20,16 +19,10 @@ from temporalio.client import Client
 
 from orchestrator.testing.scenario import Scenario
 from orchestrator.testing.server import ScriptedModelServer
+from tests.conftest import free_port
 from tests.supervisor_helpers import git, write_plan
 
 TEMPORAL = Path(sys.executable).parent / "temporal"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 async def _healthy(address: str) -> bool:
@@ -83,11 +76,6 @@ def remote_with_plan(
     bare = root / f"{name}.git"
     git(root, "clone", "-q", "--bare", str(work), str(bare))
     return bare
-
-
-def milestones_on(bare: Path, branch: str) -> list[str]:
-    out = git(bare, "log", branch, "--format=%(trailers:key=Milestone,valueonly)")
-    return [line.strip() for line in out.splitlines() if line.strip()]
 
 
 class Fleet:

@@ -23,6 +23,35 @@ from tests.conftest import git as git  # the one git() helper
 PLAN_REL = ".agent/plans/feature.md"
 
 
+def plan_text(
+    milestones: Sequence[tuple[str, Sequence[str]]],
+    *,
+    plan_checks: Sequence[str] = (),
+    header: str = "",
+    title: str = "Feature plan",
+) -> str:
+    """An ExecPlan with one ``validate`` block per milestone (``(title, checks)``)."""
+    parts = [header, f"# {title}", "", "## Purpose / Big Picture", "", "Make files appear.", ""]
+    parts += ["## Progress", ""]
+    parts += [f"- [ ] Milestone {i}: {name}" for i, (name, _) in enumerate(milestones, 1)]
+    parts += ["", "## Surprises & Discoveries", "", "None yet.", ""]
+    parts += ["## Decision Log", "", "None yet.", ""]
+    parts += ["## Outcomes & Retrospective", "", "Not started.", ""]
+    parts += ["## Context and Orientation", "", "A scratch repository.", ""]
+    parts += ["## Plan of Work", ""]
+    for i, (name, checks) in enumerate(milestones, 1):
+        parts += [f"### Milestone {i}: {name}", "", f"Do step {i}.", ""]
+        if checks:
+            parts += ["```sh validate", *checks, "```", ""]
+    parts += ["## Concrete Steps", "", "Run the checks.", ""]
+    parts += ["## Validation and Acceptance", ""]
+    if plan_checks:
+        parts += ["```sh validate", *plan_checks, "```", ""]
+    else:
+        parts += ["Each milestone's checks pass.", ""]
+    return "\n".join(parts).lstrip("\n")
+
+
 def write_plan(
     repo: Path,
     milestones: Sequence[tuple[str, Sequence[str]]],
@@ -32,27 +61,10 @@ def write_plan(
     commit: bool = True,
 ) -> Path:
     """Write (and commit) an ExecPlan with one ``validate`` block per milestone."""
-    parts = [header, "# Feature plan", "", "## Purpose / Big Picture", "", "Make files appear.", ""]
-    parts += ["## Progress", ""]
-    parts += [f"- [ ] Milestone {i}: {title}" for i, (title, _) in enumerate(milestones, 1)]
-    parts += ["", "## Surprises & Discoveries", "", "None yet.", ""]
-    parts += ["## Decision Log", "", "None yet.", ""]
-    parts += ["## Outcomes & Retrospective", "", "Not started.", ""]
-    parts += ["## Context and Orientation", "", "A scratch repository.", ""]
-    parts += ["## Plan of Work", ""]
-    for i, (title, checks) in enumerate(milestones, 1):
-        parts += [f"### Milestone {i}: {title}", "", f"Do step {i}.", ""]
-        if checks:
-            parts += ["```sh validate", *checks, "```", ""]
-    parts += ["## Concrete Steps", "", "Run the checks.", ""]
-    parts += ["## Validation and Acceptance", ""]
-    if plan_checks:
-        parts += ["```sh validate", *plan_checks, "```", ""]
-    else:
-        parts += ["Each milestone's checks pass.", ""]
     path = repo / PLAN_REL
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("\n".join(parts).lstrip("\n"), encoding="utf-8")
+    text = plan_text(milestones, plan_checks=plan_checks, header=header)
+    path.write_text(text, encoding="utf-8")
     if commit:
         git(repo, "add", "-A")
         git(repo, "commit", "-q", "-m", "add plan")
@@ -185,6 +197,12 @@ def make_settings(fake: Path, **sections: dict[str, Any]) -> Settings:
         run=RunSettings(**sections.get("run", {})),
         hooks=HookSettings(**sections.get("hooks", {})),
     )
+
+
+def milestones_on(repo: Path, branch: str) -> list[str]:
+    """The ``Milestone:`` trailers on ``branch``'s history, newest first."""
+    out = git(repo, "log", branch, "--format=%(trailers:key=Milestone,valueonly)")
+    return [line.strip() for line in out.splitlines() if line.strip()]
 
 
 def log_subjects(repo: Path) -> list[str]:

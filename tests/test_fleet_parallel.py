@@ -18,6 +18,7 @@ from tests.supervisor_helpers import (
     approve_all,
     git,
     implement,
+    milestones_on,
     write_plan,
     write_scenario,
 )
@@ -61,12 +62,7 @@ def _run(
 
 def _each_milestone_committed_once(repo: Path) -> None:
     for branch in BRANCHES:
-        assert _milestones_on(repo, branch) == ["2", "1"]
-
-
-def _milestones_on(repo: Path, branch: str) -> list[str]:
-    out = git(repo, "log", branch, "--format=%(trailers:key=Milestone,valueonly)")
-    return [line.strip() for line in out.splitlines() if line.strip()]
+        assert milestones_on(repo, branch) == ["2", "1"]
 
 
 def _user_view(repo: Path) -> tuple[str, str, str]:

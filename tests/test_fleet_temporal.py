@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.fleet_helpers import Fleet, milestones_on, remote_with_plan, temporal
-from tests.supervisor_helpers import implement, review_answer, rule, step_answer
+from tests.fleet_helpers import Fleet, remote_with_plan, temporal
+from tests.supervisor_helpers import implement, milestones_on, review_answer, rule, step_answer
 
 __all__ = ["temporal"]  # the fixture, imported for pytest
 

@@ -21,6 +21,7 @@ from orchestrator.plan.model import Check, Service
 from orchestrator.run.pinned import pinned_checks, services_for
 from orchestrator.settings.model import CheckSettings, Settings
 from orchestrator.store.state import CheckRecord, RunState, list_runs
+from tests.conftest import free_port
 from tests.supervisor_helpers import (
     PLAN_REL,
     approve_all,
@@ -31,12 +32,6 @@ from tests.supervisor_helpers import (
 )
 
 PY = sys.executable
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def plan_text(port: int, ready: str) -> str:
