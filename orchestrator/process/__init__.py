@@ -1,4 +1,5 @@
-"""process: the one place that opens child processes (see :mod:`.child`)."""
+"""process: where child processes start: supervised ones in :mod:`.child`, short blocking
+probes in :mod:`.probe` (a run's git commands start in :mod:`orchestrator.store.git`)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The one place that opens child processes: a request in, an outcome out.
+"""Where supervised child processes start: a request in, an outcome out.
 
 Every child runs in its own session (so its process group can be signalled
 without touching us), with stdin closed or fed from bytes, stdout read line by
