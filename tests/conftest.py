@@ -88,6 +88,15 @@ def fake_codex(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return install_fake_codex(tmp_path_factory.mktemp("fakebin"))
 
 
+@pytest.fixture(scope="session")
+def lean(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The lean codex stand-in (tests/lean_codex.py): starts in milliseconds, plays the
+    chaos plan's one script."""
+    from tests.lean_codex import install_lean_codex
+
+    return install_lean_codex(tmp_path_factory.mktemp("leanbin"))
+
+
 @pytest.fixture
 def scenario_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Where the test writes its scenario; FAKE_CODEX_SCENARIO points at it."""

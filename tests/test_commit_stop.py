@@ -31,7 +31,6 @@ from tests.chaos_helpers import (
     wait_for,
 )
 from tests.conftest import git
-from tests.lean_codex import install_lean_codex
 
 __all__ = ["reaper"]  # the fixture, imported for pytest
 
@@ -81,11 +80,6 @@ def install_slow_commit(directory: Path) -> SlowCommit:
     for script in (hook, shim):
         script.chmod(0o755)
     return slow
-
-
-@pytest.fixture(scope="module")
-def lean(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return install_lean_codex(tmp_path_factory.mktemp("leanbin"))
 
 
 def _paused_trial(tmp_path: Path, lean: Path, reaper: list[Trial]) -> tuple[Trial, SlowCommit]:

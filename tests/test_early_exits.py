@@ -23,7 +23,6 @@ from orchestrator.settings.model import Settings
 from orchestrator.store.git import Repo
 from orchestrator.store.lock import lock_path
 from orchestrator.store.state import MilestoneState, RunState, new_run_id, save_state, state_path
-from orchestrator.testing.fake_codex import install_fake_codex
 from tests.conftest import git
 from tests.early_helpers import full_path_env, run_cli
 from tests.lock_helpers import lock_holder
@@ -37,17 +36,16 @@ from tests.supervisor_helpers import (
 )
 
 
-@pytest.fixture(scope="module")
-def fake(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return install_fake_codex(tmp_path_factory.mktemp("fakebin"))
-
-
 @pytest.mark.parametrize("plan", [None, PLAN_REL], ids=["any-plan", "one-plan"])
 @pytest.mark.parametrize("flags", [False, True], ids=["no-flags", "codex-bin"])
 def test_resume_with_no_run_exits_early_with_the_full_paths_message(
-    git_repo: Path, fake: Path, plan: str | None, flags: bool
+    git_repo: Path, fake_codex: Path, plan: str | None, flags: bool
 ) -> None:
-    args = ["resume", *([plan] if plan else []), *(["--codex-bin", str(fake)] if flags else [])]
+    args = [
+        "resume",
+        *([plan] if plan else []),
+        *(["--codex-bin", str(fake_codex)] if flags else []),
+    ]
     sub = git_repo / "src"
     sub.mkdir()  # from a subdirectory: the repository is found above it
     early = run_cli(sub, *args)
@@ -141,14 +139,14 @@ def test_status_with_a_run_reads_it(git_repo: Path) -> None:
     assert "pydantic" in ran.modules
 
 
-def test_an_unfinished_run_is_resumed(git_repo: Path, fake: Path, tmp_path: Path) -> None:
+def test_an_unfinished_run_is_resumed(git_repo: Path, fake_codex: Path, tmp_path: Path) -> None:
     write_plan(git_repo, [("Make the file", ["test -f done.txt"])])
     state = _unfinished_run(git_repo)
     scenario = write_scenario(
         tmp_path / "scenario.json", [implement("1", "echo ok > done.txt"), approve_all()]
     )
     env = {**os.environ, "FAKE_CODEX_SCENARIO": str(scenario)}
-    ran = run_cli(git_repo, "resume", "--codex-bin", str(fake), env=env)
+    ran = run_cli(git_repo, "resume", "--codex-bin", str(fake_codex), env=env)
     assert ran.code == 0, ran.err
     assert invocations(scenario), "the resumed run never reached codex"
     resumed = json.loads(state_path(git_repo, state.run_id).read_text(encoding="utf-8"))

@@ -19,7 +19,6 @@ from orchestrator import plan as plan_package
 from orchestrator.errors import PlanError
 from orchestrator.plan import parse_plan
 from orchestrator.plan.prescan import headings_if_not_a_plan, not_a_plan
-from orchestrator.testing.fake_codex import install_fake_codex
 from tests.early_helpers import full_path_env, run_cli
 from tests.lock_helpers import lock_holder
 from tests.supervisor_helpers import (
@@ -41,11 +40,6 @@ NOT_PLANS: dict[str, bytes | None] = {
     "latin-1": b"# caf\xe9\n",
     "missing": None,
 }
-
-
-@pytest.fixture(scope="module")
-def fake(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return install_fake_codex(tmp_path_factory.mktemp("fakebin"))
 
 
 @pytest.mark.parametrize("name", sorted(NOT_PLANS))
@@ -74,13 +68,13 @@ def test_run_while_the_lock_is_held_exits_75_early(git_repo: Path) -> None:
     assert early.same_answer(full), (early, full)
 
 
-def test_a_real_plan_is_run(git_repo: Path, fake: Path, tmp_path: Path) -> None:
+def test_a_real_plan_is_run(git_repo: Path, fake_codex: Path, tmp_path: Path) -> None:
     write_plan(git_repo, [("Make the file", ["test -f done.txt"])])
     scenario = write_scenario(
         tmp_path / "scenario.json", [implement("1", "echo ok > done.txt"), approve_all()]
     )
     env = {**os.environ, "FAKE_CODEX_SCENARIO": str(scenario)}
-    ran = run_cli(git_repo, "run", PLAN_REL, "--codex-bin", str(fake), env=env)
+    ran = run_cli(git_repo, "run", PLAN_REL, "--codex-bin", str(fake_codex), env=env)
     assert ran.code == 0, ran.err
     assert invocations(scenario), "the run never reached codex"
     assert any("Make the file" in s for s in log_subjects(git_repo))

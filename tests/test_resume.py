@@ -14,7 +14,6 @@ from pathlib import Path
 import pytest
 
 from orchestrator.store.state import save_state, state_path
-from orchestrator.testing.fake_codex import install_fake_codex
 from tests.chaos_helpers import (
     PLAN_REL,
     Trial,
@@ -29,21 +28,10 @@ from tests.chaos_helpers import (
     wait_for,
     wait_untagged,
 )
-from tests.lean_codex import install_lean_codex
 
 __all__ = ["reaper"]  # the fixture, imported for pytest
 
 HANG = {"kind": "hang", "after_commands": True}
-
-
-@pytest.fixture(scope="module")
-def fake(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return install_fake_codex(tmp_path_factory.mktemp("fakebin"))
-
-
-@pytest.fixture(scope="module")
-def lean(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return install_lean_codex(tmp_path_factory.mktemp("leanbin"))
 
 
 def _kill_when(trial: Trial, proc: subprocess.Popen[bytes], ready: Path) -> None:
@@ -61,7 +49,7 @@ def _finish(trial: Trial, command: str = "resume") -> None:
 
 @pytest.mark.slow
 def test_killed_mid_repair_resumes_the_thread_and_keeps_the_work(
-    tmp_path: Path, fake: Path, reaper: list[Trial]
+    tmp_path: Path, fake_codex: Path, reaper: list[Trial]
 ) -> None:
     """Killed while a repair step runs: resume repairs again on the same codex thread,
     with the implement step's work still in the tree, and commits once."""
@@ -72,7 +60,9 @@ def test_killed_mid_repair_resumes_the_thread_and_keeps_the_work(
         ),
         rule("repair", "step=repair milestone=1 ", "echo done > m1.txt"),
     ]
-    trial = new_trial(tmp_path / "t", fake, rules, milestones=1, checks={1: "grep -qx done m1.txt"})
+    trial = new_trial(
+        tmp_path / "t", fake_codex, rules, milestones=1, checks={1: "grep -qx done m1.txt"}
+    )
     reaper.append(trial)
     _kill_when(trial, trial.start("run"), trial.repo / ".git" / "repairing")
     state = trial.runs()[0]
@@ -98,7 +88,7 @@ def test_killed_mid_repair_resumes_the_thread_and_keeps_the_work(
 
 @pytest.mark.slow
 def test_killed_mid_implement_continues_from_the_tree(
-    tmp_path: Path, fake: Path, reaper: list[Trial]
+    tmp_path: Path, fake_codex: Path, reaper: list[Trial]
 ) -> None:
     """Killed while implementing: resume implements again, told that earlier work may be
     in the tree, and that work goes into the milestone's commit."""
@@ -106,7 +96,7 @@ def test_killed_mid_implement_continues_from_the_tree(
         implement(1, "echo half > part.txt; touch .git/started", fault=HANG, name="first", times=1),
         implement(1, "echo 1 > m1.txt", name="again"),
     ]
-    trial = new_trial(tmp_path / "t", fake, rules, milestones=1)
+    trial = new_trial(tmp_path / "t", fake_codex, rules, milestones=1)
     reaper.append(trial)
     proc = trial.start("run")
     _kill_when(trial, proc, trial.repo / ".git" / "started")
