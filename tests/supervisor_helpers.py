@@ -21,6 +21,11 @@ from orchestrator.store.state import RunState, list_runs
 from tests.conftest import git as git  # the one git() helper
 
 PLAN_REL = ".agent/plans/feature.md"
+# Two milestones, each done when its file exists: m1.txt, m2.txt.
+TWO_FILES: list[tuple[str, list[str]]] = [
+    ("first", ["test -f m1.txt"]),
+    ("second", ["test -f m2.txt"]),
+]
 
 
 def plan_text(

@@ -16,6 +16,7 @@ from orchestrator.ui.live import render_view
 from orchestrator.ui.view import RunView
 from tests.supervisor_helpers import (
     PLAN_REL,
+    TWO_FILES,
     failure_review,
     git,
     implement,
@@ -43,7 +44,7 @@ def _scenario(path: Path) -> None:
 def test_one_repair_is_two_attempts_everywhere(
     git_repo: Path, fake_codex: Path, scenario_file: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    write_plan(git_repo, [("first", ["test -f m1.txt"]), ("second", ["test -f m2.txt"])])
+    write_plan(git_repo, TWO_FILES)
     _scenario(scenario_file)
     argv = ["-C", str(git_repo), "run", PLAN_REL, "--codex-bin", str(fake_codex)]
     assert main(argv) == 0

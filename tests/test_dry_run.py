@@ -11,6 +11,7 @@ import pytest
 from orchestrator.cli import main
 from tests.supervisor_helpers import (
     PLAN_REL,
+    TWO_FILES,
     approve_all,
     implement,
     invocations,
@@ -31,10 +32,7 @@ def _tree(repo: Path) -> dict[str, str]:
 def test_dry_run_prints_the_plan_of_action_and_writes_nothing(
     git_repo: Path, fake_codex: Path, scenario_file: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    write_plan(
-        git_repo, [("first", ["test -f m1.txt"]), ("second", ["test -f m2.txt"])],
-        plan_checks=["true"],
-    )  # fmt: skip
+    write_plan(git_repo, TWO_FILES, plan_checks=["true"])
     config = git_repo / ".agent" / "orchestrator.toml"
     config.write_text('[checks]\ncommands = ["test -d .git"]\n', encoding="utf-8")
     write_scenario(scenario_file, [implement("1", "touch m1.txt"), implement("2"), approve_all()])

@@ -17,6 +17,7 @@ from orchestrator.store.git import Repo
 from orchestrator.store.state import list_runs
 from tests.supervisor_helpers import (
     PLAN_REL,
+    TWO_FILES,
     approve_all,
     git,
     implement,
@@ -83,7 +84,7 @@ def test_a_check_that_forges_our_commit_is_undone(
 def test_trailers_alone_do_not_make_a_milestone_done(
     git_repo: Path, fake_codex: Path, scenario_file: Path
 ) -> None:
-    write_plan(git_repo, [("first", ["test -f m1.txt"]), ("second", ["test -f m2.txt"])])
+    write_plan(git_repo, TWO_FILES)
     write_scenario(
         scenario_file,
         [
@@ -138,7 +139,7 @@ def test_a_check_that_resets_history_is_undone(
 def test_a_history_reset_between_invocations_stops_the_resume(
     git_repo: Path, fake_codex: Path, scenario_file: Path
 ) -> None:
-    write_plan(git_repo, [("first", ["test -f m1.txt"]), ("second", ["test -f m2.txt"])])
+    write_plan(git_repo, TWO_FILES)
     write_scenario(
         scenario_file,
         [
@@ -218,7 +219,7 @@ def test_rebuild_adopts_recorded_commits_only(
 ) -> None:
     """A corrupt state is rebuilt from the records under .git, not from trailers: milestone 1
     (recorded) is adopted; a forged milestone 2 commit on top is not."""
-    write_plan(git_repo, [("first", ["test -f m1.txt"]), ("second", ["test -f m2.txt"])])
+    write_plan(git_repo, TWO_FILES)
     write_scenario(
         scenario_file,
         [

@@ -18,6 +18,7 @@ from orchestrator.testing.fake_codex import read_state
 from tests.chaos_helpers import wait_for
 from tests.supervisor_helpers import (
     PLAN_REL,
+    TWO_FILES,
     approve_all,
     git,
     implement,
@@ -35,7 +36,7 @@ from tests.supervisor_helpers import (
 def test_two_milestones_pass_with_one_commit_each(
     git_repo: Path, fake_codex: Path, scenario_file: Path
 ) -> None:
-    write_plan(git_repo, [("first", ["test -f m1.txt"]), ("second", ["test -f m2.txt"])])
+    write_plan(git_repo, TWO_FILES)
     write_scenario(
         scenario_file,
         [
@@ -141,7 +142,7 @@ def test_unrunnable_plan_exits_2(git_repo: Path, fake_codex: Path) -> None:
 def test_resume_after_needs_human(
     git_repo: Path, fake_codex: Path, scenario_file: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    write_plan(git_repo, [("first", ["test -f m1.txt"]), ("second", ["test -f m2.txt"])])
+    write_plan(git_repo, TWO_FILES)
     write_scenario(
         scenario_file,
         [
@@ -169,7 +170,7 @@ def test_resume_heals_a_commit_missing_from_state(
     git_repo: Path, fake_codex: Path, scenario_file: Path
 ) -> None:
     """Killed between commit and state save: git history says the milestone passed."""
-    write_plan(git_repo, [("first", ["test -f m1.txt"]), ("second", ["test -f m2.txt"])])
+    write_plan(git_repo, TWO_FILES)
     write_scenario(
         scenario_file,
         [
@@ -213,7 +214,7 @@ def test_rebuild_corrupt_state(git_repo: Path, fake_codex: Path, scenario_file: 
 
 
 def test_token_budget_stops_the_run(git_repo: Path, fake_codex: Path, scenario_file: Path) -> None:
-    write_plan(git_repo, [("first", ["test -f m1.txt"]), ("second", ["test -f m2.txt"])])
+    write_plan(git_repo, TWO_FILES)
     write_scenario(
         scenario_file,
         [implement("1", "touch m1.txt"), implement("2", "touch m2.txt"), approve_all()],

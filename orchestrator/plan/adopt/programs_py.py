@@ -220,15 +220,21 @@ HANDLERS: dict[str, Handler] = {
         v(Kind.EDIT, "`coverage erase` deletes data") if first(a) == "erase" else check("coverage")
     ),
     "django-admin": lambda a, j: _django(a),
-    "ptw": always(Kind.SERVER, SERVER_WHY),
-    "pytest-watch": always(Kind.SERVER, SERVER_WHY),
-    "uvicorn": always(Kind.SERVER, SERVER_WHY),
-    "gunicorn": always(Kind.SERVER, SERVER_WHY),
-    "hypercorn": always(Kind.SERVER, SERVER_WHY),
-    "daphne": always(Kind.SERVER, SERVER_WHY),
-    "granian": always(Kind.SERVER, SERVER_WHY),
-    "streamlit": always(Kind.SERVER, SERVER_WHY),
-    "celery": always(Kind.SERVER, SERVER_WHY),
+    **many(
+        [
+            "ptw",
+            "pytest-watch",
+            "uvicorn",
+            "gunicorn",
+            "hypercorn",
+            "daphne",
+            "granian",
+            "streamlit",
+            "celery",
+            "jupyter",
+        ],
+        always(Kind.SERVER, SERVER_WHY),
+    ),  # fmt: skip
     "flask": lambda a, j: (
         v(Kind.SERVER, SERVER_WHY) if first(a) in {"run", ""} else classify_name(first(a), "flask")
     ),
@@ -266,6 +272,5 @@ HANDLERS: dict[str, Handler] = {
         always(Kind.CHECK, "a Python linter, type checker or test runner that exits"),
     ),  # fmt: skip
     "virtualenv": always(Kind.SETUP, SETUP_WHY),
-    "jupyter": always(Kind.SERVER, SERVER_WHY),
     "ipython": always(Kind.INTERACTIVE, "an interactive shell"),
 }
