@@ -10,15 +10,14 @@ from pathlib import Path
 import structlog
 
 from orchestrator.errors import StateError
-from orchestrator.paths import RUNS_DIR
 from orchestrator.plan import load_plan
 from orchestrator.plan.model import ExecPlan
 from orchestrator.run.early import nothing_to_resume
 from orchestrator.run.pinned import pinned_checks
 from orchestrator.settings.model import Settings
 from orchestrator.store.git import Repo
+from orchestrator.store.run_files import state_files
 from orchestrator.store.state import (
-    STATE_FILE,
     MilestoneState,
     RunState,
     find_unfinished,
@@ -54,15 +53,11 @@ def find_run(root: Path, plan_rel: str | None, run_id: str | None) -> RunState:
 
 
 def _newest_corrupt(root: Path) -> str | None:
-    runs = root / RUNS_DIR
-    if not runs.is_dir():
-        return None
-    for d in sorted(runs.iterdir(), key=lambda p: p.name, reverse=True):
-        if (d / STATE_FILE).is_file():
-            try:
-                load_state(d / STATE_FILE)
-            except StateError:
-                return d.name
+    for path in state_files(root):
+        try:
+            load_state(path)
+        except StateError:
+            return path.parent.name
     return None
 
 
