@@ -157,7 +157,7 @@ def test_live_is_off_without_a_tty() -> None:
 
 
 def test_summary_quiet_clean_run_prints_nothing(capsys: pytest.CaptureFixture[str]) -> None:
-    final_summary(status="done", exit_code=0, settings=LogSettings(quiet=True))
+    final_summary(status="passed", exit_code=0, settings=LogSettings(quiet=True))
     assert capsys.readouterr() == ("", "")
 
 
@@ -166,7 +166,7 @@ def test_summary_quiet_needs_human_goes_to_stderr(
 ) -> None:
     report = tmp_path / "NEEDS_HUMAN.md"
     final_summary(
-        status="needs-human",
+        status="needs_human",
         exit_code=3,
         settings=LogSettings(quiet=True),
         report_path=report,
@@ -175,16 +175,16 @@ def test_summary_quiet_needs_human_goes_to_stderr(
     out, err = capsys.readouterr()
     assert out == ""
     assert err.splitlines() == summary_lines(
-        status="needs-human", exit_code=3, report_path=report, question="Which database?"
+        status="needs_human", exit_code=3, report_path=report, question="Which database?"
     )
     assert "exit 3, needs-human" in err
     assert "Which database?" in err
 
 
 def test_summary_clean_run_not_quiet_goes_to_stdout(capsys: pytest.CaptureFixture[str]) -> None:
-    final_summary(status="done", exit_code=0, settings=LogSettings())
+    final_summary(status="passed", exit_code=0, settings=LogSettings())
     out, err = capsys.readouterr()
-    assert "run done (exit 0, ok)" in out
+    assert "run passed (exit 0, ok)" in out
     assert err == ""
 
 

@@ -25,6 +25,8 @@ from orchestrator.ui.view import RunView
 if TYPE_CHECKING:
     from rich.console import RenderableType
 
+    from orchestrator.store.state import RunStatus
+
 _MARKS = {
     "pending": ("·", "dim"),
     "running": ("▶", "bold cyan"),
@@ -173,7 +175,7 @@ def live_display(settings: LogSettings, view: RunView | None = None) -> Iterator
 
 def summary_lines(
     *,
-    status: str,
+    status: RunStatus,
     exit_code: int,
     report_path: Path | None = None,
     question: str | None = None,
@@ -199,7 +201,7 @@ def summary_lines(
 
 def final_summary(
     *,
-    status: str,
+    status: RunStatus,
     exit_code: int,
     settings: LogSettings,
     report_path: Path | None = None,
