@@ -36,6 +36,7 @@ class RunGuard:
         config_file: Path | None,
         state_file: Path,
         rewrite_state: Callable[[], None],
+        wait_saved: Callable[[], None] = lambda: None,
     ) -> None:
         self.inputs = InputsKeeper.for_run(
             repo.root, settings, plan_rel=plan_rel, config_file=config_file
@@ -45,6 +46,7 @@ class RunGuard:
         self.evidence = state_file.parent / "guard"
         self.saved: bytes | None = None  # the state file as this process last wrote it
         self._rewrite_state = rewrite_state
+        self._wait_saved = wait_saved  # a save still being written (while refs are compared)
         self._found: str | None = None  # a change noticed just before a save overwrote it
 
     def check(self, who: str) -> str | None:
@@ -52,8 +54,9 @@ class RunGuard:
         found = [
             self.inputs.check_and_restore(who, self.evidence),
             self.refs.check_and_restore(who, self.evidence),
-            self._state_intact(who),
         ]
+        self._wait_saved()
+        found.append(self._state_intact(who))
         return "\n\n".join(v for v in found if v) or None
 
     def _read_state(self) -> bytes:

@@ -22,12 +22,7 @@ import anyio
 import structlog
 
 from orchestrator.errors import ExitCode
-from orchestrator.guard.history import (
-    lost_commits,
-    publish_commit,
-    record_ref,
-    settle_recorded,
-)
+from orchestrator.guard.history import lost_commits, publish_commit, record_ref, settle_recorded
 from orchestrator.guard.run_guard import RunGuard
 from orchestrator.milestone.agent_step import PlanKeeper, StepContext, check_guards
 from orchestrator.milestone.loop import LoopResult, run_milestone
@@ -44,13 +39,8 @@ from orchestrator.run.record import milestone_passed_text, step_answers
 from orchestrator.run.signals import SIGNAL_EXIT, watch_signals
 from orchestrator.settings.model import Settings
 from orchestrator.store.git import Repo
-from orchestrator.store.state import (
-    MilestoneState,
-    RunState,
-    RunStatus,
-    save_state,
-    state_path,
-)
+from orchestrator.store.state import MilestoneState, RunState, RunStatus, state_path
+from orchestrator.store.state_writer import StateWriter
 from orchestrator.ui.events import ProgressEvent
 from orchestrator.ui.report import write_needs_human, write_report
 from orchestrator.verify.validator import Verifier
@@ -93,6 +83,7 @@ class Runner:
         self.state = state
         self.plan = plan
         self.keeper = PlanKeeper(plan_path, plan_text)
+        self.writer = StateWriter(state_path(repo.root, state.run_id))
         self.guard = RunGuard(
             repo,
             settings,
@@ -101,6 +92,7 @@ class Runner:
             config_file=config_file,
             state_file=state_path(repo.root, state.run_id),
             rewrite_state=self.save,
+            wait_saved=self.writer.wait,
         )
         self.settings = settings
         self.run_dir = state_path(repo.root, state.run_id).parent
@@ -113,8 +105,9 @@ class Runner:
         self.verifier = Verifier(repo=repo, run_id=state.run_id, settings=settings)
 
     def save(self) -> None:
+        self.writer.wait()  # the file holds the last save: an edit since is noticed
         self.guard.before_save()
-        self.guard.saved = save_state(state_path(self.repo.root, self.state.run_id), self.state)
+        self.guard.saved = self.writer.save(self.state)
 
     def _budget_reason(self, in_milestone: bool = False) -> str | None:
         return self.budget.stop_reason(self.state.tokens_total, in_milestone=in_milestone)
@@ -131,6 +124,7 @@ class Runner:
         }
         if not getattr(self.settings.hooks, event, None):
             return  # no hook for this event: nothing ran that may move refs
+        self.writer.wait()  # a hook may read the state
         await fire_hook(event, {**base, **payload}, self.settings.hooks, self.run_dir)
         await self.repo.call(self.guard.refs.refresh)  # a person's hook may push, tag or fetch
 
@@ -146,6 +140,7 @@ class Runner:
                 end = await self._run_or_interrupt()
             finally:
                 self.verifier.close()
+                self.writer.wait()
             structlog.contextvars.unbind_contextvars("milestone", "step", "attempt")
             end.report = write_report(self.run_dir, self.state, exit_code=end.exit_code)
             log.info(
@@ -184,6 +179,7 @@ class Runner:
         self._stopped("interrupted", int(ExitCode.INTERRUPTED), "stopped by a second SIGINT")
         self.state.interrupt_running()
         self.save()
+        self.writer.wait()
         os._exit(int(ExitCode.INTERRUPTED))
 
     def _stopped(self, status: RunStatus, exit_code: int, reason: str | None) -> RunEnd:

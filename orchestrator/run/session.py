@@ -107,6 +107,7 @@ def _execute(
     if end.status == "needs_human":
         state.handoff_digest = tree_digest(repo)
         runner.save()
+        runner.writer.wait()
     final_summary(
         status=end.status,
         exit_code=end.exit_code,

@@ -185,11 +185,21 @@ def new_run_id() -> str:
 
 def save_state(path: Path, state: RunState) -> bytes:
     """Stamp ``updated_at``, seal and write ``state`` atomically to ``path``; the bytes."""
+    data = encode_state(state)
+    write_state(path, data)
+    return data
+
+
+def encode_state(state: RunState) -> bytes:
+    """``state`` as its file holds it, stamped with the time of this save."""
     state.updated_at = time.time()
-    data = state.model_dump_json(indent=2).encode("utf-8") + b"\n"
+    return state.model_dump_json(indent=2).encode("utf-8") + b"\n"
+
+
+def write_state(path: Path, data: bytes) -> None:
+    """Seal ``data`` and write it atomically to ``path``."""
     write_seal(path, data)  # first: a kill before the rename leaves the old state, still sealed
     atomic_write(path, data)
-    return data
 
 
 def _fix(path: Path) -> str:
