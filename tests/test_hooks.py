@@ -10,7 +10,7 @@ import anyio
 import pytest
 import structlog
 
-from orchestrator.run.hooks import BASE_ENV, HookEvent, fire_hook
+from orchestrator.run.hooks import BASE_ENV, HookEvent, HookPayload, fire_hook
 from orchestrator.settings.model import HookSettings, LogSettings
 from orchestrator.ui.logs import close_logging, configure_logging
 
@@ -29,7 +29,7 @@ def _events(tmp_path: Path, name: str) -> list[dict[str, Any]]:
 
 
 def _fire(event: HookEvent, payload: dict[str, Any], settings: HookSettings, run_dir: Path) -> None:
-    anyio.run(fire_hook, event, payload, settings, run_dir)
+    anyio.run(fire_hook, event, HookPayload(**payload), settings, run_dir)
 
 
 def test_payload_file_and_environment(git_repo: Path, tmp_path: Path) -> None:
@@ -88,9 +88,15 @@ def test_payload_secrets_are_redacted(tmp_path: Path, monkeypatch: pytest.Monkey
     monkeypatch.setenv("DEPLOY_TOKEN", "tok-0123456789abcdef")
     run_dir = tmp_path / "run"
     settings = HookSettings(run_finished=["true"])
-    _fire("run_finished", {"note": "used tok-0123456789abcdef"}, settings, run_dir)
+    _fire("run_finished", {"reason": "used tok-0123456789abcdef"}, settings, run_dir)
     (payload_file,) = (run_dir / "hooks").glob("*.json")
     assert "tok-0123456789abcdef" not in payload_file.read_text()
+    assert json.loads(payload_file.read_text())["reason"] == "used [REDACTED]"
+
+
+def test_a_payload_field_no_event_sets_is_refused() -> None:
+    with pytest.raises(ValueError, match="note"):
+        HookPayload(note="typo'd field")  # type: ignore[call-arg]
 
 
 def test_no_commands_and_unknown_events_do_nothing(tmp_path: Path) -> None:

@@ -21,10 +21,12 @@ from pathlib import Path
 from typing import Any, Literal, get_args
 
 import structlog
+from pydantic import BaseModel, ConfigDict
 
 from orchestrator.process.child import ProcessRequest, run_process
 from orchestrator.redact import Redactor
 from orchestrator.settings.model import HookSettings
+from orchestrator.store.state import RunStatus
 
 log = structlog.get_logger()
 
@@ -47,6 +49,26 @@ BASE_ENV = (
 """Variables of the orchestrator's environment every hook receives (when set)."""
 
 
+class HookPayload(BaseModel):
+    """What a hook's JSON payload file holds besides ``event``: the fields an event sets
+    (a field set to None is written as null; one not set is left out)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    run_id: str | None = None
+    plan: str | None = None
+    repo: str | None = None
+    milestone: str | None = None
+    commit: str | None = None
+    attempts: int | None = None
+    status: RunStatus | None = None
+    reason: str | None = None
+    question: str | None = None
+    handoff: str | None = None
+    resets_at: float | None = None
+    exit_code: int | None = None
+
+
 def _next_path(directory: Path, event: str) -> Path:
     directory.mkdir(parents=True, exist_ok=True)
     number = sum(1 for _ in directory.glob("*.json")) + 1
@@ -56,25 +78,25 @@ def _next_path(directory: Path, event: str) -> Path:
 
 
 def _hook_env(
-    event: str, payload: dict[str, Any], payload_path: Path, passthrough: list[str]
+    event: str, payload: HookPayload, payload_path: Path, passthrough: list[str]
 ) -> dict[str, str]:
     env = {k: os.environ[k] for k in (*BASE_ENV, *passthrough) if k in os.environ}
     env["ORCH_EVENT"] = event
     env["ORCH_PAYLOAD"] = str(payload_path)
-    for key, name in (("run_id", "ORCH_RUN_ID"), ("repo", "ORCH_REPO")):
-        if payload.get(key) is not None:
-            env[name] = str(payload[key])
+    for value, name in (
+        (payload.run_id, "ORCH_RUN_ID"),
+        (payload.repo, "ORCH_REPO"),
+        (payload.exit_code, "ORCH_EXIT_CODE"),
+    ):
+        if value is not None:
+            env[name] = str(value)
         else:
             env.pop(name, None)
-    if payload.get("exit_code") is not None:
-        env["ORCH_EXIT_CODE"] = str(payload["exit_code"])
-    else:
-        env.pop("ORCH_EXIT_CODE", None)
     return env
 
 
 async def fire_hook(
-    event: HookEvent, payload: dict[str, Any], settings: HookSettings, run_dir: Path
+    event: HookEvent, payload: HookPayload, settings: HookSettings, run_dir: Path
 ) -> None:
     """Run every command configured for ``event``; log failures, never raise."""
     try:
@@ -84,7 +106,7 @@ async def fire_hook(
 
 
 async def _fire(
-    event: HookEvent, payload: dict[str, Any], settings: HookSettings, run_dir: Path
+    event: HookEvent, payload: HookPayload, settings: HookSettings, run_dir: Path
 ) -> None:
     if event not in HOOK_EVENTS:
         log.warning("hook_unknown_event", hook_event=event, known=list(HOOK_EVENTS))
@@ -98,15 +120,15 @@ async def _fire(
 
 
 def _prepare(
-    event: str, payload: dict[str, Any], run_dir: Path, passthrough: list[str]
+    event: str, payload: HookPayload, run_dir: Path, passthrough: list[str]
 ) -> tuple[Path, Path, dict[str, str]]:
     """Write the payload file; the hook's working directory and environment."""
     redactor = Redactor.from_env()
     payload_path = _next_path(run_dir / HOOKS_DIR, event)
-    document = {"event": event, **payload}
-    text = json.dumps(redactor.data(document), indent=2, default=str, ensure_ascii=False)
+    document = {"event": event, **payload.model_dump(mode="json", exclude_unset=True)}
+    text = json.dumps(redactor.data(document), indent=2, ensure_ascii=False)
     payload_path.write_text(text + "\n", encoding="utf-8")
-    repo = payload.get("repo")
+    repo = payload.repo
     cwd = Path(repo) if repo is not None and Path(repo).is_dir() else run_dir
     return payload_path, cwd, _hook_env(event, payload, payload_path, passthrough)
 

@@ -32,7 +32,7 @@ from orchestrator.plan import (
 from orchestrator.plan.model import ExecPlan
 from orchestrator.process.leftovers import reap_leftovers
 from orchestrator.run.budget import start_invocation
-from orchestrator.run.hooks import HookEvent, fire_hook
+from orchestrator.run.hooks import HookEvent, HookPayload, fire_hook
 from orchestrator.run.outcomes import commit_outcomes
 from orchestrator.run.pinned import checks_for, review_gate_for, services_for
 from orchestrator.run.record import milestone_passed_text, step_answers
@@ -116,16 +116,14 @@ class Runner:
         """Restore what the agent or a check must not change; say what it was."""
         return await self.repo.write(self.guard.check, who)  # it may put refs back
 
-    async def _hook(self, event: HookEvent, **payload: Any) -> None:
-        base = {
-            "run_id": self.state.run_id,
-            "plan": self.state.plan_path,
-            "repo": str(self.repo.root),
-        }
+    async def _hook(self, event: HookEvent, **fields: Any) -> None:
         if not getattr(self.settings.hooks, event, None):
             return  # no hook for this event: nothing ran that may move refs
         self.writer.wait()  # a hook may read the state
-        await fire_hook(event, {**base, **payload}, self.settings.hooks, self.run_dir)
+        payload = HookPayload(
+            run_id=self.state.run_id, plan=self.state.plan_path, repo=str(self.repo.root), **fields
+        )
+        await fire_hook(event, payload, self.settings.hooks, self.run_dir)
         await self.repo.call(self.guard.refs.refresh)  # a person's hook may push, tag or fetch
 
     # -- the run ---------------------------------------------------------------------------
