@@ -169,6 +169,10 @@ def _layouts(base: Path, repo: Path) -> dict[str, tuple[Path, bool]]:
     moved = base / "moved"
     git(base, "clone", "-q", str(repo), str(moved))
     git(moved, "config", "core.worktree", str(base))
+    moved_per_tree = base / "moved-per-tree"
+    git(base, "clone", "-q", str(repo), str(moved_per_tree))
+    git(moved_per_tree, "config", "extensions.worktreeConfig", "true")
+    git(moved_per_tree, "config", "--worktree", "core.worktree", str(base))
     empty_mount = repo / "src" / "sandbox"
     (empty_mount / ".git").mkdir(parents=True)  # what codex's sandbox leaves behind
     plain = base / "plain"
@@ -181,6 +185,7 @@ def _layouts(base: Path, repo: Path) -> dict[str, tuple[Path, bool]]:
         "detached HEAD": (detached, True),
         "no commit yet": (unborn, False),
         "core.worktree": (moved, False),
+        "core.worktree in config.worktree": (moved_per_tree, False),
         "empty .git mount point": (empty_mount, False),
         "no repository": (plain, False),
     }

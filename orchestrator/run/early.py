@@ -128,8 +128,8 @@ def _ordinary(top: Path, git_dir: Path) -> bool:
     uid = os.geteuid()
     if top.stat().st_uid != uid or git_dir.stat().st_uid != uid:
         return False
-    config = _read(_common_dir(git_dir) / "config") or ""
-    return _UNUSUAL_CONFIG.search(config) is None
+    configs = (_common_dir(git_dir) / "config", git_dir / "config.worktree")
+    return not any(_UNUSUAL_CONFIG.search(_read(path) or "") for path in configs)
 
 
 def work_tree(start: Path, env: Mapping[str, str]) -> Path | None:
