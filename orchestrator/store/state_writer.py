@@ -14,7 +14,7 @@ settles from its record under ``.git``).
 
 from __future__ import annotations
 
-import threading
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 from orchestrator.store.state import RunState, encode_state, write_state
@@ -25,37 +25,22 @@ class StateWriter:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self._lock = threading.Lock()
-        self._thread: threading.Thread | None = None
-        self._error: BaseException | None = None
+        # one worker, started once (not a thread a save): saves run in the order made,
+        # and the interpreter finishes a queued one before it exits
+        self._worker: ThreadPoolExecutor | None = None
+        self._pending: Future[None] | None = None
 
     def save(self, state: RunState) -> bytes:
         """Start saving ``state`` (after the save before it is on disk); the bytes."""
-        with self._lock:
-            self._join()
-            data = encode_state(state)
-            # not a daemon: the interpreter finishes the write before it exits
-            self._thread = threading.Thread(
-                target=self._write, args=(data,), name="state-save", daemon=False
-            )
-            self._thread.start()
-            return data
-
-    def _write(self, data: bytes) -> None:
-        try:
-            write_state(self.path, data)
-        except BaseException as exc:  # raised to whoever waits next
-            self._error = exc
+        self.wait()
+        data = encode_state(state)
+        if self._worker is None:
+            self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="state-save")
+        self._pending = self._worker.submit(write_state, self.path, data)
+        return data
 
     def wait(self) -> None:
         """Return once the last save is on disk; raise what it failed with, if it did."""
-        with self._lock:
-            self._join()
-
-    def _join(self) -> None:
-        thread, self._thread = self._thread, None
-        if thread is not None:
-            thread.join()
-        error, self._error = self._error, None
-        if error is not None:
-            raise error
+        pending, self._pending = self._pending, None
+        if pending is not None:
+            pending.result()
