@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import functools
+import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from orchestrator.commands.flags import (
     add_settings_flags,
     exit_code_epilog,
 )
+from orchestrator.commands.subcommands import MakesParsers, Subcommands, named_command
 from orchestrator.errors import ExitCode, expected_error
 
 Handler = Callable[[argparse.Namespace], int]
@@ -31,9 +33,7 @@ _GLOBAL_EPILOG = (
 _PLAN_HELP = "the ExecPlan file (Markdown), e.g. .agent/plans/feature.md; relative to -C DIR"
 
 
-def _sub(
-    sub: argparse._SubParsersAction[argparse.ArgumentParser], name: str, summary: str, text: str
-) -> argparse.ArgumentParser:
+def _sub(sub: MakesParsers, name: str, summary: str, text: str) -> argparse.ArgumentParser:
     """A subcommand with a one-line summary (in the command list) and a description."""
     p = sub.add_parser(
         name,
@@ -115,7 +115,9 @@ def _add_accept_changes(p: argparse.ArgumentParser) -> None:
     )
 
 
-def _build_parser() -> argparse.ArgumentParser:
+def _build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The command line's parser; with ``only``, that subcommand alone (when it is one,
+    see :mod:`orchestrator.commands.subcommands`)."""
     parser = argparse.ArgumentParser(
         prog="orchestrator",
         description="Drive `codex exec` through the milestones of an ExecPlan, unattended.",
@@ -124,7 +126,7 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"orchestrator {__version__}")
     add_common_flags(parser, default=None)
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub = Subcommands(parser.add_subparsers(dest="command", metavar="COMMAND"), only)
 
     p = _sub(sub, "run", "run an ExecPlan's milestones", _RUN_TEXT)
     p.add_argument(
@@ -296,14 +298,14 @@ def _build_parser() -> argparse.ArgumentParser:
     from orchestrator.commands.fleet import add_commands
 
     add_commands(sub, _sub)
-    return parser
+    return parser if sub.complete else _build_parser()
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point: returns the process exit code (see ``orchestrator.errors``)."""
     from orchestrator.ui import console
 
-    parser = _build_parser()
+    parser = _build_parser(named_command(sys.argv[1:] if argv is None else argv))
     args = parser.parse_args(argv)
     handler: Handler | None = getattr(args, "handler", None)
     if handler is None:
