@@ -8,6 +8,7 @@ a step with one shell command round.
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import statistics
 import subprocess
@@ -15,6 +16,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+import structlog
 
 from orchestrator.paths import LOCAL_CODEX
 from orchestrator.testing.scenario import Scenario
@@ -46,6 +49,8 @@ def one_step(codex: Path, workspace: Path, env: dict[str, str], prompt: str) -> 
 
 
 def main() -> int:
+    # figures only: the INFO lines of each event and request would bury them
+    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--runs", type=int, default=10)
     parser.add_argument("--codex", type=Path, default=LOCAL_CODEX)

@@ -6,6 +6,7 @@ Usage: .venv/bin/python bench/bench_flood_rss.py [BYTES]   (default 1 GB)
 from __future__ import annotations
 
 import json
+import logging
 import resource
 import subprocess
 import sys
@@ -14,6 +15,7 @@ import time
 from pathlib import Path
 
 import anyio
+import structlog
 
 from orchestrator.codex.runner import run_step
 from orchestrator.codex.step import StepRequest
@@ -22,6 +24,8 @@ from orchestrator.testing.fake_codex import install_fake_codex
 
 
 def main() -> None:
+    # figures only: the INFO lines of each event and request would bury them
+    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
     size = int(sys.argv[1]) if len(sys.argv) > 1 else 1_000_000_000
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
@@ -53,6 +57,7 @@ def main() -> None:
         anyio.run(run)
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         print(f"peak RSS before run: {before:.0f} MB; after: {peak:.0f} MB (target < 100 MB)")
+        print(f"ratio peak RSS / target: {peak / 100:.2f}  (target < 1)")
 
 
 if __name__ == "__main__":
