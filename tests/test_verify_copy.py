@@ -224,6 +224,24 @@ def test_lock_files_a_killed_run_left_in_the_copy_do_not_block_the_next(
     assert (copy.root / "README.md").read_text() == "# sample\n"
 
 
+def test_a_checkpoint_is_checked_out_from_its_commit_over_whatever_a_round_left(
+    git_repo: Path, tmp_path: Path
+) -> None:
+    repo = Repo.open(git_repo)
+    checkpoint = repo.head()
+    copy = WorkCopy(repo, tmp_path / "copy")
+    (git_repo / "new.txt").write_text("candidate\n", encoding="utf-8")
+    copy.checkout(repo.work_tree_snapshot())
+    assert (copy.root / "new.txt").exists()
+    (copy.root / "left-by-a-check.log").write_text("x\n", encoding="utf-8")
+    (copy.root / "README.md").write_text("changed by a check\n", encoding="utf-8")
+    copy.checkout_commit(checkpoint)
+    assert sorted(p.name for p in copy.root.iterdir()) == sorted(
+        p.name for p in git_repo.iterdir() if p.name != "new.txt"
+    )
+    assert (copy.root / "README.md").read_text() == "# sample\n"
+
+
 def test_an_assertion_moved_into_a_new_helper_file_is_no_weakening(project: Path) -> None:
     from orchestrator.verify.weakening import analyse_changes
 

@@ -216,8 +216,7 @@ class Verifier:
             return None
         checkpoint = ctx.ms.checkpoint or self.repo.head()
         facts.environment = startup_hooks(self.repo.root, self.verify.environment_dirs)
-        tree = self.repo.git("rev-parse", f"{checkpoint}^{{tree}}")
-        await self.repo.call(self._checkout, tree)
+        await self.repo.call(self.copy.checkout_commit, checkpoint)
         log_dir = ctx.run_dir / "checks" / f"m{ctx.milestone.id}-baseline"
         ran = await self._run(list(ctx.checks), log_dir=log_dir, label="baseline")
         records = [self._judge(r, res, None, True) for r, res in ran]

@@ -69,11 +69,22 @@ class WorkCopy:
         self._init()
         self._clear_stale_locks()
         commit = self._git("commit-tree", tree, "-m", "verdict tree", env=dict(_IDENTITY))
+        self._reset(commit)
+        self.tree = tree
+
+    def checkout_commit(self, commit: str) -> None:
+        """Make the copy hold exactly the tree of ``commit`` (one of the repository's,
+        e.g. a checkpoint: no new commit object, no lookup of its tree first)."""
+        self._init()
+        self._clear_stale_locks()
+        self._reset(commit)
+        self.tree = None
+
+    def _reset(self, commit: str) -> None:
         self._git("reset", "-q", "--hard", commit)
         excludes = [f"--exclude=/{name}" for name in self.environment]
         self._git("clean", "-ffdxq", *excludes)
         self._link_environment()
-        self.tree = tree
 
     def _link_environment(self) -> None:
         for name in self.environment:
