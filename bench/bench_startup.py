@@ -2,12 +2,14 @@
 
 Early exits: `--help`; `status` with no run; `resume` with nothing to resume; `run` of
 a file that is not a plan; `resume` and `run PLAN` while another process holds the
-repository lock (exit 75). The commands are timed in turns (one of each, then again,
+repository lock (exit 75); and `resume` in a repository with the config file
+`orchestrator init` writes (its settings are loaded, with pydantic, as the full path
+loads them). The commands are timed in turns (one of each, then again,
 10 rounds), so a change in the machine's load hits them all alike; each line prints
 the median and its ratio to `codex --version`. Target: ratio at most 1.0 (no slower
 than `codex --version` on the same machine); also under 300 ms. A command over the
 yardstick also prints its slowest top-level imports, and every command the heavy
-packages it loaded (there should be none). Run: .venv/bin/python bench/bench_startup.py
+packages it loaded (none; pydantic with a config). Run: .venv/bin/python bench/bench_startup.py
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from orchestrator.paths import find_codex
+from orchestrator.paths import PACKAGE_DIR, find_codex
 
 RUNS = 10
 TARGET_MS = 300.0
@@ -67,7 +69,7 @@ def _imports(argv: list[str], cwd: Path) -> list[tuple[int, str]]:
     for line in proc.stderr.splitlines():
         parts = line.split("|")
         if len(parts) == 3 and parts[1].strip().isdigit():
-            rows.append((int(parts[1]), parts[2].rstrip()))
+            rows.append((int(parts[1]), parts[2][1:].rstrip()))  # indented when nested
     return rows
 
 
@@ -98,6 +100,10 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         free = _repo(Path(tmp) / "free")
         locked = _repo(Path(tmp) / "locked")
+        configured = _repo(Path(tmp) / "configured")
+        (configured / ".agent").mkdir()
+        template = (PACKAGE_DIR / "templates" / "orchestrator.toml").read_text(encoding="utf-8")
+        (configured / ".agent" / "orchestrator.toml").write_text(template, encoding="utf-8")
         holder = subprocess.Popen(
             [sys.executable, "-c", _HOLDER, str(locked)], stdout=subprocess.PIPE, text=True
         )
@@ -112,6 +118,7 @@ def main() -> int:
                 "run notes.md": ([*orch, "run", "notes.md"], free),
                 "resume (lock held)": ([*orch, "resume"], locked),
                 "run plan.md (lock held)": ([*orch, "run", "plan.md"], locked),
+                "resume (with a config)": ([*orch, "resume"], configured),
             }
             if codex is not None:
                 commands = {"codex --version": ([codex, "--version"], free), **commands}

@@ -2,9 +2,9 @@
 
 The CLI runs in a subprocess under ``python -X importtime``: the interpreter itself
 reports every module it imports on standard error, so a test sees what the command
-really loaded. ``full_path_env`` forces the full path: an ``ORCH_*`` setting that
-equals its default changes nothing a command does, but only the settings model can
-vouch for it, so the early exits step aside.
+really loaded. ``full_path_env`` forces the full path: ``GIT_CEILING_DIRECTORIES``
+naming a directory that does not exist changes nothing git finds, but the early exits
+leave every variable that steers git's search to git (run/early.py), so they step aside.
 """
 
 from __future__ import annotations
@@ -59,5 +59,5 @@ def run_cli(cwd: Path, *args: str, env: dict[str, str] | None = None) -> Ran:
 
 
 def full_path_env(**extra: str) -> dict[str, str]:
-    """The environment, plus a default-valued setting that sends commands the full way."""
-    return {**os.environ, "ORCH_LOOP__MAX_ATTEMPTS": "3", **extra}
+    """The environment, plus a variable that sends commands the full way."""
+    return {**os.environ, "GIT_CEILING_DIRECTORIES": "/nonexistent/ceiling", **extra}

@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from orchestrator.commands.flags import add_common_flags, add_settings_flags
+from orchestrator.paths import PACKAGE_DIR
 from orchestrator.run.early import LIGHT_FLAGS, work_tree
 from orchestrator.settings.model import Settings
 from orchestrator.store.git import Repo
@@ -53,7 +54,27 @@ def test_resume_with_no_run_exits_early_with_the_full_paths_message(
     assert early.code == 2
     assert "orchestrator: no unfinished run" in early.err
     assert early.heavy == []
-    assert "pydantic" in full.modules
+    assert "structlog" in full.modules  # the full path configured logging
+    assert early.same_answer(full), (early, full)
+
+
+def test_with_a_config_file_the_settings_are_loaded_first(git_repo: Path) -> None:
+    """A config only the settings model can check: the early exit loads the settings as
+    the full path does (so a config error comes first on both), and nothing heavier."""
+    config = git_repo / ".agent" / "orchestrator.toml"
+    config.parent.mkdir()
+    config.write_text((PACKAGE_DIR / "templates" / "orchestrator.toml").read_text("utf-8"))
+    early = run_cli(git_repo, "resume")
+    full = run_cli(git_repo, "resume", env=full_path_env())
+    assert early.code == 2
+    assert "orchestrator: no unfinished run" in early.err
+    assert early.heavy == ["pydantic"]
+    assert early.same_answer(full), (early, full)
+    config.write_text("[loop]\nmax_attempts = -1\n", encoding="utf-8")
+    early = run_cli(git_repo, "resume")
+    full = run_cli(git_repo, "resume", env=full_path_env())
+    assert early.code == 2
+    assert "invalid setting loop.max_attempts = -1" in early.err
     assert early.same_answer(full), (early, full)
 
 
@@ -67,7 +88,7 @@ def test_resume_and_status_while_the_lock_is_held(git_repo: Path) -> None:
     assert f"pid {holder.pid}" in early.err
     assert "run 20260101-000000-aaaa" in early.err
     assert early.heavy == []
-    assert "pydantic" in full.modules
+    assert "structlog" in full.modules  # the full path configured logging
     assert early.same_answer(full), (early, full)
     assert status.code == 0
     lines = status.out.splitlines()

@@ -37,18 +37,23 @@ def _flags(args: argparse.Namespace) -> dict[str, Any]:
     return {k: v for k, v in vars(args).items() if "." in k and v is not None}
 
 
-def _settings(args: argparse.Namespace) -> Settings:
+def _load_settings(args: argparse.Namespace) -> Settings:
     from orchestrator.settings.loader import load_settings
-    from orchestrator.ui.logs import configure_logging
 
     flags = _flags(args)
-    settings = load_settings(
+    return load_settings(
         repo=_repo(args),
         config_file=args.config,
         env=os.environ,
         flags=flags,
         flag_names=flag_names() if flags else None,
     )
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    from orchestrator.ui.logs import configure_logging
+
+    settings = _load_settings(args)
     configure_logging(settings.log)
     return settings
 
@@ -94,6 +99,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         config_file=args.config,
         env=os.environ,
         flags=_flags(args),
+        load_settings=lambda: _load_settings(args),
     )
     if len(plans) > 1 or args.parallel is not None:
         return cmd_run_parallel(args, plans)
@@ -146,6 +152,7 @@ def cmd_resume(args: argparse.Namespace) -> int:
         config_file=args.config,
         env=os.environ,
         flags=_flags(args),
+        load_settings=lambda: _load_settings(args),
     )
     from orchestrator.run.answer import read_answer
     from orchestrator.run.session import resume_run

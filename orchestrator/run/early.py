@@ -10,25 +10,30 @@ step (:mod:`~orchestrator.store.lock`, :mod:`~orchestrator.store.run_files`,
 :mod:`~orchestrator.plan.prescan`), so both paths say the same words.
 
 The full path stays the authority: a check here answers only what it can prove,
-and returns (so the full path runs) whenever anything is unclear: a config file or
-``ORCH_*`` setting that only the settings model can validate, a git layout that
+and returns (so the full path runs) whenever anything is unclear: a git layout that
 only git or GitPython can read (``GIT_DIR``, ``core.worktree``, a bare repository,
-an unborn branch, another owner), or a run state to read.
+an unborn branch, another owner), a run state to read, a dead holder to clear up
+after, JSON log lines. Settings are loaded as the full path loads them, so a config
+error comes first on both; without a config file or ``ORCH_*`` setting they are not
+loaded at all.
 """
 
 from __future__ import annotations
 
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from orchestrator.errors import UsageError
 from orchestrator.paths import git_dir_of, plan_location
 from orchestrator.settings.sources import config_file_for, setting_variables
 from orchestrator.store.lock import RepoLock
 from orchestrator.store.run_files import state_files
+
+if TYPE_CHECKING:
+    from orchestrator.settings.model import Settings
 
 # Settings flags whose every value argparse lets through is valid (plain strings, booleans,
 # the model's own choices): they cannot make loading the settings fail.
@@ -69,18 +74,27 @@ def nothing_to_resume(plan_rel: str | None) -> UsageError:
     )
 
 
-def settings_load_cleanly(
-    repo: Path, config_file: Path | None, env: Mapping[str, str], flags: Mapping[str, Any]
+def settings_allow(
+    repo: Path,
+    config_file: Path | None,
+    env: Mapping[str, str],
+    flags: Mapping[str, Any],
+    load_settings: Callable[[], Settings],
 ) -> bool:
-    """Whether loading the settings cannot fail and no log line of the full path reaches
-    the console: no config file, no ``ORCH_*`` setting, only :data:`LIGHT_FLAGS`, and
-    text (not JSON) log lines."""
-    return (
+    """Whether the settings let an early exit answer: they load (a ConfigError raised
+    here is the one the full path raises first) and log lines are text, not JSON.
+
+    Without a config file, an ``ORCH_*`` setting or a flag outside :data:`LIGHT_FLAGS`,
+    loading them cannot fail, so they are not loaded (the settings model is pydantic).
+    """
+    plain = (
         config_file_for(repo, config_file) is None
         and not setting_variables(env)
         and set(flags) <= LIGHT_FLAGS
-        and flags.get("log.format") != "json"
     )
+    if plain:
+        return flags.get("log.format") != "json"
+    return load_settings().log.format != "json"
 
 
 def _read(path: Path) -> str | None:
@@ -165,13 +179,14 @@ def check_resume(
     config_file: Path | None,
     env: Mapping[str, str],
     flags: Mapping[str, Any],
+    load_settings: Callable[[], Settings],
 ) -> None:
     """`resume`'s early exits: raise what the full path would raise when the lock is
     held (LockHeldError) or no run exists at all (UsageError); else return."""
-    if answer_given or not settings_load_cleanly(repo, config_file, env, flags):
+    if answer_given:
         return
     root = work_tree(repo, env)
-    if root is None:
+    if root is None or not settings_allow(repo, config_file, env, flags, load_settings):
         return
     located = plan_location(root, plan_path) if plan_path is not None else None
     with RepoLock(root, plan=located[1] if located else "?", brief=True) as lock:
@@ -190,6 +205,7 @@ def check_run(
     config_file: Path | None,
     env: Mapping[str, str],
     flags: Mapping[str, Any],
+    load_settings: Callable[[], Settings],
 ) -> None:
     """`run`'s early exits: raise what the full path would raise when the lock is held
     (LockHeldError) or the file is certainly not a plan (PlanError); else return.
@@ -199,10 +215,8 @@ def check_run(
     """
     if len(plans) != 1 or parallel is not None or dry_run:
         return
-    if not settings_load_cleanly(repo, config_file, env, flags):
-        return
     root = work_tree(repo, env)
-    if root is None:
+    if root is None or not settings_allow(repo, config_file, env, flags, load_settings):
         return
     plan_abs, plan_rel = plan_location(root, plans[0])
     with RepoLock(root, plan=plan_rel, brief=True) as lock:
