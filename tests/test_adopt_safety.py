@@ -54,6 +54,8 @@ ADOPTED = [
     "dart format --output=none --set-exit-if-changed .",
     "mix format --check-formatted",
     "mix test",
+    "vite build",
+    "npx playwright test",
 ]
 
 REFUSED = [
@@ -107,6 +109,9 @@ REFUSED = [
     ("dart format lib", Kind.EDIT),
     ("mix format", Kind.EDIT),
     ("mix phx.server", Kind.SERVER),
+    ("vite", Kind.SERVER),
+    ("vite preview", Kind.SERVER),
+    ("npx cypress open", Kind.SERVER),
     ("sed -i s/a/b/ x.txt", Kind.EDIT),
     ("/Users/me/proj/.venv/bin/pytest", Kind.MACHINE_PATH),
     ("make", Kind.UNKNOWN),

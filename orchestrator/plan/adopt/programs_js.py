@@ -15,6 +15,7 @@ from orchestrator.plan.adopt.rules import (
     has,
     many,
     positional,
+    sub_table,
     watching,
 )
 from orchestrator.plan.adopt.targets import classify_name, script_name
@@ -132,17 +133,10 @@ def _jest(args: list[str], judge: Judge) -> Verdict:
 
 
 def _sub_only(tool: str, checks: set[str], servers: set[str]) -> Handler:
-    def handler(args: list[str], judge: Judge) -> Verdict:
-        sub = first(args)
-        if sub in checks:
-            return watching(args) or check(f"`{tool} {sub}` checks and exits")
-        if sub in servers or not sub:
-            return v(Kind.SERVER, f"`{tool} {sub}` {SERVER_WHY}".replace("  ", " "))
-        if sub in {"install"}:
-            return v(Kind.SETUP, f"`{tool} install` {SETUP_WHY}")
-        return v(Kind.UNKNOWN, f"`{tool} {sub}`: not a subcommand adopt knows to be a check")
-
-    return handler
+    """A dev tool whose bare form and ``servers`` subcommands serve until stopped."""
+    serving = (Kind.SERVER, SERVER_WHY)
+    refused = {"": serving, **dict.fromkeys(servers, serving), "install": (Kind.SETUP, SETUP_WHY)}
+    return sub_table(tool, checks, refused)
 
 
 def _node(args: list[str], judge: Judge) -> Verdict:

@@ -73,7 +73,7 @@ def sub_table(
             return check(f"`{tool} {s}` tests, lints or builds and then exits")
         if s in refused:
             kind, why = refused[s]
-            return v(kind, f"`{tool} {s}` {why}")
+            return v(kind, f"`{f'{tool} {s}'.strip()}` {why}")
         if default is not None:
             return default
         return v(Kind.UNKNOWN, f"`{tool} {s}`: not a subcommand adopt knows to be a check")
