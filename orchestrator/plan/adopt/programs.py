@@ -9,16 +9,16 @@ a path in the tree (a project's own script): adopted only with a stated output.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 
-from orchestrator.plan.adopt import programs_js, programs_py, programs_sys
+from orchestrator.plan.adopt import programs_build, programs_js, programs_py, programs_sys
+from orchestrator.plan.adopt.rules import Handler
 from orchestrator.plan.adopt.targets import script_name
 from orchestrator.plan.adopt.verdict import Kind, Verdict, v
 
-Handler = Callable[[list[str], Callable[[list[str]], Verdict]], Verdict]
-
+# Later tables win where two name the same program.
 HANDLERS: dict[str, Handler] = {
     **programs_sys.HANDLERS,
+    **programs_build.HANDLERS,
     **programs_py.HANDLERS,
     **programs_js.HANDLERS,
 }

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 
-from orchestrator.plan.adopt import programs_build
 from orchestrator.plan.adopt.rules import Handler, Judge, always, first, has, many, positional
 from orchestrator.plan.adopt.targets import script_name
 from orchestrator.plan.adopt.verdict import Kind, Verdict, check, v
@@ -253,5 +252,4 @@ HANDLERS: dict[str, Handler] = {
     "bash": _shell,
     "zsh": _shell,
     "dash": _shell,
-    **programs_build.HANDLERS,
 }
