@@ -39,17 +39,11 @@ from tests.chaos_helpers import (
     wait_for,
     wait_untagged,
 )
-from tests.lean_codex import install_lean_codex
 
 TRIALS_PER_CHUNK = 10
 CHUNKS = 3
 MAX_KILLS = 3
 SEED = 20261122
-
-
-@pytest.fixture(scope="module")
-def fake(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return install_lean_codex(tmp_path_factory.mktemp("leanbin"))
 
 
 def _calibrate(base: Path, fake: Path) -> tuple[float, float]:
@@ -163,18 +157,18 @@ def _chaos(
 @pytest.mark.timeout(300)
 @pytest.mark.parametrize("chunk", range(CHUNKS))
 def test_sigkill_chaos(
-    tmp_path: Path, fake: Path, chunk: int, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, lean: Path, chunk: int, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    _chaos(tmp_path, fake, signal.SIGKILL, chunk, capsys)
+    _chaos(tmp_path, lean, signal.SIGKILL, chunk, capsys)
 
 
 @pytest.mark.slow
 @pytest.mark.timeout(300)
 @pytest.mark.parametrize("chunk", range(CHUNKS))
 def test_sigterm_chaos(
-    tmp_path: Path, fake: Path, chunk: int, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, lean: Path, chunk: int, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    _chaos(tmp_path, fake, signal.SIGTERM, chunk, capsys)
+    _chaos(tmp_path, lean, signal.SIGTERM, chunk, capsys)
 
 
 @pytest.mark.slow

@@ -17,7 +17,6 @@ from pathlib import Path
 import psutil
 import pytest
 
-from orchestrator.testing.fake_codex import install_fake_codex
 from tests.chaos_helpers import (
     Trial,
     describe,
@@ -32,11 +31,6 @@ from tests.chaos_helpers import (
 from tests.conftest import install_hanging_git
 
 __all__ = ["reaper"]  # the fixture, imported for pytest
-
-
-@pytest.fixture(scope="module")
-def fake(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return install_fake_codex(tmp_path_factory.mktemp("fakebin"))
 
 
 def _hanging_trial(base: Path, fake: Path, fault: str) -> Trial:
@@ -62,9 +56,9 @@ def _hanging_trial(base: Path, fake: Path, fault: str) -> Trial:
     ids=["SIGINT", "SIGTERM", "SIGHUP"],
 )
 def test_signal_stops_the_run_gracefully(
-    tmp_path: Path, fake: Path, reaper: list[Trial], signo: int, code: int
+    tmp_path: Path, fake_codex: Path, reaper: list[Trial], signo: int, code: int
 ) -> None:
-    trial = _hanging_trial(tmp_path / "t", fake, "hang")
+    trial = _hanging_trial(tmp_path / "t", fake_codex, "hang")
     reaper.append(trial)
     proc = trial.start("run")
     wait_for(lambda: (trial.repo / ".git" / "started").exists(), 60, "the step to start")
@@ -88,10 +82,10 @@ def test_signal_stops_the_run_gracefully(
 
 
 @pytest.mark.slow
-def test_second_sigint_stops_at_once(tmp_path: Path, fake: Path, reaper: list[Trial]) -> None:
+def test_second_sigint_stops_at_once(tmp_path: Path, fake_codex: Path, reaper: list[Trial]) -> None:
     """A codex that ignores SIGINT would hold a graceful stop for the kill grace (30 s
     here); a second SIGINT ends the orchestrator at once, and its step with it."""
-    trial = _hanging_trial(tmp_path / "t", fake, "ignore_sigterm")
+    trial = _hanging_trial(tmp_path / "t", fake_codex, "ignore_sigterm")
     trial.extra_env["ORCH_CODEX__KILL_GRACE"] = "30"
     reaper.append(trial)
     proc = trial.start("run")
@@ -142,12 +136,12 @@ def _ignores_sigint(trial: Trial) -> bool:
 
 @pytest.mark.slow
 def test_sigterm_while_git_hangs_stops_the_run(
-    tmp_path: Path, fake: Path, reaper: list[Trial]
+    tmp_path: Path, fake_codex: Path, reaper: list[Trial]
 ) -> None:
     """git runs off the event loop: a git that hangs (a stuck hook, a stale lock) does
     not keep the run from handling SIGTERM, and the hung git is stopped too. (A stop
     lets a git write finish first, for a bounded time: see tests/test_git.py.)"""
-    trial = new_trial(tmp_path / "t", fake, [implement(1, "echo 1 > m1.txt")], milestones=1)
+    trial = new_trial(tmp_path / "t", fake_codex, [implement(1, "echo 1 > m1.txt")], milestones=1)
     mark = tmp_path / "git-hung.pid"
     shim = install_hanging_git(tmp_path / "bin", hang_on=("commit", "commit-tree"), mark=mark)
     trial.extra_env["PATH"] = f"{shim}{os.pathsep}{os.environ['PATH']}"
