@@ -60,7 +60,8 @@ def test_resume_with_no_run_exits_early_with_the_full_paths_message(
 
 def test_with_a_config_file_the_settings_are_loaded_first(git_repo: Path) -> None:
     """A config only the settings model can check: the early exit loads the settings as
-    the full path does (so a config error comes first on both), and nothing heavier."""
+    the full path does (so a config error comes first on both), and nothing heavier;
+    the same inputs again are answered from what it remembered, a changed one is not."""
     config = git_repo / ".agent" / "orchestrator.toml"
     config.parent.mkdir()
     config.write_text((PACKAGE_DIR / "templates" / "orchestrator.toml").read_text("utf-8"))
@@ -70,6 +71,15 @@ def test_with_a_config_file_the_settings_are_loaded_first(git_repo: Path) -> Non
     assert "orchestrator: no unfinished run" in early.err
     assert early.heavy == ["pydantic"]
     assert early.same_answer(full), (early, full)
+    again = run_cli(git_repo, "resume")
+    assert again.heavy == []
+    assert again.same_answer(full), (again, full)
+    known = (git_repo / ".git" / "orchestrator" / "settings-known").read_text("utf-8")
+    assert "max_attempts" not in known  # digests only
+    json_logs = run_cli(git_repo, "resume", env={**os.environ, "ORCH_LOG__FORMAT": "json"})
+    assert "pydantic" in json_logs.modules  # another input: loaded, then the full way
+    assert "structlog" in json_logs.modules
+    assert run_cli(git_repo, "resume", env={**os.environ, "ORCH_LOG__FORMAT": "json"}).heavy
     config.write_text("[loop]\nmax_attempts = -1\n", encoding="utf-8")
     early = run_cli(git_repo, "resume")
     full = run_cli(git_repo, "resume", env=full_path_env())

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 from orchestrator.errors import UsageError
 from orchestrator.paths import git_dir_of, plan_location
+from orchestrator.settings.known import digest, recall, remember
 from orchestrator.settings.sources import config_file_for, setting_variables
 from orchestrator.store.lock import RepoLock
 from orchestrator.store.run_files import state_files
@@ -75,6 +76,7 @@ def nothing_to_resume(plan_rel: str | None) -> UsageError:
 
 
 def settings_allow(
+    root: Path,
     repo: Path,
     config_file: Path | None,
     env: Mapping[str, str],
@@ -85,7 +87,8 @@ def settings_allow(
     here is the one the full path raises first) and log lines are text, not JSON.
 
     Without a config file, an ``ORCH_*`` setting or a flag outside :data:`LIGHT_FLAGS`,
-    loading them cannot fail, so they are not loaded (the settings model is pydantic).
+    loading them cannot fail, so they are not loaded (the settings model is pydantic);
+    nor are settings whose every input loaded before (:mod:`orchestrator.settings.known`).
     """
     plain = (
         config_file_for(repo, config_file) is None
@@ -94,7 +97,14 @@ def settings_allow(
     )
     if plain:
         return flags.get("log.format") != "json"
-    return load_settings().log.format != "json"
+    git_dir = git_dir_of(root / ".git")
+    key = digest(config_file_for(repo, config_file), env, flags)
+    log_format = recall(git_dir, key) if git_dir and key else None
+    if log_format is None:
+        log_format = load_settings().log.format
+        if git_dir and key:
+            remember(git_dir, key, log_format)
+    return log_format != "json"
 
 
 def _read(path: Path) -> str | None:
@@ -186,7 +196,7 @@ def check_resume(
     if answer_given:
         return
     root = work_tree(repo, env)
-    if root is None or not settings_allow(repo, config_file, env, flags, load_settings):
+    if root is None or not settings_allow(root, repo, config_file, env, flags, load_settings):
         return
     located = plan_location(root, plan_path) if plan_path is not None else None
     with RepoLock(root, plan=located[1] if located else "?", brief=True) as lock:
@@ -216,7 +226,7 @@ def check_run(
     if len(plans) != 1 or parallel is not None or dry_run:
         return
     root = work_tree(repo, env)
-    if root is None or not settings_allow(repo, config_file, env, flags, load_settings):
+    if root is None or not settings_allow(root, repo, config_file, env, flags, load_settings):
         return
     plan_abs, plan_rel = plan_location(root, plans[0])
     with RepoLock(root, plan=plan_rel, brief=True) as lock:
