@@ -107,5 +107,6 @@ def record_failure(runner: Runner, rdir: Path, exc: BaseException) -> BaseExcept
         state.stop_reason = reason
         state.ended_at = time.time()
         runner.save()
+        runner.writer.wait()  # on disk before the run ends: nothing waits for it later
     write_report(rdir, state, exit_code=code)
     return out
