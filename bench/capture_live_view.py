@@ -172,11 +172,18 @@ class Pane:
         return "\n".join(line.rstrip() for line in out.rstrip("\n").splitlines()).rstrip("\n")
 
     def wait_for(self, needle: str, timeout: float = 120) -> str:
+        """The pane once it shows ``needle`` and two captures agree (digits aside): a
+        capture taken while the terminal is half way through a frame is not kept."""
         deadline = time.monotonic() + timeout
+        before: str | None = None
         while time.monotonic() < deadline:
             screen = self.text()
             if needle in screen:
-                return screen
+                if before is not None and normalized(before) == normalized(screen):
+                    return screen
+                before = screen
+            else:
+                before = None
             time.sleep(0.2)
         raise SystemExit(f"capture_live_view: {needle!r} never appeared; the pane shows:\n{screen}")
 
