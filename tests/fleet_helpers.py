@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import signal
 import subprocess
@@ -142,6 +143,18 @@ class Fleet:
         done = self.cli("submit", "--temporal", self.address, "--repo", str(bare), "--plan",
                         ".agent/plans/feature.md", "--task-queue", self.queue, *extra)  # fmt: skip
         return done.stdout.strip()
+
+    def wait_state(self, wid: str, state: str, timeout: float) -> dict[str, Any]:
+        """``fleet status --json``'s row of ``wid`` once it shows ``state``."""
+        deadline = time.monotonic() + timeout
+        while True:
+            rows = json.loads(self.cli("fleet", "status", "--temporal", self.address,
+                                       "--json").stdout)  # fmt: skip
+            row: dict[str, Any] = next(r for r in rows if r["id"] == wid)
+            if row.get("state") == state:
+                return row
+            assert time.monotonic() < deadline, f"never reached {state}: {row}"
+            time.sleep(0.5)
 
     def result(self, wid: str, timeout: float = 120) -> dict[str, Any]:
         async def wait() -> dict[str, Any]:

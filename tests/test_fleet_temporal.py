@@ -88,14 +88,7 @@ def test_a_needs_human_stop_waits_for_the_answer_signal_and_continues(
     with Fleet(temporal, tmp_path, codex_bin, [ask, after, APPROVE]) as f:
         f.worker()
         wid = f.submit(bare)
-        deadline = time.monotonic() + 90
-        while True:
-            rows = json.loads(f.cli("fleet", "status", "--temporal", temporal, "--json").stdout)
-            row = next(r for r in rows if r["id"] == wid)
-            if row.get("state") == "needs_human":
-                break
-            assert time.monotonic() < deadline, f"never stopped for a human: {row}"
-            time.sleep(0.5)
+        row = f.wait_state(wid, "needs_human", timeout=90)
         assert f"orchestrator fleet answer {wid}" in row["next"]
         f.cli("fleet", "answer", "--temporal", temporal, wid, "Use bob")
         assert f.result(wid)["status"] == "passed"
@@ -117,14 +110,7 @@ def test_a_usage_limit_waits_on_a_durable_timer_and_continues(
     with Fleet(temporal, tmp_path, codex_bin, rules) as f:
         f.worker()
         wid = f.submit(bare)
-        deadline = time.monotonic() + 60
-        while True:
-            rows = json.loads(f.cli("fleet", "status", "--temporal", temporal, "--json").stdout)
-            row = next(r for r in rows if r["id"] == wid)
-            if row.get("state") == "usage_limit":
-                break
-            assert time.monotonic() < deadline, f"never parked on the usage limit: {row}"
-            time.sleep(0.5)
+        row = f.wait_state(wid, "usage_limit", timeout=60)
         assert "usage limit resets" in row["next"]
         assert f.result(wid, timeout=200)["status"] == "passed"
         limited = [r for r in f.server.requests if r.rule == "limit"]
