@@ -54,7 +54,12 @@ else:
             "aggregated_output": "", "exit_code": None, "status": "in_progress"}
     emit({"type": "item.started", "item": item})
     child = subprocess.Popen(["bash", "-c", command], cwd=cwd, start_new_session=True)
-    code = child.wait()
+    while True:  # in slices: a SIGINT just before a blocking wait would wait for the child
+        try:
+            code = child.wait(timeout=0.05)
+            break
+        except subprocess.TimeoutExpired:
+            pass
     child = None
     emit({"type": "item.completed", "item": {**item, "exit_code": code, "status": "completed"}})
     answer = {"status": "done", "summary": f"created m{milestone}.txt", "discoveries": [],
