@@ -1,20 +1,18 @@
 """A fake ``codex`` executable: the ``codex exec --json`` surface, scripted by a scenario.
 
 Run as ``python -m orchestrator.testing.fake_codex exec --json ... -- PROMPT``
-(:func:`install_fake_codex` writes a ``codex`` shim that does this). The
-scenario file comes from ``FAKE_CODEX_SCENARIO``; rule fire counts, threads
-and their cumulative usage, and one record per invocation live in
-``<scenario>.state.json`` (updated under an fcntl lock, so they survive across
-processes). Each invocation is one turn: the first rule whose match fits and
+(:func:`install_fake_codex` writes a ``codex`` shim that does this). The scenario file comes
+from ``FAKE_CODEX_SCENARIO``; rule fire counts, threads and their cumulative usage, and one
+record per invocation live in ``<scenario>.state.json`` (updated under an fcntl lock, so they
+survive across processes). Each invocation is one turn: the first rule whose match fits and
 whose ``times`` is not used up plays it (see :mod:`orchestrator.testing.scenario`).
 
-Like codex 0.169: a prompt argument with non-TTY stdin also reads stdin to EOF;
-``-s``/``-C`` after ``resume`` and unknown flags exit 2; resuming an unknown
-thread exits 1 ("no rollout found"); outside a git repository without
-``--skip-git-repo-check`` exits 1; SIGINT kills the running command and exits 1;
-the ``-o`` file gets the final message (a failed run leaves an existing file
-alone). Commands really run with ``bash -c`` in the workspace; the sandbox mode
-is accepted and ignored. Patches are applied by :mod:`fake_patch`.
+Like codex 0.169: a prompt argument with non-TTY stdin also reads stdin to EOF; ``-s``/``-C``
+after ``resume`` and unknown flags exit 2; resuming an unknown thread exits 1 ("no rollout
+found"); outside a git repository without ``--skip-git-repo-check`` exits 1; SIGINT kills the
+running command and exits 1; the ``-o`` file gets the final message (a failed run leaves an
+existing file alone). Commands really run with ``bash -c`` in the workspace; the sandbox mode is
+accepted and ignored. Patches are applied by :mod:`fake_patch`.
 """
 
 from __future__ import annotations
@@ -210,10 +208,8 @@ def usage_limit_message(resets_in_seconds: int | None, now: float | None = None)
     )
 
 
-# A signal that lands after Python's last check for pending handlers but before a
-# blocking call starts is only handled when that call returns: a SIGINT just before
-# ``time.sleep(3600)`` hung the fake for the hour (about 1 in 80 tries). Waiting in
-# short slices bounds how long a caught signal can wait for its handler.
+# A signal landing between Python's last handler check and a blocking call waits for that
+# call (a SIGINT just before ``time.sleep(3600)`` hung the fake): so wait in short slices.
 _SLICE = 0.05
 
 
