@@ -8,7 +8,7 @@ from pathlib import Path
 
 import psutil
 
-from orchestrator.process.probe import probe
+from orchestrator.process.probe import probe, start
 
 ENV = {"PATH": os.environ["PATH"]}
 
@@ -58,3 +58,29 @@ def test_secrets_in_the_output_are_redacted() -> None:
     )
     assert secret not in done.stdout
     assert done.stdout.startswith("key is [REDACTED]")
+
+
+def test_a_probe_started_ahead_answers_as_a_blocking_one(tmp_path: Path) -> None:
+    started = start(["sh", "-c", "echo out; echo err >&2; exit 3"], env=ENV, timeout=30)
+    assert started.pid is not None
+    done = started.result()
+    assert (done.ended, done.exit_code, done.stdout, done.stderr) == ("exited", 3, "out\n", "err\n")
+    started.stop()  # read already: nothing to stop, the answer stays
+    assert started.result() == done
+    missing = start([str(tmp_path / "nope")], env=ENV, timeout=30)
+    assert (missing.pid, missing.result().ended) == (None, "not_found")
+
+
+def test_stopping_a_started_probe_ends_its_whole_group(tmp_path: Path) -> None:
+    mark = tmp_path / "grandchild.pid"
+    started = start(["sh", "-c", f"sleep 300 & echo $! > {mark}; wait"], env=ENV, timeout=300)
+    deadline = time.monotonic() + 60
+    while not (mark.exists() and mark.read_text().strip()):
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    grandchild = int(mark.read_text())
+    started.stop()
+    assert started.pid is not None
+    for pid in (started.pid, grandchild):
+        assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+    assert started.result().ended == "signalled"

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from orchestrator.process.probe import probe
+from orchestrator.process.probe import Started, start
 from orchestrator.settings.model import CodexSettings
 
 MIN_VERSION = (0, 169, 0)
@@ -41,8 +41,16 @@ def codex_home(env: Mapping[str, str]) -> Path:
     return Path(home) if home else Path(env.get("HOME") or Path.home()) / ".codex"
 
 
-def probe_version(binary: str | None, env: Mapping[str, str]) -> Probe:
-    """Whether ``binary`` exists, runs and reports a supported ``codex-cli`` version."""
+def start_version(binary: str, env: Mapping[str, str]) -> Started:
+    """``binary --version``, started: :func:`probe_version` judges its answer."""
+    return start([binary, "--version"], env=env, timeout=VERSION_TIMEOUT)
+
+
+def probe_version(
+    binary: str | None, env: Mapping[str, str], started: Started | None = None
+) -> Probe:
+    """Whether ``binary`` exists, runs and reports a supported ``codex-cli`` version;
+    ``started`` is its :func:`start_version` probe when one was started ahead."""
     want = ".".join(map(str, MIN_VERSION))
     if binary is None:
         return Probe(
@@ -51,7 +59,7 @@ def probe_version(binary: str | None, env: Mapping[str, str]) -> Probe:
             "install codex (`npm install -g @openai/codex`) or pass --codex-bin PATH "
             "(config codex.binary)",
         )
-    done = probe([binary, "--version"], env=env, timeout=VERSION_TIMEOUT)
+    done = (started or start_version(binary, env)).result()
     if done.ended == "not_found":
         return Probe(
             False,

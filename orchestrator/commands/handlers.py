@@ -7,8 +7,9 @@ and early exits stay fast. Handlers decide nothing.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -16,6 +17,7 @@ from orchestrator.commands.flags import flag_names
 from orchestrator.errors import UsageError
 
 if TYPE_CHECKING:
+    from orchestrator.run.head_start import HeadStart
     from orchestrator.settings.model import Settings
 
 
@@ -56,6 +58,27 @@ def _settings(args: argparse.Namespace) -> Settings:
     settings = _load_settings(args)
     configure_logging(settings.log)
     return settings
+
+
+@contextlib.contextmanager
+def _settings_ahead(
+    args: argparse.Namespace, *, probes: bool
+) -> Iterator[tuple[Settings, HeadStart | None]]:
+    """The settings, with the preflight's probes started at once when ``probes`` (they
+    run while the run machinery loads; stopped when the command ends, see
+    :mod:`orchestrator.run.head_start`), then logging set up."""
+    from orchestrator.ui.logs import configure_logging
+
+    settings = _load_settings(args)
+    if not probes:
+        configure_logging(settings.log)
+        yield settings, None
+        return
+    from orchestrator.run.head_start import HeadStart
+
+    with HeadStart(settings.codex, os.environ) as ahead:
+        configure_logging(settings.log)
+        yield settings, ahead
 
 
 def _plan_arg(args: argparse.Namespace) -> Path:
@@ -103,19 +126,21 @@ def cmd_run(args: argparse.Namespace) -> int:
     )
     if len(plans) > 1 or args.parallel is not None:
         return cmd_run_parallel(args, plans)
-    from orchestrator.run.selection import Selection
-    from orchestrator.run.session import start_run
+    with _settings_ahead(args, probes=not args.dry_run) as (settings, ahead):
+        from orchestrator.run.selection import Selection
+        from orchestrator.run.session import start_run
 
-    return start_run(
-        repo=_repo(args),
-        plan_path=plans[0],
-        settings=_settings(args),
-        fresh=args.fresh,
-        config_file=args.config,
-        selection=Selection(only=args.only, start=args.start, until=args.until, redo=args.redo),
-        dry_run=args.dry_run,
-        accept_changes=args.accept_changes,
-    )
+        return start_run(
+            repo=_repo(args),
+            plan_path=plans[0],
+            settings=settings,
+            fresh=args.fresh,
+            config_file=args.config,
+            selection=Selection(only=args.only, start=args.start, until=args.until, redo=args.redo),
+            dry_run=args.dry_run,
+            accept_changes=args.accept_changes,
+            ahead=ahead,
+        )
 
 
 def cmd_run_parallel(args: argparse.Namespace, plans: list[Path]) -> int:
@@ -155,18 +180,22 @@ def cmd_resume(args: argparse.Namespace) -> int:
         load_settings=lambda: _load_settings(args),
     )
     from orchestrator.run.answer import read_answer
-    from orchestrator.run.session import resume_run
 
-    return resume_run(
-        repo=_repo(args),
-        plan_path=args.plan,
-        run_id=args.run_id,
-        rebuild=args.rebuild,
-        settings=_settings(args),
-        config_file=args.config,
-        answer=read_answer(args.answer, args.answer_file),
-        accept_changes=args.accept_changes,
-    )
+    with _settings_ahead(args, probes=True) as (settings, ahead):
+        answer = read_answer(args.answer, args.answer_file)
+        from orchestrator.run.session import resume_run
+
+        return resume_run(
+            repo=_repo(args),
+            plan_path=args.plan,
+            run_id=args.run_id,
+            rebuild=args.rebuild,
+            settings=settings,
+            config_file=args.config,
+            answer=answer,
+            accept_changes=args.accept_changes,
+            ahead=ahead,
+        )
 
 
 def cmd_status(args: argparse.Namespace) -> int:

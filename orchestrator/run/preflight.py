@@ -13,6 +13,7 @@ import shutil
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from orchestrator.codex.config_probe import probe_config, probe_version
 from orchestrator.errors import SetupError
@@ -21,6 +22,9 @@ from orchestrator.paths import find_codex
 from orchestrator.process.probe import Probed, probe
 from orchestrator.settings.model import Settings
 from orchestrator.store.git_locks import lock_files
+
+if TYPE_CHECKING:
+    from orchestrator.run.head_start import HeadStart
 
 GIT_PROBE_TIMEOUT = 60.0
 
@@ -144,8 +148,9 @@ def _work_tree(root: Path, env: Mapping[str, str], settings: Settings, target: T
     return Item("work tree", True, "clean" if target.new_run else "continuing a run: kept as is")
 
 
-def _codex_items(settings: Settings, env: Mapping[str, str]) -> list[Item]:
-    version = probe_version(find_codex(settings.codex.binary), env)
+def _codex_items(settings: Settings, env: Mapping[str, str], ahead: HeadStart | None) -> list[Item]:
+    binary = find_codex(settings.codex.binary)
+    version = probe_version(binary, env, ahead.codex_version(binary, env) if ahead else None)
     items = [Item("codex", version.ok, version.detail, version.fix)]
     config = probe_config(settings.codex, env)
     items.append(Item("codex config", config.ok, config.detail, config.fix))
@@ -213,13 +218,19 @@ def _plan_items(
 
 
 def preflight(
-    *, repo: Path, settings: Settings, target: Target, env: Mapping[str, str]
+    *,
+    repo: Path,
+    settings: Settings,
+    target: Target,
+    env: Mapping[str, str],
+    ahead: HeadStart | None = None,
 ) -> list[Item]:
-    """Every preflight item, in order; none sends a model request."""
+    """Every preflight item, in order; none sends a model request. ``ahead`` holds
+    probes started earlier (see :mod:`orchestrator.run.head_start`)."""
     asked = repo  # git finds the top itself; a stray `.git` above must not be named
     repo = next((p for p in (repo, *repo.parents) if (p / ".git").exists()), repo)
     items = _git_items(asked, env, settings, target)
-    items += _codex_items(settings, env)
+    items += _codex_items(settings, env, ahead)
     if target.plan is not None:
         items += _plan_items(repo, settings, target, env)
     return items

@@ -18,6 +18,7 @@ from orchestrator.crash import write_crash_log
 from orchestrator.errors import ExitCode, InternalError, expected_error, interrupt_in
 from orchestrator.milestone.usage_wait import plan_wait
 from orchestrator.run.budget import Budget
+from orchestrator.run.head_start import HeadStart
 from orchestrator.run.next_step import next_step
 from orchestrator.run.preflight import Target, preflight, require
 from orchestrator.run.runner import Runner
@@ -31,7 +32,12 @@ log = structlog.get_logger()
 
 
 def require_ready(
-    repo: Repo, settings: Settings, plan_abs: Path, plan_rel: str, state: RunState | None
+    repo: Repo,
+    settings: Settings,
+    plan_abs: Path,
+    plan_rel: str,
+    state: RunState | None,
+    ahead: HeadStart | None = None,
 ) -> None:
     """Preflight: exit 2 with the fixes before any model request (nothing claimed yet)."""
     target = Target(
@@ -39,8 +45,8 @@ def require_ready(
         new_run=state is None,
         pinned=state.pinned_checks if state is not None else None,
     )
-    require(preflight(repo=repo.root, settings=settings, target=target, env=os.environ),
-            plan_arg=plan_rel)  # fmt: skip
+    items = preflight(repo=repo.root, settings=settings, target=target, env=os.environ, ahead=ahead)
+    require(items, plan_arg=plan_rel)
 
 
 def tree_digest(repo: Repo) -> str:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import anyio
 import structlog
@@ -43,6 +44,9 @@ from orchestrator.store.state import (
     state_path,
 )
 from orchestrator.ui.logs import close_logging, configure_logging, reset_run_view
+
+if TYPE_CHECKING:
+    from orchestrator.run.head_start import HeadStart
 
 log = structlog.get_logger()
 
@@ -169,12 +173,14 @@ def start_run(
     selection: Selection | None = None,
     dry_run: bool = False,
     accept_changes: bool = False,
+    ahead: HeadStart | None = None,
 ) -> int:
     """`orchestrator run PLAN`: start a new run of the plan; returns the exit code.
 
     The run starts where the plan stands: milestones its text marks done are
     skipped (``selection`` can override that, see :mod:`orchestrator.run.selection`);
-    a plan with nothing left to run exits 0 without writing anything.
+    a plan with nothing left to run exits 0 without writing anything. ``ahead`` holds
+    the preflight's probes started earlier (:mod:`orchestrator.run.head_start`).
     """
     from orchestrator.guard.pins import security_pins
     from orchestrator.run.dry_run import show_dry_run
@@ -211,11 +217,11 @@ def start_run(
             log.info("continuing_run", run_id=unfinished.run_id, status=unfinished.status)
             return _continue(
                 git, lock, unfinished, plan_abs, plan_rel, settings, config_file,
-                answer=None, accept_changes=accept_changes,
+                answer=None, accept_changes=accept_changes, ahead=ahead,
             )  # fmt: skip
         if not choice.to_run(plan):
             return nothing_to_run(plan_rel, plan, choice, settings)
-        require_ready(git, settings, plan_abs, plan_rel, None)
+        require_ready(git, settings, plan_abs, plan_rel, None, ahead)
         git.exclude_runs_dir()
         if settings.run.branch and git.current_branch() != settings.run.branch:
             git.create_branch(settings.run.branch)
@@ -255,6 +261,7 @@ def resume_run(
     config_file: Path | None = None,
     answer: str | None = None,
     accept_changes: bool = False,
+    ahead: HeadStart | None = None,
 ) -> int:
     """`orchestrator resume [PLAN] [--run ID] [--rebuild] [--answer TEXT]`; the exit code."""
     git = Repo.open(repo)
@@ -281,7 +288,7 @@ def resume_run(
         plan_abs, plan_rel = located if located else plan_location(git.root, Path(state.plan_path))
         return _continue(
             git, lock, state, plan_abs, plan_rel, settings, config_file,
-            answer=answer, accept_changes=accept_changes,
+            answer=answer, accept_changes=accept_changes, ahead=ahead,
         )  # fmt: skip
 
 
@@ -296,6 +303,7 @@ def _continue(
     *,
     answer: str | None,
     accept_changes: bool = False,
+    ahead: HeadStart | None = None,
 ) -> int:
     """Continue a stopped run (``resume``, and ``run`` when the plan has an unfinished run).
 
@@ -326,7 +334,7 @@ def _continue(
         )
     confirm_pins(state, settings=settings, plan=plan, plan_text=text, root=git.root,
                  config_file=config_file, accept=accept_changes)  # fmt: skip
-    require_ready(git, settings, plan_abs, plan_rel, state)
+    require_ready(git, settings, plan_abs, plan_rel, state, ahead)
     if still_limited(state, settings, git.root):
         return int(ExitCode.GAVE_UP)
     lock.set_run(state.run_id)
