@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import sys
 import threading
@@ -13,6 +14,7 @@ import psutil
 import pytest
 
 from orchestrator.process.child import ProcessOutcome, ProcessRequest, run_process
+from orchestrator.process.exits import use_pidfd_exits
 
 
 def _alive(pid: int) -> bool:
@@ -159,8 +161,17 @@ def test_stubborn_child_and_own_session_grandchild_are_killed(
 @pytest.fixture
 def slow_child_watcher(monkeypatch: pytest.MonkeyPatch) -> None:
     """A loaded machine at the OS boundary: asyncio's child-watcher thread gets to its
-    blocking ``waitpid`` late, so a child can be dead and not yet reaped when we stop it."""
+    blocking ``waitpid`` late, so a child can be dead and not yet reaped when we stop it.
+    On 3.11 the kernel offers no pidfd here, so children are waited for by threads (the
+    fallback of :mod:`orchestrator.process.exits`)."""
     real = os.waitpid
+    use_pidfd_exits()  # decided with the kernel as it is; then its pidfds run out
+    if sys.version_info < (3, 12) and hasattr(os, "pidfd_open"):
+
+        def no_pidfd(pid: int, flags: int = 0) -> int:
+            raise OSError(errno.ENOSYS, "no pidfd")
+
+        monkeypatch.setattr(os, "pidfd_open", no_pidfd)
 
     def late_in_threads(pid: int, options: int) -> tuple[int, int]:
         if options == 0 and threading.current_thread() is not threading.main_thread():

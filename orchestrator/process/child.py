@@ -32,6 +32,7 @@ from anyio.abc import ByteReceiveStream, Process
 from pydantic import BaseModel, ConfigDict, Field
 
 from orchestrator.process import Ended
+from orchestrator.process.exits import use_pidfd_exits
 from orchestrator.process.tree import ProcessTree
 from orchestrator.redact import Redactor
 
@@ -279,6 +280,7 @@ async def run_process(
     if request.transcript is not None:
         request.transcript.parent.mkdir(parents=True, exist_ok=True)
         run.transcript = request.transcript.open("a", encoding="utf-8", errors="replace")
+    use_pidfd_exits()
     try:
         process = await anyio.open_process(
             request.argv,
