@@ -16,11 +16,14 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import heapq
+import itertools
 import math
 import os
 import signal
 import subprocess
 import threading
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -51,21 +54,27 @@ def kill_group(proc: subprocess.Popen[bytes], grace: float = STOP_GRACE) -> None
 
 
 class _TimeLimit:
-    """Stops ``proc`` (:func:`kill_group`) once ``seconds`` have passed, from a timer
-    thread. Not ``communicate(timeout=...)``: with a timeout, the wait for the exit that
-    follows the closed pipes polls with growing sleeps (1, 2, 4 ms...), a few
-    milliseconds lost on every git command; without one it blocks in ``waitpid``."""
+    """Stops ``proc`` (:func:`kill_group`) once ``seconds`` have passed. Not
+    ``communicate(timeout=...)``: with a timeout, the wait for the exit that follows the
+    closed pipes polls with growing sleeps (1, 2, 4 ms...), a few milliseconds lost on
+    every git command; without one it blocks in ``waitpid``. One watcher thread keeps
+    every limit (:class:`_Deadlines`): not a timer thread a command, whose start alone
+    costs more than many a git command's run."""
 
     def __init__(self, proc: subprocess.Popen[bytes], seconds: float) -> None:
         self._proc = proc
         self._lock = threading.Lock()
         self._done = False
         self.expired = False
-        self._timer = threading.Timer(seconds, self._expire)
-        self._timer.daemon = True
-        self._timer.start()
+        self.deadline = time.monotonic() + seconds
+        _DEADLINES.add(self)
 
-    def _expire(self) -> None:
+    @property
+    def done(self) -> bool:
+        return self._done
+
+    def expire(self) -> None:
+        """The limit passed: stop the command, unless it ended first."""
         with self._lock:
             if self._done:
                 return
@@ -76,7 +85,59 @@ class _TimeLimit:
         """The command ended (or its caller gave up): the limit no longer applies."""
         with self._lock:
             self._done = True
-        self._timer.cancel()
+        _DEADLINES.cancelled()
+
+
+class _Deadlines:
+    """The time limits of the git commands running, kept by one daemon thread.
+
+    A limit that passes is acted on in a thread of its own (:func:`kill_group` waits a
+    grace for git to exit), so one hung git does not delay the limit of another."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._heap: list[tuple[float, int, _TimeLimit]] = []
+        self._order = itertools.count()
+        self._thread: threading.Thread | None = None
+        self._live = 0
+
+    def add(self, limit: _TimeLimit) -> None:
+        with self._cond:
+            first = not self._heap or limit.deadline < self._heap[0][0]
+            heapq.heappush(self._heap, (limit.deadline, next(self._order), limit))
+            self._live += 1
+            if self._thread is None or not self._thread.is_alive():  # first use, or a fork
+                self._thread = threading.Thread(
+                    target=self._watch, name="git-time-limits", daemon=True
+                )
+                self._thread.start()
+            elif first:
+                self._cond.notify()
+
+    def cancelled(self) -> None:
+        with self._cond:
+            self._live -= 1
+            if len(self._heap) > 64 and len(self._heap) > 2 * self._live:
+                self._heap = [e for e in self._heap if not e[2].done]
+                heapq.heapify(self._heap)
+
+    def _watch(self) -> None:
+        while True:
+            with self._cond:
+                while self._heap and self._heap[0][2].done:
+                    heapq.heappop(self._heap)
+                if not self._heap:
+                    self._cond.wait()
+                    continue
+                wait = self._heap[0][0] - time.monotonic()
+                if wait > 0:
+                    self._cond.wait(wait)
+                    continue
+                limit = heapq.heappop(self._heap)[2]
+            threading.Thread(target=limit.expire, name="git-stop", daemon=True).start()
+
+
+_DEADLINES = _Deadlines()
 
 
 @dataclass
