@@ -65,9 +65,11 @@ class RunGuard:
         except OSError:
             return b""
 
-    def before_save(self) -> None:
-        """The loop saves right after a validation: notice an edit before it is overwritten."""
-        if self.saved is not None and self._found is None and self._read_state() != self.saved:
+    def before_save(self, written: bytes | None) -> None:
+        """A save is about to overwrite the file, which should hold ``written`` (the last
+        save on disk): notice an edit before it is overwritten (the loop saves right
+        after a validation). Runs on the state writer's thread, before each write."""
+        if written is not None and self._found is None and self._read_state() != written:
             self._found = "its content changed"
 
     def _state_intact(self, who: str) -> str | None:

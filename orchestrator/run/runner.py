@@ -105,9 +105,8 @@ class Runner:
         self.verifier = Verifier(repo=repo, run_id=state.run_id, settings=settings)
 
     def save(self) -> None:
-        self.writer.wait()  # the file holds the last save: an edit since is noticed
-        self.guard.before_save()
-        self.guard.saved = self.writer.save(self.state)
+        # written after the saves before it; an edit of the file since is noticed first
+        self.guard.saved = self.writer.save(self.state, self.guard.before_save)
 
     def _budget_reason(self, in_milestone: bool = False) -> str | None:
         return self.budget.stop_reason(self.state.tokens_total, in_milestone=in_milestone)
