@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from pathlib import Path
 
@@ -214,10 +215,22 @@ def _owner_by_heading(blocks: Blocks, line: int, milestones: list[Milestone]) ->
 
 
 def outline(text: str) -> tuple[Blocks, int, list[Section]]:
-    """The plan's blocks, its section level and its sections (never raises)."""
+    """The plan's blocks, its section level and its sections (never raises).
+
+    The blocks are shared (see :func:`~orchestrator.plan.blocks.scan`); the list is the
+    caller's own, its sections are frozen.
+    """
+    blocks, level, sections = _outline(text)
+    return blocks, level, list(sections)
+
+
+@functools.lru_cache(maxsize=8)
+def _outline(text: str) -> tuple[Blocks, int, tuple[Section, ...]]:
+    """Cached like ``scan``: one edit of a plan asks for the outline of the same text
+    several times (the tick, the section it ensures, the item it appends)."""
     blocks = scan(text)
     level = section_level(blocks)
-    return blocks, level, _sections(blocks, level, title_heading(blocks))
+    return blocks, level, tuple(_sections(blocks, level, title_heading(blocks)))
 
 
 def progress_items(blocks: Blocks, sections: list[Section]) -> list[ProgressItem]:

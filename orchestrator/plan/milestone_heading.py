@@ -8,6 +8,7 @@ Regular expressions only (no parser, no models), so that the pre-scan of
 
 from __future__ import annotations
 
+import functools
 import re
 
 _WORDS: dict[str, str] = {
@@ -54,6 +55,13 @@ def match_heading(text: str, *, prose: bool = False) -> tuple[str, str | None, s
     With ``prose`` the text opens a paragraph (``Milestone 2 updates the docs``),
     so a verb such as "updates" after the number is no sign of a restatement.
     """
+    return _match_heading(text, prose)
+
+
+@functools.lru_cache(maxsize=2048)
+def _match_heading(text: str, prose: bool) -> tuple[str, str | None, str] | None:
+    """Cached: a pure function of its arguments, asked for the same headings each time a
+    plan is read."""
     text = _EMPHASIS.sub("", text).strip()
     m = _WORD_RE.match(text)
     if m:

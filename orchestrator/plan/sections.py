@@ -7,6 +7,7 @@ bilingual headings (``## Purpose / 目的``), and common synonyms ("Goal",
 
 from __future__ import annotations
 
+import functools
 import re
 from enum import StrEnum
 from typing import TYPE_CHECKING
@@ -178,6 +179,13 @@ def _normalise(text: str) -> str:
 
 def classify(text: str) -> SectionKind | None:
     """The canonical section a heading's text names, or None."""
+    return _classify(text)
+
+
+@functools.lru_cache(maxsize=2048)
+def _classify(text: str) -> SectionKind | None:
+    """Cached: a pure function of the text, asked for every heading each time a plan is
+    read (after every edit of it), over and over for the same few headings."""
     for part in _PARTS.split(_normalise(text)):
         part = _NUMBER_PREFIX.sub("", part.strip(" :：.-—–")).strip()
         if not part:
