@@ -10,6 +10,7 @@ every string; :func:`redact` is the one-shot form.
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 from collections.abc import Mapping
@@ -61,14 +62,17 @@ def _might_hold_secret(text: str) -> bool:
     return any(t in low for t in _TRIGGERS)
 
 
+@functools.lru_cache(maxsize=4096)
 def _is_secret_name(name: str) -> bool:
+    """Cached: a pure function of the name, asked for every variable of every child's
+    environment (the names are the same few dozen all run long)."""
     return name.upper() not in _NOT_SECRET_NAMES and bool(_SECRET_NAME.search(name))
 
 
 def secret_values(env: Mapping[str, str] | None = None) -> list[str]:
     """Values of environment variables whose names look like secrets (8+ chars), longest first."""
     source = os.environ if env is None else env
-    values = {v for k, v in source.items() if _is_secret_name(k) and len(v) >= MIN_SECRET_LEN}
+    values = {v for k, v in source.items() if len(v) >= MIN_SECRET_LEN and _is_secret_name(k)}
     return sorted(values, key=len, reverse=True)
 
 
