@@ -14,6 +14,7 @@ process tree, can still leave a lock: the next run clears what a dead run left
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import contextvars
 import heapq
@@ -25,6 +26,7 @@ import subprocess
 import threading
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -149,6 +151,25 @@ class _Call:
 
 
 _CURRENT: contextvars.ContextVar[_Call | None] = contextvars.ContextVar("git_call", default=None)
+_WORKERS = 40  # as many git operations at once as anyio's default thread limiter allows
+_pool: ThreadPoolExecutor | None = None
+
+
+async def _in_worker(func: Callable[[], T]) -> T:
+    """``func()`` on a worker thread, in a copy of the caller's context; a cancelled
+    caller stops waiting at once (the thread runs on: its caller stops its git).
+
+    On asyncio, straight through the loop's executor hand-off: anyio's
+    ``to_thread.run_sync`` adds a checkpoint and a limiter, about three event-loop turns
+    per call, more than some git commands take."""
+    global _pool
+    try:
+        loop = asyncio.get_running_loop()
+    except RuntimeError:  # another anyio backend
+        return await anyio.to_thread.run_sync(func, abandon_on_cancel=True)
+    if _pool is None:
+        _pool = ThreadPoolExecutor(max_workers=_WORKERS, thread_name_prefix="git")
+    return await loop.run_in_executor(_pool, contextvars.copy_context().run, func)
 
 
 class GitCalls:
@@ -213,8 +234,9 @@ class GitCalls:
             _CURRENT.set(call)  # the worker runs in a copy of the caller's context
             return operation(*args)
 
+        await anyio.lowlevel.checkpoint_if_cancelled()  # a cancelled caller starts nothing
         try:
-            return await anyio.to_thread.run_sync(in_thread, abandon_on_cancel=True)
+            return await _in_worker(in_thread)
         except anyio.get_cancelled_exc_class():
             with self._lock:
                 call.stopped = True
