@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
 from pathlib import Path
 
 from orchestrator.paths import PACKAGE_DIR
@@ -24,7 +25,7 @@ RESULTS_ENV = "ORCH_VERIFY_RESULTS"
 _FIELDS = ("passed", "failed", "errors", "skipped", "xfailed", "deselected")
 
 
-def probe_env(results: Path, inherited: dict[str, str]) -> dict[str, str]:
+def probe_env(results: Path, inherited: Mapping[str, str]) -> dict[str, str]:
     """Environment additions that make every pytest session record its outcomes."""
     addopts = f"-p {PROBE_PLUGIN} -p no:cacheprovider"
     if inherited.get("PYTEST_ADDOPTS"):

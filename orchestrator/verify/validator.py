@@ -174,7 +174,7 @@ class Verifier:
             tmp.mkdir(parents=True)
             env = {"TMPDIR": str(tmp)}
             if self.verify.count_tests:
-                env.update(probe_env(results, dict(os.environ)))
+                env.update(probe_env(results, os.environ))
 
             def wrap(
                 argv: list[str],
@@ -243,17 +243,21 @@ class Verifier:
             return list(await shell_validator(ctx, log_dir))
         facts = _facts(ctx)
         checkpoint = ctx.ms.checkpoint or self.repo.head()
-        try:
-            verdict: Verdict = await self.repo.call(
-                lambda: build_verdict(
-                    self.repo,
-                    checkpoint=checkpoint,
-                    patterns=self.patterns,
-                    commands=[c.command for c in ctx.checks],
-                    overlay=not facts.tests_may_change,
-                )
+        commands = [c.command for c in ctx.checks]
+
+        def build_and_checkout() -> Verdict:  # one trip to a worker thread, not two
+            verdict = build_verdict(
+                self.repo,
+                checkpoint=checkpoint,
+                patterns=self.patterns,
+                commands=commands,
+                overlay=not facts.tests_may_change,
             )
-            await self.repo.call(self._checkout, verdict.tree)
+            self._checkout(verdict.tree)
+            return verdict
+
+        try:
+            verdict = await self.repo.call(build_and_checkout)
         except GitError as exc:
             return [_extra("verify.tree", f"the verdict tree could not be built: {exc.message}")]
         baseline = {r.check_id: r for r in facts.baseline or []}
