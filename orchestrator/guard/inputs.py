@@ -44,18 +44,21 @@ _WORD = re.compile(r"[^\s;|&<>()`'\"=,]+")
 
 @dataclass(frozen=True)
 class Entry:
-    """One protected path as it was: a file (content kept if not too big) or a link."""
+    """One protected path as it was: a file (content kept if not too big) or a link.
+
+    A kept file is compared by its content; ``digest`` (sha256) stands in for the
+    content of a file too big to keep, and of a link's target."""
 
     kind: str  # "file" | "link"
-    digest: str
+    digest: str  # "" for a kept file: its data is compared instead
     mode: int = 0o644
     data: bytes | None = None  # None for links and files over MAX_KEPT_BYTES
     target: str | None = None  # link target
 
 
-def _read(path: Path) -> Entry | None:
+def _read(path: str | Path) -> Entry | None:
     try:
-        st = path.lstat()
+        st = os.lstat(path)
     except OSError:
         return None
     if stat.S_ISLNK(st.st_mode):
@@ -63,10 +66,11 @@ def _read(path: Path) -> Entry | None:
         return Entry("link", hashlib.sha256(target.encode()).hexdigest(), target=target)
     if not stat.S_ISREG(st.st_mode):
         return None
-    data = path.read_bytes()
-    digest = hashlib.sha256(data).hexdigest()
-    kept = data if len(data) <= MAX_KEPT_BYTES else None
-    return Entry("file", digest, mode=stat.S_IMODE(st.st_mode), data=kept)
+    with open(path, "rb") as f:
+        data = f.read()
+    if len(data) <= MAX_KEPT_BYTES:
+        return Entry("file", "", mode=stat.S_IMODE(st.st_mode), data=data)
+    return Entry("file", hashlib.sha256(data).hexdigest(), mode=stat.S_IMODE(st.st_mode))
 
 
 def _inside(root: Path, path: Path) -> str | None:
@@ -162,16 +166,17 @@ class InputsKeeper:
         return sorted(set(self.snapshot) | set(self._scan()))
 
     def _agent_files(self) -> Iterable[str]:
-        base = self.root / AGENT_DIR
+        # plain strings, not Paths: this runs after every step and check
+        root = os.path.join(str(self.root), "")  # with its final slash
         theirs = (RUNS_DIR.as_posix(), WORKTREES_DIR)
-        for dirpath, dirnames, filenames in os.walk(base):
-            rel_dir = _inside(self.root, Path(dirpath)) or AGENT_DIR
+        for dirpath, dirnames, filenames in os.walk(root + AGENT_DIR):
+            rel_dir = dirpath[len(root) :]  # os.walk keeps the top's spelling
             keep = []
             for d in dirnames:
                 rel = f"{rel_dir}/{d}"
                 if rel in theirs:
                     continue
-                if (Path(dirpath) / d).is_symlink():
+                if os.path.islink(os.path.join(dirpath, d)):
                     yield rel  # a link to a directory is watched as a link
                 else:
                     keep.append(d)
@@ -183,14 +188,15 @@ class InputsKeeper:
         for base in self.extra_dirs:
             for dirpath, _dirnames, filenames in os.walk(base):
                 for name in filenames:
-                    yield str(Path(dirpath) / name)
+                    yield os.path.join(dirpath, name)
 
     def _scan(self) -> dict[str, Entry]:
+        root = str(self.root)
         found: dict[str, Entry] = {}
         for rel in [*self._agent_files(), *self.extra, *self._extra_dir_files()]:
             if rel in self.skip or rel in found:
                 continue
-            entry = _read(self.root / rel)
+            entry = _read(os.path.join(root, rel))  # an absolute ``rel`` stays as it is
             if entry is not None:
                 found[rel] = entry
         return found
