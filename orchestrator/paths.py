@@ -3,6 +3,7 @@ repository's runs and a plan inside it."""
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -36,6 +37,15 @@ def git_dir_of(dot_git: Path) -> Path | None:
         target = Path(text.removeprefix("gitdir:").strip())
         return target if target.is_absolute() else (dot_git.parent / target).resolve()
     return dot_git if (dot_git / "HEAD").is_file() else None
+
+
+def verify_cache() -> Path:
+    """Where verification copies live: ``orchestrator/verify`` under the user's cache
+    directory (``$XDG_CACHE_HOME`` or ``~/.cache``), made if need be (OSError if it cannot)."""
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    base = (Path(xdg) if xdg else Path.home() / ".cache") / "orchestrator" / "verify"
+    base.mkdir(parents=True, exist_ok=True, mode=0o700)
+    return base
 
 
 def in_git_work_tree(path: Path) -> bool:

@@ -17,6 +17,9 @@ args = sys.argv[1:]
 if args == ["--version"]:
     print("codex-cli 0.169.0 (lean)")
     sys.exit(0)
+if args[:1] == ["sandbox"]:  # no sandbox here (as the shared fake): checks run without
+    sys.stderr.write("lean codex: `codex sandbox` is not supported\n")
+    sys.exit(2)
 out = args[args.index("-o") + 1] if "-o" in args else None
 thread = args[args.index("resume") + 1] if "resume" in args else str(uuid.uuid4())
 prompt = args[args.index("--") + 1] if "--" in args else sys.stdin.read()
@@ -81,6 +84,7 @@ def install_lean_codex(directory: Path) -> Path:
     Each step runs one command (its shell's pid goes to ``.git/chaos-pids``) that writes
     ``m<N>.txt``, answers like codex 0.169 with ``--json``, and appends its thread id to
     ``$LEAN_CODEX_THREADS``. SIGINT kills the running command and exits 1, as codex does.
+    ``codex sandbox`` (the verifier's probe) fails at once, as in the shared fake.
     """
     directory.mkdir(parents=True, exist_ok=True)
     shim = directory / "codex"

@@ -76,7 +76,7 @@ def _settings_ahead(
         return
     from orchestrator.run.head_start import HeadStart
 
-    with HeadStart(settings.codex, os.environ) as ahead:
+    with HeadStart(settings, os.environ) as ahead:
         configure_logging(settings.log)
         yield settings, ahead
 

@@ -39,7 +39,8 @@ def require_ready(
     state: RunState | None,
     ahead: HeadStart | None = None,
 ) -> None:
-    """Preflight: exit 2 with the fixes before any model request (nothing claimed yet)."""
+    """Preflight: exit 2 with the fixes before any model request (nothing claimed yet);
+    once it passed, the verifier gets the sandbox probe started ahead (``ahead``)."""
     target = Target(
         plan=plan_abs,
         new_run=state is None,
@@ -47,6 +48,8 @@ def require_ready(
     )
     items = preflight(repo=repo.root, settings=settings, target=target, env=os.environ, ahead=ahead)
     require(items, plan_arg=plan_rel)
+    if ahead is not None:
+        ahead.hand_over_sandbox(os.environ)
 
 
 def tree_digest(repo: Repo) -> str:

@@ -21,11 +21,7 @@ import shutil
 from collections.abc import Sequence
 from pathlib import Path
 
-import structlog
-
-from orchestrator.process.child import ProcessRequest, run_process
-
-log = structlog.get_logger()
+from orchestrator.process import Ended
 
 _PROBE = (
     "echo ok > .orch-sandbox-probe || exit 7\n"
@@ -36,6 +32,7 @@ _PROBE = (
 
 
 PROFILE = "orchestrator_verify"
+PROBE_TIMEOUT = 60.0
 
 
 def _toml(text: str) -> str:
@@ -82,28 +79,51 @@ async def probe_sandbox(codex: str, workspace: Path) -> str | None:
     return _PROBED[codex]
 
 
+def remember_probe(codex: str, problem: str | None) -> None:
+    """The answer of a probe of ``codex`` made ahead over another workspace (see
+    :mod:`orchestrator.run.head_start`), as if :func:`probe_sandbox` had asked it."""
+    _PROBED.setdefault(codex, problem)
+
+
+def probe_argv(codex: str, workspace: Path) -> list[str]:
+    """The probe's command line: run it with ``workspace`` as its directory."""
+    return sandbox_argv(codex, workspace, ["sh", "-c", _PROBE])
+
+
 async def _probe(codex: str, workspace: Path) -> str | None:
-    marker = workspace / ".orch-sandbox-probe"
-    leak = workspace / ".git" / "orch-sandbox-probe"
-    outside = workspace.parent / ".orch-sandbox-probe"
+    from orchestrator.process.child import ProcessRequest, run_process
+
     outcome = await run_process(
         ProcessRequest(
-            argv=sandbox_argv(codex, workspace, ["sh", "-c", _PROBE]),
+            argv=probe_argv(codex, workspace),
             cwd=workspace,
-            timeout=60.0,
+            timeout=PROBE_TIMEOUT,
             kill_grace=1.0,
         )
     )
+    return probe_verdict(
+        codex, workspace, outcome.ended, outcome.exit_code, outcome.stdout_tail, outcome.stderr_tail
+    )
+
+
+def probe_verdict(
+    codex: str, workspace: Path, ended: Ended, exit_code: int | None, stdout: str, stderr: str
+) -> str | None:
+    """Judge a finished probe over ``workspace`` (and clear what it wrote): None when the
+    sandbox works, else why not."""
+    marker = workspace / ".orch-sandbox-probe"
+    leak = workspace / ".git" / "orch-sandbox-probe"
+    outside = workspace.parent / ".orch-sandbox-probe"
     wrote = marker.exists()
     leaked = leak.exists() or outside.exists()
     for path in (marker, leak, outside):
         path.unlink(missing_ok=True)
-    if outcome.ended == "not_found":
+    if ended == "not_found":
         return f"{codex!r} could not be started"
-    if outcome.exit_code == 0 and wrote and not leaked:
+    if exit_code == 0 and wrote and not leaked:
         return None
-    detail = (outcome.stderr_tail or outcome.stdout_tail).strip().splitlines()
-    why = detail[-1] if detail else f"exit {outcome.exit_code}"
+    detail = (stderr or stdout).strip().splitlines()
+    why = detail[-1] if detail else f"exit {exit_code}"
     if leaked:
         why = "a sandboxed command could write outside its workspace"
     return f"`{codex} sandbox` does not work here ({why})"

@@ -27,6 +27,7 @@ from orchestrator.errors import ConfigError, GitError
 from orchestrator.milestone.ports import shell_validator
 from orchestrator.milestone.services import not_run, services_up
 from orchestrator.milestone.validation import run_check
+from orchestrator.paths import verify_cache
 from orchestrator.plan.model import Check
 from orchestrator.settings.model import Settings
 from orchestrator.store.git import Repo
@@ -67,10 +68,8 @@ def scratch_root(repo_root: Path, run_id: str) -> Path:
     used, with a warning.
     """
     digest = hashlib.sha256(str(repo_root.resolve()).encode()).hexdigest()[:10]
-    xdg = os.environ.get("XDG_CACHE_HOME")
-    base = (Path(xdg) if xdg else Path.home() / ".cache") / "orchestrator" / "verify"
     try:
-        base.mkdir(parents=True, exist_ok=True, mode=0o700)
+        base = verify_cache()
     except OSError as exc:
         log.warning("verify_scratch_in_tmp", reason=str(exc))
         base = Path(tempfile.gettempdir()) / f"orchestrator-verify-{os.getuid()}"
