@@ -79,3 +79,12 @@ def test_redactor_ignores_too_short_values() -> None:
 def test_values_with_regex_characters_are_literal() -> None:
     secret = "a.b*c+d?(e)[f]"
     assert Redactor([secret])(f"<{secret}> aXb") == f"<{MASK}> aXb"
+
+
+def test_the_environment_is_read_again_on_every_call(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ORCH_TEST_TOKEN", "first-value-1234")
+    assert redact("a first-value-1234 b") == f"a {MASK} b"
+    monkeypatch.setenv("ORCH_TEST_TOKEN", "second-value-5678")
+    monkeypatch.setenv("ORCH_OTHER_SECRET", "third-value-9012")
+    out = Redactor.from_env()("first-value-1234 second-value-5678 third-value-9012")
+    assert out == f"first-value-1234 {MASK} {MASK}"
