@@ -11,6 +11,7 @@ import pytest
 from orchestrator.errors import GitError
 from orchestrator.guard.history import missing_from_head, prepare_commit, publish_commit, record_ref
 from orchestrator.guard.refs import RefGuard, update_refs
+from orchestrator.guard.run_guard import RunGuard
 from orchestrator.run.session import resume_run
 from orchestrator.settings.model import Settings, VerifySettings
 from orchestrator.store.git import Repo
@@ -286,3 +287,44 @@ def test_our_commit_is_expected_without_a_new_snapshot_and_a_foreign_ref_still_f
     assert reason is not None
     assert "refs/tags/sneaky" in reason
     assert repo.head() == sha
+
+
+def _run_guard(repo: Path) -> RunGuard:
+    state_file = repo / ".agent" / "runs" / "r" / "state.json"
+    return RunGuard(
+        Repo.open(repo),
+        Settings(),
+        run_id="r",
+        plan_rel=PLAN_REL,
+        config_file=None,
+        state_file=state_file,
+        rewrite_state=lambda: None,
+    )
+
+
+def test_a_query_beside_the_ref_check_sees_the_refs_as_the_orchestrator_left_them(
+    git_repo: Path,
+) -> None:
+    guard = _run_guard(git_repo)
+    head = git(git_repo, "rev-parse", "HEAD").strip()
+    assert guard.check_with("a check", guard.refs.repo.head) == (None, head)
+    (git_repo / "x.txt").write_text("x", encoding="utf-8")
+    git(git_repo, "add", "-A")
+    git(git_repo, "commit", "-q", "-m", "not ours")
+    found, seen = guard.check_with("a check", guard.refs.repo.head)
+    assert found is not None
+    assert "a check changed git refs" in found
+    assert seen == head  # queried again once the branch was put back
+
+
+def test_a_query_beside_the_ref_check_runs_after_gits_config_is_put_back(
+    git_repo: Path,
+) -> None:
+    guard = _run_guard(git_repo)
+    config = git_repo / ".git" / "config"
+    before = config.read_text(encoding="utf-8")
+    config.write_text(before + "[core]\n\thooksPath = /tmp/planted\n", encoding="utf-8")
+    found, seen = guard.check_with("a check", lambda: config.read_text(encoding="utf-8"))
+    assert found is not None
+    assert ".git/config" in found
+    assert seen == before

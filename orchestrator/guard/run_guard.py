@@ -10,7 +10,9 @@ Every guard runs even when an earlier one found something, so all is restored.
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import wait
 from pathlib import Path
+from typing import TypeVar
 
 import structlog
 
@@ -18,9 +20,11 @@ from orchestrator.guard.inputs import InputsKeeper
 from orchestrator.guard.refs import RefGuard
 from orchestrator.settings.model import Settings
 from orchestrator.store.git import Repo
+from orchestrator.store.git_calls import side_by_side
 from orchestrator.store.seal import seal_problem
 
 log = structlog.get_logger()
+T = TypeVar("T")
 
 
 class RunGuard:
@@ -51,13 +55,28 @@ class RunGuard:
 
     def check(self, who: str) -> str | None:
         """None if nothing was touched; else restore everything and say what it was."""
-        found = [
-            self.inputs.check_and_restore(who, self.evidence),
-            self.refs.check_and_restore(who, self.evidence),
-        ]
+        return self.check_with(who, None)[0]
+
+    def check_with(
+        self, who: str, alongside: Callable[[], T] | None
+    ) -> tuple[str | None, T | None]:
+        """:meth:`check`, and ``alongside()`` (a git query) run while the refs are
+        compared: once git's own configuration and hooks are known to be as they were,
+        since every git command obeys them. When the refs had to be put back, the query
+        runs again after that, on the refs as the orchestrator left them."""
+        found = [self.inputs.check_and_restore(who, self.evidence)]
+        side = side_by_side(alongside) if alongside is not None else None
+        try:
+            found.append(self.refs.check_and_restore(who, self.evidence))
+        finally:
+            if side is not None:
+                wait([side])  # its git is done before anything else runs
         self._wait_saved()
         found.append(self._state_intact(who))
-        return "\n\n".join(v for v in found if v) or None
+        result: T | None = None
+        if alongside is not None and side is not None:
+            result = alongside() if found[1] else side.result()
+        return "\n\n".join(v for v in found if v) or None, result
 
     def _read_state(self) -> bytes:
         try:

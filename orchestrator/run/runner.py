@@ -24,7 +24,7 @@ import structlog
 from orchestrator.errors import ExitCode
 from orchestrator.guard.history import lost_commits, publish_commit, record_ref, settle_recorded
 from orchestrator.guard.run_guard import RunGuard
-from orchestrator.milestone.agent_step import PlanKeeper, StepContext, check_guards
+from orchestrator.milestone.agent_step import PlanKeeper, StepContext
 from orchestrator.milestone.loop import LoopResult, run_milestone
 from orchestrator.plan import (
     read_plan_text,
@@ -66,6 +66,8 @@ class RunEnd:
 
 class Runner:
     """Runs the milestones of one plan for one run state."""
+
+    _OUTLIVED = "a process that outlived its step or check"
 
     def __init__(
         self,
@@ -269,8 +271,11 @@ class Runner:
         result = await run_milestone(ctx)
         structlog.contextvars.unbind_contextvars("step", "attempt")
         if result.kind == "approved":
-            violation = await check_guards(ctx, "a process that outlived its step or check")
-            lost = await self.repo.call(lost_commits, self.state, self.repo)
+            # the guards, and HEAD's history queried while the refs are compared
+            plan = ctx.keeper.check_and_restore()
+            history = functools.partial(lost_commits, self.state, self.repo)
+            found, lost = await self.repo.write(self.guard.check_with, self._OUTLIVED, history)
+            violation = "\n\n".join(v for v in (plan, found) if v)
             if violation or lost:
                 reason = "\n\n".join(v for v in (violation, lost and lost[1]) if v)
                 return await self._stop(ms, LoopResult("needs_human", reason))

@@ -26,7 +26,7 @@ import subprocess
 import threading
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -162,14 +162,25 @@ async def _in_worker(func: Callable[[], T]) -> T:
     On asyncio, straight through the loop's executor hand-off: anyio's
     ``to_thread.run_sync`` adds a checkpoint and a limiter, about three event-loop turns
     per call, more than some git commands take."""
-    global _pool
     try:
         loop = asyncio.get_running_loop()
     except RuntimeError:  # another anyio backend
         return await anyio.to_thread.run_sync(func, abandon_on_cancel=True)
+    return await loop.run_in_executor(_workers(), contextvars.copy_context().run, func)
+
+
+def _workers() -> ThreadPoolExecutor:
+    global _pool
     if _pool is None:
         _pool = ThreadPoolExecutor(max_workers=_WORKERS, thread_name_prefix="git")
-    return await loop.run_in_executor(_pool, contextvars.copy_context().run, func)
+    return _pool
+
+
+def side_by_side(func: Callable[[], T]) -> Future[T]:
+    """Start ``func()`` on another worker thread, from inside an operation of
+    :meth:`GitCalls.call` or :meth:`GitCalls.write`: in a copy of the operation's
+    context, so the git commands it starts are stopped with the operation's own."""
+    return _workers().submit(contextvars.copy_context().run, func)
 
 
 class GitCalls:
