@@ -19,7 +19,7 @@ from orchestrator.codex.config_probe import probe_config, probe_version
 from orchestrator.errors import SetupError
 from orchestrator.milestone.check_programs import ProgramJudge, plan_prose, programs
 from orchestrator.paths import find_codex
-from orchestrator.process.probe import Probed, probe
+from orchestrator.process.probe import Started, start
 from orchestrator.settings.model import Settings
 from orchestrator.store.git_locks import lock_files
 
@@ -51,8 +51,17 @@ class Target:
     pinned: dict[str, list[str]] | None = None  # the checks of a run being continued
 
 
-def _git(root: Path, env: Mapping[str, str], *args: str) -> Probed:
-    return probe(["git", *args], cwd=root, env=env, timeout=GIT_PROBE_TIMEOUT)
+_MARKERS = (
+    ("MERGE_HEAD", "a merge"),
+    ("rebase-merge", "a rebase"),
+    ("rebase-apply", "a rebase or am"),
+    ("CHERRY_PICK_HEAD", "a cherry-pick"),
+)
+
+
+def _git(root: Path, env: Mapping[str, str], *args: str) -> Started:
+    """A git query started (its answer read when needed: independent ones run at once)."""
+    return start(["git", *args], cwd=root, env=env, timeout=GIT_PROBE_TIMEOUT)
 
 
 def _git_items(
@@ -69,8 +78,9 @@ def _git_items(
                 "(in a crontab: PATH=/usr/local/bin:/usr/bin:/bin)",
             )
         ]
-    items = [Item("git", True, _git(repo, env, "--version").stdout.strip() or git)]
-    top = _git(repo, env, "rev-parse", "--show-toplevel")
+    version = _git(repo, env, "--version")
+    top = _git(repo, env, "rev-parse", "--show-toplevel").result()
+    items = [Item("git", True, version.result().stdout.strip() or git)]
     if not top.ok:
         items.append(
             Item(
@@ -82,41 +92,68 @@ def _git_items(
         )
         return items
     root = Path(top.stdout.strip())
-    if not _git(root, env, "rev-parse", "--verify", "-q", "HEAD^{commit}").ok:
-        items.append(Item("repository", False, f"{root} has no commits", "make a first commit"))
-        return items
-    items.append(Item("repository", True, str(root)))
-    missing = [
-        who
-        for who in ("GIT_AUTHOR_IDENT", "GIT_COMMITTER_IDENT")
-        if not _git(root, env, "var", who).ok
-    ]
-    if missing:
-        items.append(
-            Item(
-                "git identity",
-                False,
-                f"git has no {' or '.join(m[4:-6].lower() for m in missing)} identity in {root}",
-                "set one: `git config --global user.name NAME` and "
-                "`git config --global user.email EMAIL` (or the GIT_AUTHOR_*/GIT_COMMITTER_* "
-                "variables); milestone commits need it",
+    asked = _Asked(root, env, status=target.new_run and not settings.run.allow_dirty)
+    try:
+        if not asked.head.result().ok:
+            items.append(Item("repository", False, f"{root} has no commits", "make a first commit"))
+            return items
+        items.append(Item("repository", True, str(root)))
+        ident = {who: asked.idents[who].result() for who in asked.idents}
+        missing = [who for who, done in ident.items() if not done.ok]
+        if missing:
+            items.append(
+                Item(
+                    "git identity",
+                    False,
+                    f"git has no {' or '.join(m[4:-6].lower() for m in missing)} identity in "
+                    f"{root}",
+                    "set one: `git config --global user.name NAME` and "
+                    "`git config --global user.email EMAIL` (or the GIT_AUTHOR_*/GIT_COMMITTER_* "
+                    "variables); milestone commits need it",
+                )
             )
-        )
-    else:
-        ident = _git(root, env, "var", "GIT_AUTHOR_IDENT").stdout.rsplit(">", 1)[0] + ">"
-        items.append(Item("git identity", True, ident.strip()))
-    items.append(_work_tree(root, env, settings, target))
+        else:
+            author = ident["GIT_AUTHOR_IDENT"].stdout.rsplit(">", 1)[0] + ">"
+            items.append(Item("git identity", True, author.strip()))
+        items.append(_work_tree(root, asked, target))
+    finally:
+        asked.stop()
     return items
 
 
-def _work_tree(root: Path, env: Mapping[str, str], settings: Settings, target: Target) -> Item:
-    for marker, what in (
-        ("MERGE_HEAD", "a merge"),
-        ("rebase-merge", "a rebase"),
-        ("rebase-apply", "a rebase or am"),
-        ("CHERRY_PICK_HEAD", "a cherry-pick"),
-    ):
-        path = Path(_git(root, env, "rev-parse", "--git-path", marker).stdout.strip())
+class _Asked:
+    """The read-only git queries about the repository at ``root``, started at once.
+
+    ``git status`` runs with ``--no-optional-locks`` (it must not refresh the index: a
+    lock file of its own would look like another git's), only when a clean tree is
+    required."""
+
+    def __init__(self, root: Path, env: Mapping[str, str], *, status: bool) -> None:
+        self.head = _git(root, env, "rev-parse", "--verify", "-q", "HEAD^{commit}")
+        self.idents = {who: _git(root, env, "var", who) for who in _IDENTS}
+        paths = [arg for marker, _ in _MARKERS for arg in ("--git-path", marker)]
+        self.paths = _git(root, env, "rev-parse", *paths, "--absolute-git-dir")
+        self.status = (
+            _git(root, env, "--no-optional-locks", "status", "--porcelain", "--", ".",
+                 ":(exclude).agent/runs")
+            if status
+            else None
+        )  # fmt: skip
+
+    def stop(self) -> None:
+        """Stop and reap the queries whose answer was not needed."""
+        for started in (self.head, *self.idents.values(), self.paths, self.status):
+            if started is not None:
+                started.stop()
+
+
+_IDENTS = ("GIT_AUTHOR_IDENT", "GIT_COMMITTER_IDENT")
+
+
+def _work_tree(root: Path, asked: _Asked, target: Target) -> Item:
+    answer = asked.paths.result().stdout.splitlines()
+    for (_, what), line in zip(_MARKERS, answer, strict=False):
+        path = Path(line.strip())
         if (path if path.is_absolute() else root / path).exists():
             return Item(
                 "work tree",
@@ -124,7 +161,8 @@ def _work_tree(root: Path, env: Mapping[str, str], settings: Settings, target: T
                 f"{what} is in progress in {root}",
                 "finish or abort it first (`git status` tells how)",
             )
-    locks = lock_files(Path(_git(root, env, "rev-parse", "--absolute-git-dir").stdout.strip()))
+    git_dir = answer[len(_MARKERS)].strip() if len(answer) > len(_MARKERS) else ""
+    locks = lock_files(Path(git_dir))
     if locks:
         named = " ".join(str(p) for p in locks)
         return Item(
@@ -134,9 +172,8 @@ def _work_tree(root: Path, env: Mapping[str, str], settings: Settings, target: T
             "killed and left it",
             f"if no git command runs in {root}, remove it (`rm {named}`)",
         )
-    if target.new_run and not settings.run.allow_dirty:
-        status = _git(root, env, "status", "--porcelain", "--", ".", ":(exclude).agent/runs")
-        dirty = [line[3:] for line in status.stdout.splitlines() if line.strip()]
+    if asked.status is not None:
+        dirty = [line[3:] for line in asked.status.result().stdout.splitlines() if line.strip()]
         if dirty:
             return Item(
                 "work tree",
