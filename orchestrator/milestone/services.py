@@ -14,8 +14,6 @@ from __future__ import annotations
 import os
 import tempfile
 import time
-import urllib.error
-import urllib.request
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -85,6 +83,9 @@ class _Started:
 
 
 def _answers(url: str) -> bool:
+    import urllib.error  # only a plan with an HTTP service needs it: not at every start-up
+    import urllib.request
+
     opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
     try:
         with opener.open(url, timeout=1.0) as response:
