@@ -91,3 +91,32 @@ def test_deadline_accepts_h_mm_and_rejects_with_a_readable_message(
         assert "24-hour local time H:MM or HH:MM" in err, err
         assert "pattern" not in err
         assert "^" not in err
+
+
+def test_only_the_program_leaves_its_heap_to_the_operating_system(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`main()` as the program freezes what it allocated (its process ends right after,
+    no last collection frees the heap object by object); called with arguments, from
+    tests or other code, it leaves the caller's garbage collector alone."""
+    import gc
+
+    from orchestrator.cli import main
+
+    before = gc.get_freeze_count()
+    assert main(["status", "-C", str(tmp_path)]) == 0
+    assert gc.get_freeze_count() == before
+    capsys.readouterr()
+    script = (
+        "import gc, sys\n"
+        "from orchestrator.cli import main\n"
+        f"sys.argv = ['orchestrator', 'status', '-C', {str(tmp_path)!r}]\n"
+        "code = main()\n"
+        "print(code, gc.get_freeze_count() > 0)\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=False, timeout=60
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.splitlines()[-1] == "0 True"
+    assert f"no runs in {tmp_path.resolve()}" in proc.stdout
