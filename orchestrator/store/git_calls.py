@@ -152,7 +152,8 @@ class _Call:
 
 _CURRENT: contextvars.ContextVar[_Call | None] = contextvars.ContextVar("git_call", default=None)
 _WORKERS = 40  # as many git operations at once as anyio's default thread limiter allows
-_pool: ThreadPoolExecutor | None = None
+_pools: dict[str, ThreadPoolExecutor] = {}
+_pools_lock = threading.Lock()
 
 
 async def _in_worker(func: Callable[[], T]) -> T:
@@ -166,21 +167,23 @@ async def _in_worker(func: Callable[[], T]) -> T:
         loop = asyncio.get_running_loop()
     except RuntimeError:  # another anyio backend
         return await anyio.to_thread.run_sync(func, abandon_on_cancel=True)
-    return await loop.run_in_executor(_workers(), contextvars.copy_context().run, func)
+    return await loop.run_in_executor(_workers("git"), contextvars.copy_context().run, func)
 
 
-def _workers() -> ThreadPoolExecutor:
-    global _pool
-    if _pool is None:
-        _pool = ThreadPoolExecutor(max_workers=_WORKERS, thread_name_prefix="git")
-    return _pool
+def _workers(name: str) -> ThreadPoolExecutor:
+    with _pools_lock:
+        pool = _pools.get(name)
+        if pool is None:
+            pool = _pools[name] = ThreadPoolExecutor(_WORKERS, thread_name_prefix=name)
+        return pool
 
 
 def side_by_side(func: Callable[[], T]) -> Future[T]:
     """Start ``func()`` on another worker thread, from inside an operation of
     :meth:`GitCalls.call` or :meth:`GitCalls.write`: in a copy of the operation's
-    context, so the git commands it starts are stopped with the operation's own."""
-    return _workers().submit(contextvars.copy_context().run, func)
+    context, so the git commands it starts are stopped with the operation's own. A pool
+    of its own: operations waiting for these never hold every thread these need."""
+    return _workers("git-side").submit(contextvars.copy_context().run, func)
 
 
 class GitCalls:
