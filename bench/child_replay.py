@@ -155,6 +155,11 @@ class _Script:
 
     def add(self, n: int, child: Child) -> None:
         cwd = self.move(child.cwd, dynamic=False)
+        probe = child.name == "codex" and child.argv[:1] == ["sandbox"]
+        if probe and Path(cwd).parent.name.startswith("probe-"):
+            # the sandbox probe started ahead (run/head_start.py) runs in a workspace the
+            # orchestrator makes in Python (a directory with a `.git`) and then removes
+            self.files[Path(cwd) / ".git" / ".replay"] = b""
         if cwd != self.cwd:
             self.lines.append(f"cd {shlex.quote(cwd)}")
             self.cwd = cwd
