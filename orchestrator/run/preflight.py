@@ -79,8 +79,11 @@ def _git_items(
             )
         ]
     version = _git(repo, env, "--version")
-    top = _git(repo, env, "rev-parse", "--show-toplevel").result()
-    items = [Item("git", True, version.result().stdout.strip() or git)]
+    try:
+        top = _git(repo, env, "rev-parse", "--show-toplevel").result()
+        items = [Item("git", True, version.result().stdout.strip() or git)]
+    finally:
+        version.stop()  # read by now, unless interrupted
     if not top.ok:
         items.append(
             Item(
