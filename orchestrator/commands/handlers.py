@@ -64,9 +64,9 @@ def _settings(args: argparse.Namespace) -> Settings:
 def _settings_ahead(
     args: argparse.Namespace, *, probes: bool
 ) -> Iterator[tuple[Settings, HeadStart | None]]:
-    """The settings, with the preflight's probes started at once when ``probes`` (they
-    run while the run machinery loads; stopped when the command ends, see
-    :mod:`orchestrator.run.head_start`), then logging set up."""
+    """The settings, with a run's slow probes (codex's version, its sandbox) started at
+    once when ``probes``: they run while the run machinery loads and are stopped when
+    the command ends (:mod:`orchestrator.run.head_start`); then logging is set up."""
     from orchestrator.ui.logs import configure_logging
 
     settings = _load_settings(args)
