@@ -66,17 +66,22 @@ def _settings_ahead(
 ) -> Iterator[tuple[Settings, HeadStart | None]]:
     """The settings, with a run's slow probes (codex's version, its sandbox) started at
     once when ``probes``: they run while the run machinery loads and are stopped when
-    the command ends (:mod:`orchestrator.run.head_start`); then logging is set up."""
-    from orchestrator.ui.logs import configure_logging
+    the command ends (:mod:`orchestrator.run.head_start`); then logging is set up.
 
+    Logging (structlog, rich) is imported only once the probes run: nothing before it
+    logs, and its import then overlaps them instead of delaying them."""
     settings = _load_settings(args)
     if not probes:
+        from orchestrator.ui.logs import configure_logging
+
         configure_logging(settings.log)
         yield settings, None
         return
     from orchestrator.run.head_start import HeadStart
 
     with HeadStart(settings, os.environ) as ahead:
+        from orchestrator.ui.logs import configure_logging
+
         configure_logging(settings.log)
         yield settings, ahead
 
