@@ -13,6 +13,7 @@ trying a union, which keeps it within a small factor of a bare ``json.loads``
 
 from __future__ import annotations
 
+import functools
 import json
 from typing import Annotated, Any, Literal
 
@@ -23,7 +24,9 @@ log = structlog.get_logger()
 
 
 class _Open(BaseModel):
-    model_config = ConfigDict(extra="allow")
+    # Validators are built at the first event, not at import: the first line comes while
+    # the first ``codex exec`` still runs, so building then delays nothing.
+    model_config = ConfigDict(extra="allow", defer_build=True)
 
 
 # --- items -------------------------------------------------------------------------
@@ -297,21 +300,25 @@ class _KnownItemCompleted(ItemCompleted):
 
 # The common case in one pass of pydantic-core over the JSON text: every known event
 # type, item events only with known item types. Anything else falls back to _slow.
-_FAST = TypeAdapter(
-    Annotated[
-        ThreadStarted
-        | TurnStarted
-        | TurnCompleted
-        | TurnFailed
-        | _KnownItemStarted
-        | _KnownItemUpdated
-        | _KnownItemCompleted
-        | ErrorEvent
-        | PlanDelta
-        | RequestUserInput,
-        Field(discriminator="type"),
-    ]
-)
+# Built at the first parse (see _Open).
+_FastEvent = Annotated[
+    ThreadStarted
+    | TurnStarted
+    | TurnCompleted
+    | TurnFailed
+    | _KnownItemStarted
+    | _KnownItemUpdated
+    | _KnownItemCompleted
+    | ErrorEvent
+    | PlanDelta
+    | RequestUserInput,
+    Field(discriminator="type"),
+]
+
+
+@functools.cache
+def _fast_adapter() -> TypeAdapter[_FastEvent]:
+    return TypeAdapter(_FastEvent)
 
 
 def _note_unknown(kind: str, name: str) -> None:
@@ -340,7 +347,7 @@ def parse_item(data: dict[str, Any]) -> Item:
 def _fast(line: str) -> Event | None:
     """The common case, parsed and validated by pydantic-core in one pass; None to fall back."""
     try:
-        event: Event = _FAST.validate_json(line)
+        event: Event = _fast_adapter().validate_json(line)
     except ValidationError:
         return None
     event.raw = line
