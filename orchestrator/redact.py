@@ -25,40 +25,52 @@ _SECRET_NAME = re.compile(
 )
 _NOT_SECRET_NAMES = frozenset({"SSH_AUTH_SOCK", "KEYTIMEOUT", "GPG_KEY_ID"})
 
-# Patterns whose first group (if any) is kept and the rest masked.
-_PATTERNS = [
-    re.compile(r"(?i)(\bbearer\s+)[A-Za-z0-9._~+/=-]{8,}"),
-    re.compile(r"(?i)(\bauthorization\s*[:=]\s*(?:basic|token)\s+)[A-Za-z0-9._~+/=-]{8,}"),
-    re.compile(r"\bsk-[A-Za-z0-9_-]{16,}"),
-    re.compile(r"\bgh[pousr]_[A-Za-z0-9]{20,}"),
-    re.compile(r"\bgithub_pat_[A-Za-z0-9_]{20,}"),
-    re.compile(r"\bglpat-[A-Za-z0-9_-]{20,}"),
-    re.compile(r"\bxox[abprs]-[A-Za-z0-9-]{10,}"),
-    re.compile(r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b"),
-    re.compile(r"\bAIza[0-9A-Za-z_-]{35}\b"),
-    re.compile(r"\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}"),
-    re.compile(
-        r"-----BEGIN [A-Z ]*PRIVATE KEY-----.*?(?:-----END [A-Z ]*PRIVATE KEY-----|\Z)",
-        re.DOTALL,
+# Patterns whose first group (if any) is kept and the rest masked, each with the
+# substrings (lower case) one of which any text it matches holds. A plain substring test
+# on the lower-cased text runs at memory speed and spares a regex pass over text that
+# cannot match: most text (transcripts, log lines) holds no trigger at all, and a line
+# that says ``tokens`` needs only the last pattern. Masking cannot make a trigger appear
+# (the mask holds none and no trigger spans its brackets), so testing the text before
+# any masking answers for every pattern.
+_GATED: tuple[tuple[re.Pattern[str], tuple[str, ...]], ...] = (
+    (re.compile(r"(?i)(\bbearer\s+)[A-Za-z0-9._~+/=-]{8,}"), ("bearer",)),
+    (
+        re.compile(r"(?i)(\bauthorization\s*[:=]\s*(?:basic|token)\s+)[A-Za-z0-9._~+/=-]{8,}"),
+        ("authorization",),
     ),
-    re.compile(
-        r"(?i)(\b[\w-]*(?:api[_-]?key|secret|token|password|passwd)[\"']?\s*[:=]\s*[\"']?)"
-        r"[^\s\"',;]{8,}"
+    (re.compile(r"\bsk-[A-Za-z0-9_-]{16,}"), ("sk-",)),
+    (re.compile(r"\bgh[pousr]_[A-Za-z0-9]{20,}"), ("ghp_", "gho_", "ghu_", "ghs_", "ghr_")),
+    (re.compile(r"\bgithub_pat_[A-Za-z0-9_]{20,}"), ("github_pat_",)),
+    (re.compile(r"\bglpat-[A-Za-z0-9_-]{20,}"), ("glpat-",)),
+    (re.compile(r"\bxox[abprs]-[A-Za-z0-9-]{10,}"), ("xox",)),
+    (re.compile(r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b"), ("akia", "asia")),
+    (re.compile(r"\bAIza[0-9A-Za-z_-]{35}\b"), ("aiza",)),
+    (
+        re.compile(r"\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}"),
+        ("eyj",),
     ),
-]
+    (
+        re.compile(
+            r"-----BEGIN [A-Z ]*PRIVATE KEY-----.*?(?:-----END [A-Z ]*PRIVATE KEY-----|\Z)",
+            re.DOTALL,
+        ),
+        ("private key",),
+    ),
+    (
+        re.compile(
+            r"(?i)(\b[\w-]*(?:api[_-]?key|secret|token|password|passwd)[\"']?\s*[:=]\s*[\"']?)"
+            r"[^\s\"',;]{8,}"
+        ),
+        ("api_key", "api-key", "apikey", "secret", "token", "passw"),
+    ),
+)
 
-# Every pattern above needs one of these substrings. Plain substring tests on the
-# lower-cased text run at memory speed and spare the twelve regex passes on the
-# common text that holds none (transcripts are mostly that).
-_TRIGGERS = (
-    "bearer", "authorization", "sk-", "ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_",
-    "glpat-", "xox", "akia", "asia", "aiza", "eyj", "private key", "api_key", "api-key",
-    "apikey", "secret", "token", "passw",
-)  # fmt: skip
+# Every pattern above needs one of these substrings: one pass over them spares the
+# per-pattern tests on the common text that holds none.
+_TRIGGERS = tuple(t for _, triggers in _GATED for t in triggers)
 
 
-def _might_hold_secret(text: str) -> bool:
-    low = text.lower()
+def _might_hold_secret(low: str) -> bool:
     return any(t in low for t in _TRIGGERS)
 
 
@@ -100,10 +112,12 @@ class Redactor:
     def __call__(self, text: str) -> str:
         if self._values_re is not None:
             text = self._values_re.sub(MASK, text)
-        if not _might_hold_secret(text):
+        low = text.lower()
+        if not _might_hold_secret(low):
             return text
-        for pattern in _PATTERNS:
-            text = pattern.sub(_keep_prefix, text)
+        for pattern, triggers in _GATED:
+            if any(t in low for t in triggers):
+                text = pattern.sub(_keep_prefix, text)
         return text
 
     def data(self, value: Any) -> Any:
