@@ -116,8 +116,10 @@ class Redactor:
         if not _might_hold_secret(low):
             return text
         for pattern, triggers in _GATED:
-            if any(t in low for t in triggers):
-                text = pattern.sub(_keep_prefix, text)
+            for trigger in triggers:  # a plain loop: a generator per pattern costs more
+                if trigger in low:
+                    text = pattern.sub(_keep_prefix, text)
+                    break
         return text
 
     def data(self, value: Any) -> Any:
