@@ -297,8 +297,9 @@ def _hist(counter: collections.Counter[str]) -> str:
 def tagged(tag: str) -> list[psutil.Process]:
     """Live processes (not zombies) whose environment carries ``CHAOS_TAG=tag``."""
     found = []
-    for proc in psutil.process_iter():
+    for pid in psutil.pids():  # new instances: a cached one may be of a reused pid
         try:
+            proc = psutil.Process(pid)
             if proc.status() == psutil.STATUS_ZOMBIE:
                 continue
             if proc.environ().get(TAG_VAR) == tag:

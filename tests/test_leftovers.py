@@ -9,6 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import psutil
+import pytest
 
 from orchestrator.process.leftovers import marker_env, reap_leftovers
 
@@ -62,6 +63,27 @@ def test_the_warning_names_what_was_stopped_and_skips_the_dead(tmp_path: Path) -
         with capture_logs() as logs:
             assert reap_leftovers(tmp_path) == []
         assert logs == []  # nothing stopped, nothing said
+    finally:
+        proc.kill()
+        proc.wait()
+
+
+def test_a_leftover_whose_pid_psutil_knew_from_an_earlier_process_is_stopped(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Pids wrap around (32768 by default): psutil's ``process_iter`` cache may hold an
+    instance of an earlier process with the leftover's pid, which reads the new one's
+    environment but refuses to kill it. The stale instance is planted in that cache
+    (the only way to make a pid come round again within a test)."""
+    env = {**os.environ, **marker_env(tmp_path)}
+    proc = subprocess.Popen(["sleep", "60"], env=env, start_new_session=True)
+    try:
+        stale = psutil.Process(proc.pid)
+        earlier = stale.create_time() - 5  # "started" 5 s before: another process
+        vars(stale).update(_create_time=earlier, _ident=(proc.pid, earlier))
+        monkeypatch.setattr(psutil, "_pmap", {**vars(psutil)["_pmap"], proc.pid: stale})
+        assert reap_leftovers(tmp_path) == [proc.pid]
+        proc.wait(timeout=10)  # returns: it is gone (reaped by the wait in reap_leftovers)
     finally:
         proc.kill()
         proc.wait()

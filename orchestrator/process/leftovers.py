@@ -35,10 +35,14 @@ def find_leftovers(repo_root: Path) -> list[psutil.Process]:
     value = str(repo_root)
     skip = _ours()
     found = []
-    for proc in psutil.process_iter():
-        if proc.pid in skip:
+    for pid in psutil.pids():
+        if pid in skip:
             continue
         try:  # the environment first: most processes end the test there (one read each)
+            # A new Process, not process_iter()'s cached one: pids wrap around (32768 by
+            # default), and a cached instance of an earlier process with this pid reads
+            # the new one's environment but refuses to kill it (pid reused).
+            proc = psutil.Process(pid)
             if proc.environ().get(MARKER) == value and proc.status() != psutil.STATUS_ZOMBIE:
                 found.append(proc)
         except psutil.Error:
