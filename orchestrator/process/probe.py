@@ -20,6 +20,7 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from orchestrator.process import Ended
 from orchestrator.redact import Redactor
@@ -42,11 +43,16 @@ class Probed:
         return self.ended == "exited" and self.exit_code == 0
 
 
-def _stop(proc: subprocess.Popen[str]) -> None:
+def kill_group(proc: subprocess.Popen[Any], grace: float = STOP_GRACE) -> None:
+    """Stop a child started in its own session and everything it started: SIGTERM to the
+    group first, so a git removes the lock files it holds (``index.lock``, ``HEAD.lock``:
+    a SIGKILLed git leaves them, and the next run finds the repository locked), then
+    SIGKILL to the group after ``grace``. ``os.killpg``, not ``proc.kill()``: the child
+    may have started hooks or helpers in its session."""
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(proc.pid, signal.SIGTERM)
         with contextlib.suppress(subprocess.TimeoutExpired):
-            proc.wait(timeout=STOP_GRACE)
+            proc.wait(timeout=grace)
         os.killpg(proc.pid, signal.SIGKILL)
 
 
@@ -92,7 +98,7 @@ class Started:
             out, err = proc.communicate(timeout=max(0.0, self._deadline - time.monotonic()))
         except subprocess.TimeoutExpired:
             ended = "timeout"
-            _stop(proc)
+            kill_group(proc)
             out, err = proc.communicate()
         except BaseException:  # interrupted: leave nothing running
             self.stop()
@@ -112,7 +118,7 @@ class Started:
         """End the probe (its whole group) and reap it, unless it was collected already."""
         if self._done is not None or self._proc is None:
             return
-        _stop(self._proc)
+        kill_group(self._proc)
         self._proc.communicate()
         self._done = Probed("signalled", None, "", "stopped before it was read")
 

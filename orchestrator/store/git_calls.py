@@ -15,13 +15,10 @@ process tree, can still leave a lock: the next run clears what a dead run left
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import contextvars
 import heapq
 import itertools
 import math
-import os
-import signal
 import subprocess
 import threading
 import time
@@ -35,24 +32,12 @@ import anyio
 import structlog
 
 from orchestrator.errors import GitError
+from orchestrator.process.probe import kill_group
 
 T = TypeVar("T")
-STOP_GRACE = 2.0  # seconds a stopped git has to clean up its lock files
 STOP_WAIT = 10.0  # seconds a git write in progress may still take once a stop is asked
 
 log = structlog.get_logger()
-
-
-def kill_group(proc: subprocess.Popen[bytes], grace: float = STOP_GRACE) -> None:
-    """Stop git and everything it started: SIGTERM first, so git removes the lock files
-    it holds (``index.lock``, ``HEAD.lock``: a SIGKILLed git leaves them, and the next
-    run finds the repository locked), then SIGKILL to the group after ``grace``."""
-    # os.killpg, not proc.kill(): git may have started hooks or helpers in its session.
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(proc.pid, signal.SIGTERM)
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            proc.wait(timeout=grace)
-        os.killpg(proc.pid, signal.SIGKILL)
 
 
 class _TimeLimit:
