@@ -3,6 +3,8 @@ from __future__ import annotations
 import json
 import os
 import socket
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -74,3 +76,37 @@ def test_worktree_gitdir_file(git_repo: Path, tmp_path: Path) -> None:
     with RepoLock(wt, plan="p.md"):
         assert lock_path(wt).parent.name == "wt"
         assert read_holder(wt) is not None
+
+
+def test_a_lock_still_held_after_its_holder_died_names_who_holds_it(git_repo: Path) -> None:
+    """A child the dead holder started, not yet exec'd, shares its lock: the refusal says
+    the named holder is gone and names the process that still has the file open."""
+    dead = subprocess.Popen(["true"])
+    dead.wait()  # a pid that names nobody now
+    path = git_repo / ".git" / "orchestrator.lock"
+    holder = {"pid": dead.pid, "host": socket.gethostname(), "started_at": 1.0, "plan": "p.md"}
+    script = (
+        "import fcntl, json, os, sys\n"
+        f"fd = os.open({str(path)!r}, os.O_RDWR | os.O_CREAT, 0o644)\n"
+        "fcntl.flock(fd, fcntl.LOCK_EX)\n"
+        f"os.write(fd, json.dumps({holder!r}).encode())\n"
+        "print('held', flush=True)\n"
+        "sys.stdin.read()\n"
+    )
+    child = subprocess.Popen(
+        [sys.executable, "-c", script], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert child.stdout is not None
+        assert child.stdout.readline() == "held\n"
+        with pytest.raises(LockHeldError) as info:
+            RepoLock(git_repo, plan="p.md").acquire()
+        message = info.value.message
+        assert f"pid {dead.pid} on host" in message
+        assert f"that process is gone, and the lock is held by pid {child.pid} (" in message
+    finally:
+        assert child.stdin is not None
+        assert child.stdout is not None
+        child.stdin.close()
+        child.wait()
+        child.stdout.close()

@@ -92,6 +92,22 @@ def lock_path(repo: Path) -> Path:
     return git_dir(repo) / LOCK_NAME
 
 
+def _openers(path: Path) -> str:
+    """The processes that have ``path`` open (Linux ``/proc``), for a lock whose named
+    holder is dead: a child it started still shares the lock."""
+    found = []
+    for fds in Path("/proc").glob("[0-9]*/fd"):
+        try:
+            if any(os.path.realpath(fd) == str(path) for fd in fds.iterdir()):
+                command = (fds.parent / "cmdline").read_bytes().replace(b"\0", b" ")
+                found.append(
+                    f"pid {fds.parent.name} ({command.decode(errors='replace')[:80].strip()})"
+                )
+        except OSError:
+            continue
+    return ", ".join(found) or "a process this host does not show"
+
+
 def _parse_holder(text: str) -> LockHolder | None:
     return LockHolder.from_json(text) if text.strip() else None
 
@@ -146,6 +162,8 @@ class RepoLock:
                 os.close(fd)
                 holder = _parse_holder(text)
                 who = holder.describe() if holder else "a process that has not written its info yet"
+                if holder is not None and not holder.alive:
+                    who += f"; that process is gone, and the lock is held by {_openers(self.path)}"
                 stop = f"`kill -INT {holder.pid}`" if holder else "`kill -INT` on its pid"
                 raise LockHeldError(
                     f"another run holds the lock of {self.repo}: {who}. Only one run per "
